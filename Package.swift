@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Upcoming features adopted from day one (as hummingbird does), plus Swift 6 strict concurrency.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "qmp-mock",
+    products: [
+        .executable(name: "qmp-mockd", targets: ["qmp-mockd"]),
+        .library(name: "QMPWire", targets: ["QMPWire"]),
+        .library(name: "MockServer", targets: ["MockServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // 1. Wire protocol: JSON value, QEMU-dialect streaming parser, writer, QMP messages. No I/O.
+        .target(name: "QMPWire", swiftSettings: strictSettings),
+        // 5. libsystemd through pkg-config, and a thin Swift wrapper.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSettings),
+        // 2. The simulated machine: pure and deterministic.
+        .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        // 4. Dispatch event loop, sessions, command routing, event fan-out, transcript.
+        .target(
+            name: "MockServer",
+            dependencies: [
+                "QMPWire", "HotplugMachine",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // 6. The daemon: argument parsing and wiring only.
+        .executableTarget(
+            name: "qmp-mockd",
+            dependencies: [
+                "MockServer", "Systemd", "QMPWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "MockServerTests",
+            dependencies: ["MockServer", "QMPWire", "HotplugMachine"],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

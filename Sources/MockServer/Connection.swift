@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Dispatch
+
+/// One accepted client socket: Dispatch read and write sources on a non-blocking fd, shuttling
+/// bytes between the socket and its ``QMPSession``.
+///
+/// Confined to the server queue (hence `@unchecked Sendable`). Reads go straight from the server's
+/// shared buffer into the session, and everything the session queued is written at the end of the
+/// same turn of the queue: no thread hop and no allocation per message.
+final class Connection: SessionTransport, @unchecked Sendable {
+    let fd: Int32
+    unowned let server: QMPServer
+    unowned let monitor: MonitorListener
+    private(set) var session: QMPSession?
+    private let readSource: any DispatchSourceRead
+    private let writeSource: any DispatchSourceWrite
+    private var writeArmed = false
+    private var readSuspended = false
+    private var isClosed = false
+    private var sentOffset = 0
+    private var pendingCancels = 2
+    /// Above this many unsent bytes the connection stops reading (backpressure); below the low mark it resumes.
+    private static let highWater = 1 << 20
+    private static let lowWater = 64 << 10
+
+    init(fd: Int32, server: QMPServer, monitor: MonitorListener) {
+        self.fd = fd
+        self.server = server
+        self.monitor = monitor
+        readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)
+        writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
+    }
+
+    /// Opens the session (queuing the greeting) and starts reading.
+    func start() {
+        let cancelled: @Sendable () -> Void = { [unowned self] in
+            pendingCancels -= 1
+            if pendingCancels == 0 {
+                Glibc.close(fd)
+                monitor.connectionClosed(self)
+            }
+        }
+        readSource.setEventHandler { [unowned self] in
+            readAvailable()
+            server.finishTurn()
+        }
+        writeSource.setEventHandler { [unowned self] in
+            flush()
+            server.finishTurn()
+        }
+        readSource.setCancelHandler(handler: cancelled)
+        writeSource.setCancelHandler(handler: cancelled)
+        session = server.core.openSession(monitor: monitor.path, transport: self)
+        readSource.resume()
+    }
+
+    private func readAvailable() {
+        guard let session, !isClosed else { return }
+        let buffer = server.readBuffer
+        while true {
+            let n = receive(into: buffer)
+            if n > 0 {
+                session.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                if session.isClosing || n < buffer.count { return }
+                continue
+            }
+            if n == 0 {
+                close(reason: "client disconnected")
+                return
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return
+            default:
+                close(reason: "read failed: \(String(cString: strerror(errno)))")
+                return
+            }
+        }
+    }
+
+    /// `recvmsg` so that file descriptors passed with SCM_RIGHTS are taken off the socket and closed
+    /// (no command that keeps them exists yet) instead of leaking or failing the read.
+    private func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var iov = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+        return withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { control in
+            withUnsafeMutablePointer(to: &iov) { iovPointer in
+                var message = msghdr()
+                message.msg_iov = iovPointer
+                message.msg_iovlen = 1
+                message.msg_control = control.baseAddress
+                message.msg_controllen = control.count
+                let n = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC))
+                if n > 0 && message.msg_controllen > 0 { Self.closePassedDescriptors(&message) }
+                return n
+            }
+        }
+    }
+
+    private static func closePassedDescriptors(_ message: inout msghdr) {
+        // CMSG_FIRSTHDR/CMSG_NXTHDR are macros Swift cannot import; walk the headers by hand.
+        guard let control = message.msg_control else { return }
+        let length = Int(message.msg_controllen)
+        let headerSize = MemoryLayout<cmsghdr>.size
+        let align = { (n: Int) in (n + MemoryLayout<Int>.size - 1) & ~(MemoryLayout<Int>.size - 1) }
+        var offset = 0
+        while offset + headerSize <= length {
+            let header = control.load(fromByteOffset: offset, as: cmsghdr.self)
+            let recordLength = Int(header.cmsg_len)
+            guard recordLength >= headerSize, offset + recordLength <= length else { return }
+            if header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS {
+                let dataStart = offset + align(headerSize)
+                let count = (offset + recordLength - dataStart) / MemoryLayout<Int32>.size
+                for i in 0..<count {
+                    Glibc.close(control.loadUnaligned(fromByteOffset: dataStart + i * 4, as: Int32.self))
+                }
+            }
+            offset += align(recordLength)
+        }
+    }
+
+    func sessionHasOutput(_ session: QMPSession) {
+        server.scheduleFlush(self)
+    }
+
+    /// Writes as much queued output as the socket takes; arms the write source for the rest.
+    func flush() {
+        guard let session, !isClosed else { return }
+        let total = session.outbound.count
+        while sentOffset < total {
+            let n = session.outbound.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return send(fd, base + sentOffset, total - sentOffset, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                sentOffset += n
+                continue
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            close(reason: "write failed: \(String(cString: strerror(errno)))")
+            return
+        }
+        if sentOffset == total {
+            session.outbound.removeAll(keepingCapacity: session.outbound.capacity <= 1 << 20)
+            sentOffset = 0
+            setWriteArmed(false)
+        } else {
+            if sentOffset >= Self.lowWater {
+                session.outbound.removeSubrange(0..<sentOffset)
+                sentOffset = 0
+            }
+            setWriteArmed(true)
+        }
+        let pending = session.outbound.count - sentOffset
+        if pending > Self.highWater { setReadSuspended(true) } else if pending < Self.lowWater { setReadSuspended(false) }
+    }
+
+    /// Whether output is still waiting to be written.
+    var hasPendingOutput: Bool { (session?.outbound.count ?? 0) > sentOffset }
+
+    /// Writes out pending output, waiting up to `timeoutMilliseconds` for a slow reader (shutdown).
+    func drain(timeoutMilliseconds: Int32) {
+        var waited: Int32 = 0
+        while !isClosed && hasPendingOutput && waited < timeoutMilliseconds {
+            flush()
+            if !hasPendingOutput || isClosed { break }
+            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&p, 1, 50)
+            waited += 50
+        }
+    }
+
+    private func setWriteArmed(_ armed: Bool) {
+        guard armed != writeArmed else { return }
+        writeArmed = armed
+        if armed { writeSource.resume() } else { writeSource.suspend() }
+    }
+
+    private func setReadSuspended(_ suspended: Bool) {
+        guard suspended != readSuspended else { return }
+        readSuspended = suspended
+        if suspended { readSource.suspend() } else { readSource.resume() }
+    }
+
+    /// Ends the connection (idempotent). The fd is closed once both sources are cancelled.
+    func close(reason: String) {
+        guard !isClosed else { return }
+        isClosed = true
+        if let session { server.core.closeSession(session, reason: reason) }
+        // A suspended or never-resumed source must be resumed before it is cancelled and released.
+        if readSuspended {
+            readSuspended = false
+            readSource.resume()
+        }
+        if !writeArmed {
+            writeArmed = true
+            writeSource.resume()
+        }
+        readSource.cancel()
+        writeSource.cancel()
+    }
+}

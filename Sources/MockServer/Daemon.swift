@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import Dispatch
+import HotplugMachine
+public import Logging
+import QMPWire
+
+/// Runs the daemon: sockets, signals, readiness, serving, exit.
+///
+/// All Dispatch set-up happens here, in nonisolated library code: handlers written inside `@main`
+/// would inherit MainActor isolation and trap when Dispatch runs them on its threads.
+public enum Daemon {
+    /// Objects that must live as long as the process (`dispatchMain()` never returns, and in `-O`
+    /// builds `withExtendedLifetime` around it does not keep them alive).
+    nonisolated(unsafe) private static var keepAlive: [AnyObject] = []
+
+    /// Starts serving and never returns; exits with a ``DaemonExitCode``.
+    public static func run(_ configuration: DaemonConfiguration, logger: Logger, hooks: LifecycleHooks) -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        // Block the shutdown signals before any Dispatch thread exists; signal sources receive them.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        sigaddset(&blocked, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &blocked, nil)
+
+        let machine = Machine(profile: configuration.profile, name: configuration.name, startPaused: configuration.startPaused)
+        let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits)
+        if let path = configuration.transcriptPath {
+            do {
+                core.transcript = try Transcript(path: path, logger: logger)
+            } catch {
+                fail(logger, "\(error)", .configuration)
+            }
+        }
+        let queue = DispatchQueue(label: "qmp-mockd.machine")
+        let server = QMPServer(core: core, queue: queue)
+        var created: [String] = []
+        for path in configuration.qmpSockets {
+            do {
+                let fd = try UnixSocket.listen(path: path, mode: configuration.socketMode, backlog: configuration.backlog)
+                created.append(path)
+                server.addMonitor(path: path, fd: fd, mode: configuration.monitorMode, ownsPath: true)
+                logger.info("listening on \(path) (\(configuration.monitorMode.rawValue) monitor)")
+            } catch {
+                for p in created { unlink(p) }
+                let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }
+                fail(logger, error.description, code)
+            }
+        }
+
+        let registered = DispatchGroup()
+        let signalSources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { server.handleSignal(number) }
+            registered.enter()
+            source.setRegistrationHandler { registered.leave() }
+            source.resume()
+            return source
+        }
+        keepAlive = [server, core, machine] + signalSources.map { $0 as AnyObject }
+        server.start { _ in
+            hooks.stopping()
+            exit(DaemonExitCode.success.rawValue)
+        }
+        // READY=1 once the signal sources are registered (an early SIGTERM is then not lost) and
+        // the sockets listen (they did before this point; accepting starts on the queue).
+        registered.notify(queue: queue) {
+            logger.info("ready: QEMU \(configuration.profile) profile, \(configuration.qmpSockets.count) monitor(s)")
+            hooks.ready()
+        }
+        dispatchMain()
+    }
+
+    private static func fail(_ logger: Logger, _ message: String, _ code: DaemonExitCode) -> Never {
+        logger.error("\(message)")
+        exit(code.rawValue)
+    }
+}

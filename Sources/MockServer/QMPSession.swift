@@ -1,0 +1,137 @@
+import HotplugMachine
+public import QMPWire
+
+/// One client connection's QMP protocol state, free of I/O: bytes in, bytes out.
+///
+/// It parses the stream with QEMU's JSON dialect, runs capabilities negotiation, checks and
+/// dispatches requests in order, and queues replies and events in ``outbound`` as CRLF-terminated
+/// lines. The socket layer feeds it what it reads and writes out what it queues.
+public final class QMPSession {
+    /// Negotiation state of a connection.
+    public enum Mode: Sendable, Equatable {
+        /// Only `qmp_capabilities` exists; events are not sent.
+        case negotiating
+        /// All commands are available and events flow.
+        case command
+    }
+
+    /// Number of this session in the daemon's life (1, 2, ...), used in logs and transcripts.
+    public let number: Int
+    /// The monitor socket the session came in on (its path, or a label).
+    public let monitor: String
+    public private(set) var mode: Mode = .negotiating
+    /// Whether the client enabled the `oob` capability.
+    public private(set) var outOfBandEnabled = false
+    /// Bytes waiting to be written to the client.
+    public var outbound: [UInt8] = []
+    /// Set once the session must not take more input (after `quit` or a shutdown).
+    public private(set) var isClosing = false
+    public weak var transport: (any SessionTransport)?
+    /// Capabilities offered in the greeting.
+    public let offeredCapabilities = ["oob"]
+
+    private var parser: JSONStreamParser
+    private unowned let core: ServerCore
+
+    init(number: Int, monitor: String, core: ServerCore, limits: JSONStreamParser.Limits) {
+        self.number = number
+        self.monitor = monitor
+        self.core = core
+        self.parser = JSONStreamParser(limits: limits)
+        outbound.reserveCapacity(4096)
+    }
+
+    /// Whether a message was partly received (for logging a disconnect mid-message).
+    public var isMidMessage: Bool { parser.isMidMessage }
+
+    /// Queues the greeting. Called once, when the connection is accepted.
+    public func greet() {
+        send(QMPMessage.greeting(version: core.profile.version, capabilities: offeredCapabilities))
+    }
+
+    /// Parses and executes everything in `bytes`, in order.
+    public func receive(_ bytes: UnsafeRawBufferPointer) {
+        var position = 0
+        while !isClosing, let result = parser.next(from: bytes, position: &position) {
+            core.recordInbound(self, parser.lastMessageText)
+            switch result {
+            case .failure(let error):
+                send(error.response(id: nil))
+            case .success(let message):
+                handle(message)
+            }
+        }
+    }
+
+    private func handle(_ message: JSONValue) {
+        switch QMPRequest.parse(message, allowOutOfBand: outOfBandEnabled) {
+        case .failure(let failure):
+            send(failure.error.response(id: failure.id))
+        case .success(let request):
+            do throws(QMPError) {
+                let value = try dispatch(request)
+                send(QMPMessage.success(value, id: request.id))
+            } catch {
+                var error = error
+                if mode == .negotiating && error.errorClass == .commandNotFound {
+                    // QEMU rewrites the text of every CommandNotFound before negotiation.
+                    error.desc = "Expecting capabilities negotiation with 'qmp_capabilities'"
+                }
+                send(error.response(id: request.id))
+            }
+        }
+    }
+
+    /// QEMU's `qmp_dispatch` after the shape checks: look-up, OOB permission, arguments, handler.
+    private func dispatch(_ request: QMPRequest) throws(QMPError) -> JSONValue {
+        let command: QMPCommand?
+        if mode == .negotiating {
+            command = request.command == "qmp_capabilities" ? ServerCore.negotiationCommand : nil
+        } else {
+            command = core.commands.lookup(request.command)
+        }
+        guard let command else {
+            throw QMPError(.commandNotFound, "The command \(request.command) has not been found")
+        }
+        if request.isOutOfBand && !command.allowsOutOfBand {
+            throw .generic("The command \(request.command) does not support OOB")
+        }
+        try command.arguments.validate(request.arguments)
+        return try command.handler(QMPCall(arguments: request.arguments, session: self, core: core))
+    }
+
+    /// `qmp_capabilities` in negotiation mode: accept the requested capabilities and switch modes.
+    func completeNegotiation(enable: [String]) throws(QMPError) {
+        var missing: [String] = []
+        for capability in enable where !offeredCapabilities.contains(capability) && !missing.contains(capability) {
+            missing.append(capability)
+        }
+        if !missing.isEmpty {
+            throw .generic("Capability \(missing.joined(separator: ", ")) not available")
+        }
+        outOfBandEnabled = enable.contains("oob")
+        mode = .command
+    }
+
+    /// Queues one message object as a line.
+    public func send(_ object: JSONObject) {
+        let start = outbound.count
+        QMPMessage.appendLine(object, to: &outbound)
+        didAppend(from: start)
+    }
+
+    /// Queues an already rendered line (events are rendered once for all sessions).
+    public func sendRendered(_ line: [UInt8]) {
+        let start = outbound.count
+        outbound.append(contentsOf: line)
+        didAppend(from: start)
+    }
+
+    private func didAppend(from start: Int) {
+        core.recordOutbound(self, outbound[start...])
+        if start == 0 { transport?.sessionHasOutput(self) }
+    }
+
+    /// Stops taking input; queued output is still written.
+    public func markClosing() { isClosing = true }
+}

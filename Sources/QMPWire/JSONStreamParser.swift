@@ -1,0 +1,172 @@
+/// QEMU's JSON input pipeline for a QMP monitor, as one incremental state machine: the lexer
+/// (`json-lexer.c`), the streamer that cuts messages by brace/bracket balance (`json-streamer.c`) and
+/// the parser (`json-parser.c`), with QEMU's error texts, resynchronisation and limits.
+///
+/// Feed it bytes as they arrive and pull results with ``next(from:position:)``, the way swift-nio's
+/// decoders are driven: it returns one parsed message or one error at a time and `nil` when it
+/// needs more bytes. Input is never split on newlines; a message may arrive in any number of pieces
+/// and many messages may come in one piece.
+public struct JSONStreamParser: Sendable {
+    /// QEMU's limits per message.
+    public struct Limits: Sendable, Equatable {
+        /// Total bytes of a message's tokens, and of any single token (`MAX_TOKEN_SIZE`, 64 MiB).
+        public var maxMessageBytes: Int
+        /// Tokens per message (`MAX_TOKEN_COUNT`, 2^21).
+        public var maxTokens: Int
+        /// Open `{` plus `[` (`MAX_NESTING`, 1024).
+        public var maxNesting: Int
+
+        public init(maxMessageBytes: Int = 64 << 20, maxTokens: Int = 2 << 20, maxNesting: Int = 1024) {
+            self.maxMessageBytes = maxMessageBytes
+            self.maxTokens = maxTokens
+            self.maxNesting = maxNesting
+        }
+
+        /// QEMU's own values.
+        public static let qemu = Limits()
+    }
+
+    /// A token of the current message: its kind and where its text lies in ``bytes``.
+    struct Token: Sendable {
+        var kind: UInt8
+        var start: Int32
+        var end: Int32
+    }
+
+    public let limits: Limits
+    private var state: UInt8 = JSONLexerTable.start
+    /// Text of the current message: its tokens (with the whitespace between them while the message
+    /// is small, for transcripts) followed by the partial token being lexed.
+    private var bytes: [UInt8] = []
+    private var tokenStart = 0
+    private var tokens: [Token] = []
+    private var braces = 0
+    private var brackets = 0
+    private var tokenBytes = 0
+    private var resetPending = false
+    /// Whitespace inside a message is kept (for ``lastMessageText``) only below this size.
+    private static let rawTextCap = 64 << 10
+
+    public init(limits: Limits = .qemu) {
+        self.limits = limits
+        bytes.reserveCapacity(512)
+        tokens.reserveCapacity(64)
+    }
+
+    /// The text of the message or error that the last ``next(from:position:)`` returned, as received
+    /// (whitespace between tokens of large messages dropped). Valid until the next call.
+    public var lastMessageText: ArraySlice<UInt8> { bytes[0..<min(tokenStart, bytes.count)] }
+
+    /// Whether a message is partly received (the parser is not between messages).
+    public var isMidMessage: Bool {
+        !resetPending && (!tokens.isEmpty || state != JSONLexerTable.start)
+    }
+
+    /// Forgets everything, as QEMU re-creates the parser when a client disconnects.
+    public mutating func reset() {
+        state = JSONLexerTable.start
+        clearMessage()
+    }
+
+    private mutating func clearMessage() {
+        bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 20)
+        tokens.removeAll(keepingCapacity: tokens.capacity <= 1 << 16)
+        tokenStart = 0
+        braces = 0
+        brackets = 0
+        tokenBytes = 0
+        resetPending = false
+    }
+
+    /// Lexes `buffer` from `position` until one message or error is complete and returns it,
+    /// advancing `position` past the bytes consumed; returns `nil` once `buffer` is exhausted.
+    public mutating func next(from buffer: UnsafeRawBufferPointer, position: inout Int) -> Result<JSONValue, QMPError>? {
+        if resetPending { clearMessage() }
+        let table = JSONLexerTable.self
+        return table.table.withUnsafeBufferPointer { transitions -> Result<JSONValue, QMPError>? in
+            while position < buffer.count {
+                let byte = buffer[position]
+                let entry = transitions[Int(state) &* 256 &+ Int(byte)]
+                let next = entry & ~table.lookahead
+                let consumed = entry & table.lookahead == 0
+                if consumed {
+                    bytes.append(byte)
+                    position += 1
+                }
+                if next <= table.lastToken {
+                    if next == table.error {
+                        state = table.recovery
+                        let text = QEMUUTF8.lossyString(bytes[tokenStart...])
+                        tokenStart = bytes.count
+                        resetPending = true
+                        return .failure(.generic("JSON parse error, stray '\(text)'"))
+                    }
+                    state = table.start
+                    if let result = finishToken(kind: next) { return result }
+                } else if next == table.start {
+                    // Whitespace, or the end of recovery: drop the bytes unless they sit inside a message.
+                    state = next
+                    if tokens.isEmpty || bytes.count > Self.rawTextCap {
+                        bytes.removeSubrange(tokenStart...)
+                    } else {
+                        tokenStart = bytes.count
+                    }
+                } else if next == table.recovery {
+                    state = next
+                    bytes.removeSubrange(tokenStart...)
+                } else {
+                    state = next
+                    if bytes.count - tokenStart > limits.maxMessageBytes {
+                        // QEMU's lexer hands an oversized partial token to the streamer, which rejects it.
+                        state = table.start
+                        tokenStart = bytes.count
+                        resetPending = true
+                        return .failure(.generic("JSON token size limit exceeded"))
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// The streamer: queue a finished token, check limits, and parse once the message is balanced.
+    private mutating func finishToken(kind: UInt8) -> Result<JSONValue, QMPError>? {
+        let t = JSONLexerTable.self
+        switch kind {
+        case t.leftBrace: braces += 1
+        case t.rightBrace: braces -= 1
+        case t.leftBracket: brackets += 1
+        case t.rightBracket: brackets -= 1
+        default: break
+        }
+        let length = bytes.count - tokenStart
+        if tokenBytes + length + 1 > limits.maxMessageBytes {
+            return limitError("JSON token size limit exceeded")
+        }
+        if tokens.count + 1 > limits.maxTokens {
+            return limitError("JSON token count limit exceeded")
+        }
+        if braces + brackets > limits.maxNesting {
+            return limitError("JSON nesting depth limit exceeded")
+        }
+        tokens.append(Token(kind: kind, start: Int32(tokenStart), end: Int32(bytes.count)))
+        tokenBytes += length
+        tokenStart = bytes.count
+        if (braces > 0 || brackets > 0) && braces >= 0 && brackets >= 0 {
+            return nil
+        }
+        resetPending = true
+        var parser = JSONTokenParser(tokens: tokens, bytes: bytes)
+        do throws(QMPError) {
+            return .success(try parser.parseMessage())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private mutating func limitError(_ text: String) -> Result<JSONValue, QMPError> {
+        tokenStart = bytes.count
+        resetPending = true
+        return .failure(.generic(text))
+    }
+}

@@ -1,0 +1,56 @@
+internal import CSystemd
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// A thin wrapper over libsystemd's `sd-daemon` API: readiness and status notification,
+/// the watchdog, and sockets passed by socket activation.
+///
+/// Every call is a no-op when the process was not started by systemd (no `NOTIFY_SOCKET`,
+/// no `LISTEN_FDS`). The environment is never unset (`unset_environment = 0`): `unsetenv` races
+/// with `getenv` on Dispatch's threads.
+public enum Systemd {
+    /// A listening socket inherited through socket activation.
+    public struct ListenFD: Sendable, Equatable {
+        /// The file descriptor (3, 4, ...).
+        public let fd: Int32
+        /// Its `FileDescriptorName=` (`LISTEN_FDNAMES`), or `unknown` when unnamed.
+        public let name: String
+    }
+
+    /// Sends a state string to the service manager (`sd_notify`), e.g. `READY=1` or
+    /// `STATUS=...`; returns false when there is no manager to tell or the send failed.
+    @discardableResult
+    public static func notify(_ state: String) -> Bool {
+        sd_notify(0, state) > 0
+    }
+
+    /// Whether a service manager listens for notifications (`NOTIFY_SOCKET` is set).
+    public static var isNotifySocketSet: Bool { getenv("NOTIFY_SOCKET") != nil }
+
+    /// The sockets passed by socket activation (`sd_listen_fds_with_names`), empty when none.
+    public static func listenFDs() -> [ListenFD] {
+        var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
+        let count = sd_listen_fds_with_names(0, &names)
+        guard count > 0 else { return [] }
+        defer {
+            if let names {
+                for i in 0..<Int(count) { free(names[i]) }
+                free(names)
+            }
+        }
+        return (0..<count).map { i in
+            let name = names?[Int(i)].map { String(cString: $0) } ?? "unknown"
+            return ListenFD(fd: SD_LISTEN_FDS_START + i, name: name)
+        }
+    }
+
+    /// The watchdog interval in microseconds when the manager enabled one for this process
+    /// (`sd_watchdog_enabled`), else nil. Send `WATCHDOG=1` at half of it.
+    public static func watchdogIntervalMicroseconds() -> UInt64? {
+        var usec: UInt64 = 0
+        guard sd_watchdog_enabled(0, &usec) > 0 else { return nil }
+        return usec
+    }
+}

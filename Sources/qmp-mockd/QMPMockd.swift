@@ -1,0 +1,99 @@
+import ArgumentParser
+import HotplugMachine
+import Logging
+import MockServer
+import Systemd
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `qmp-mockd` command line: parses arguments and wires the daemon together. Nothing else.
+@main
+struct QMPMockd: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "qmp-mockd",
+        abstract: "A mock QEMU that speaks QMP on Unix sockets.",
+        discussion: """
+            Serves QEMU's QMP protocol on each --qmp socket (./qmp.sock when none is given), byte for byte \
+            as QEMU \(QEMUProfile.supported.joined(separator: ", ")) does, for testing management software.
+            Sends READY=1 to systemd (NOTIFY_SOCKET) once every socket listens. SIGTERM or SIGINT sends \
+            SHUTDOWN to connected clients, removes the sockets and exits 0.
+
+            Exit codes:
+            \(DaemonExitCode.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
+            """,
+        version: version
+    )
+
+    @Option(name: .customLong("qmp"), help: ArgumentHelp("QMP monitor socket to create; repeat for several monitors.", valueName: "path"))
+    var qmpSockets: [String] = []
+
+    @Option(help: ArgumentHelp("exclusive (QEMU: one client at a time, others wait) or shared (all clients at once).", valueName: "mode"))
+    var monitorMode: String = MonitorMode.exclusive.rawValue
+
+    @Option(help: ArgumentHelp("QEMU release to play: \(QEMUProfile.supported.joined(separator: ", ")).", valueName: "version"))
+    var qemuVersion: String = QEMUProfile.defaultVersion
+
+    @Option(help: ArgumentHelp("VM name reported by query-name (QEMU's -name).", valueName: "name"))
+    var name: String?
+
+    @Flag(help: "Start paused in the prelaunch state, like QEMU's -S.")
+    var paused = false
+
+    @Option(help: ArgumentHelp("Permissions of the created sockets, in octal.", valueName: "mode"))
+    var socketMode: String = "0600"
+
+    @Option(help: ArgumentHelp("Write every QMP message either way to this file as JSON lines.", valueName: "file"))
+    var transcript: String?
+
+    @Option(help: ArgumentHelp("trace, debug (one line per QMP message), info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard MonitorMode(rawValue: monitorMode) != nil else {
+            throw ValidationError("--monitor-mode must be exclusive or shared, not '\(monitorMode)'")
+        }
+        guard QEMUProfile(qemuVersion, package: "") != nil else {
+            throw ValidationError("--qemu-version must be one of \(QEMUProfile.supported.joined(separator: ", ")), not '\(qemuVersion)'")
+        }
+        guard let mode = UInt32(socketMode, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--socket-mode must be octal permissions such as 0600, not '\(socketMode)'")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard qmpSockets.allSatisfy({ !$0.isEmpty }) else { throw ValidationError("--qmp needs a path") }
+    }
+
+    func run() throws {
+        // Values were checked in validate(); the fallbacks below are never taken.
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = Logger(label: "qmp-mockd") { label in StderrLogHandler(label: label, level: level) }
+        var sockets = qmpSockets
+        if sockets.isEmpty {
+            sockets = ["./qmp.sock"]
+            logger.notice("no --qmp given: serving ./qmp.sock")
+        }
+        guard let profile = QEMUProfile(qemuVersion, package: "qmp-mock \(Self.version)") else {
+            throw ExitCode(DaemonExitCode.usage.rawValue)
+        }
+        let configuration = DaemonConfiguration(
+            qmpSockets: sockets,
+            monitorMode: MonitorMode(rawValue: monitorMode) ?? .exclusive,
+            profile: profile,
+            name: name,
+            startPaused: paused,
+            socketMode: mode_t(UInt32(socketMode, radix: 8) ?? 0o600),
+            transcriptPath: transcript,
+            logLevel: level
+        )
+        let hooks = LifecycleHooks(
+            ready: { Systemd.notify("READY=1") },
+            stopping: { Systemd.notify("STOPPING=1") }
+        )
+        Daemon.run(configuration, logger: logger, hooks: hooks)
+    }
+}

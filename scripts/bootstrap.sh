@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what building and testing qmp-mock needs, and nothing that is already there.
+# Idempotent and quiet when everything is present; uses sudo only when not root.
+#   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev, pkg-config)
+#   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, and .venv with qemu.qmp + pytest
+#   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(libsystemd-dev pkg-config)
+for arg in "$@"; do
+    case "$arg" in
+        test) want+=(socat python3-venv systemd) ;;
+        qemu) want+=(qemu-system-x86) ;;
+        *) echo "bootstrap: unknown set '$arg'" >&2; exit 64 ;;
+    esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "bootstrap: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ " $* " == *" test "* ]]; then
+    # The venv uses Debian's python3 so that it works the same on every machine.
+    py=/usr/bin/python3
+    [ -x "$py" ] || py=$(command -v python3)
+    if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import qemu.qmp, pytest, yaml' 2>/dev/null; then
+        echo "bootstrap: creating .venv with qemu.qmp and pytest" >&2
+        "$py" -m venv .venv
+        .venv/bin/pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
+    fi
+fi
