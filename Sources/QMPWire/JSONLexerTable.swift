@@ -49,7 +49,7 @@ enum JSONLexerTable {
         func set(_ state: UInt8, _ byte: Character, _ next: UInt8) {
             t[Int(state) * 256 + Int(byte.asciiValue ?? 0)] = next
         }
-        func terminal(_ state: UInt8, _ token: UInt8) { set(state, 0...0x7F, token | lookahead) }
+        func terminal(_ state: UInt8, _ token: UInt8) { set(state, 0...0xFF, token | lookahead) }
         let digit: ClosedRange<UInt8> = 0x30...0x39
 
         // Skip until a structural byte, a control byte other than TAB, or 0xFE/0xFF.

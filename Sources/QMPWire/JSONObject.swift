@@ -58,3 +58,9 @@ public struct JSONObject: Sendable, Equatable {
         members.contains { $0.key == key }
     }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements)
+    }
+}
