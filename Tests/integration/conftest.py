@@ -284,6 +284,18 @@ class Client:
                 )
         assert self.buf == b"", "unexpected bytes before EOF on %s: %r" % (self.path, self.buf[:300])
 
+    def read_to_eof(self, timeout: float = EXIT_TIMEOUT) -> bytes:
+        """Everything the daemon sends until it closes the connection."""
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            if not self._fill(deadline):
+                raise AssertionError(
+                    "daemon did not close connection %s within %.1f s (got %r)%s"
+                    % (self.path, timeout, self.buf[:300], self._ctx())
+                )
+        data, self.buf = self.buf, b""
+        return data
+
     def assert_silent(self, window: float = SILENCE_WINDOW) -> None:
         """Nothing (not even EOF) arrives within ``window``. Only meaningful
         after a round trip that proves the daemon processed earlier input."""
