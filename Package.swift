@@ -48,6 +48,11 @@ let package = Package(
         ),
         .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         .testTarget(
+            name: "HotplugMachineTests",
+            dependencies: ["HotplugMachine", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "MockServerTests",
             dependencies: ["MockServer", "QMPWire", "HotplugMachine"],
             swiftSettings: strictSettings
