@@ -63,7 +63,9 @@ final class Connection: SessionTransport, @unchecked Sendable {
             let n = receive(into: buffer)
             if n > 0 {
                 session.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                if session.isClosing || n < buffer.count { return }
+                if session.isClosing { return }
+                // Read on until EAGAIN even after a short read: libdispatch does not fire the
+                // source again for an end of file that arrived together with the last bytes.
                 continue
             }
             if n == 0 {

@@ -328,7 +328,7 @@ def _child_setup():  # runs in the child between fork and exec
         signal.signal(sig, signal.SIG_DFL)
 
 
-def _listening_unix_inodes(path: str) -> set[int]:
+def _listening_unix_inodes(names) -> set[int]:
     inodes = set()
     try:
         with open("/proc/net/unix") as f:
@@ -336,7 +336,7 @@ def _listening_unix_inodes(path: str) -> set[int]:
             for line in f:
                 parts = line.split()
                 # Num RefCount Protocol Flags Type St Inode Path
-                if len(parts) >= 8 and parts[7] == path and int(parts[3], 16) & 0x10000:
+                if len(parts) >= 8 and parts[7] in names and int(parts[3], 16) & 0x10000:
                     inodes.add(int(parts[6]))
     except OSError:
         pass
@@ -359,15 +359,25 @@ def _process_socket_inodes(pid: int) -> set[int]:
     return inodes
 
 
-def is_listening(pid: int, path: str) -> bool:
+def is_listening(pid: int, path: str, cwd: str | None = None) -> bool:
     """The process ``pid`` holds a listening Unix socket bound to ``path`` and
-    the socket file exists there."""
+    the socket file exists there. /proc/net/unix shows the name as bound, so a
+    daemon running in ``cwd`` may have bound a relative name."""
     try:
         if not stat.S_ISSOCK(os.lstat(path).st_mode):
             return False
     except OSError:
         return False
-    return bool(_listening_unix_inodes(path) & _process_socket_inodes(pid))
+    names = {path}
+    if cwd is not None:
+        rel = os.path.relpath(path, cwd)
+        names |= {rel, "./" + rel}
+    return bool(_listening_unix_inodes(names) & _process_socket_inodes(pid))
+
+
+def socket_fd_count(pid: int) -> int:
+    """How many sockets the process has open (listeners, sessions, notify...)."""
+    return len(_process_socket_inodes(pid)) if os.path.isdir("/proc/%d/fd" % pid) else -1
 
 
 def base_env() -> dict:
@@ -423,7 +433,7 @@ class Daemon:
         while True:
             if not self.alive():
                 raise AssertionError("qmp-mockd exited before listening on %s%s" % (paths, self.describe()))
-            if all(is_listening(self.pid, p) for p in paths):
+            if all(is_listening(self.pid, p, self.cwd) for p in paths):
                 return
             if time.monotonic() > deadline:
                 raise AssertionError("qmp-mockd not listening on %s after %.0f s%s" % (paths, timeout, self.describe()))

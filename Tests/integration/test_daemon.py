@@ -17,10 +17,10 @@ import pytest
 
 from conftest import (
     EX_CANTCREAT,
+    EX_CONFIG,
     EX_OK,
     EX_TEMPFAIL,
     EX_USAGE,
-    EXIT_TIMEOUT,
     START_TIMEOUT,
     Client,
     base_env,
@@ -28,6 +28,7 @@ from conftest import (
     error_line,
     greeting_regex,
     is_listening,
+    socket_fd_count,
     return_line,
     wait_until,
 )
@@ -84,16 +85,82 @@ def test_exclusive_reconnect_gets_fresh_session(start_daemon):
     b.negotiate(read_greeting=False)
 
 
-def test_exclusive_partial_input_of_previous_client_is_discarded(start_daemon):
+RST = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # struct linger {1, 0}: close() sends a reset
+
+
+def _misbehave(c: Client, style: str, greeting_read: bool = False) -> None:
+    """Make client ``c`` leave in one of several ways (it is closed after)."""
+    def negotiate():
+        c.negotiate(read_greeting=not greeting_read)
+
+    if style == "silent-close":
+        pass  # greeting never read
+    elif style == "after-negotiation":
+        negotiate()
+    elif style == "partial-message":
+        negotiate()
+        c.send(b'{"execute":"stop","id":')  # unfinished message, then gone
+    elif style == "partial-message-negotiation-mode":
+        c.send(b'{"execute":"qmp_capa')
+    elif style == "unread-replies":
+        c.send(b'{"execute":"qmp_capabilities"}' + b'{"execute":"query-commands"}' * 50)
+    elif style == "reset":
+        negotiate()
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST)
+    elif style == "partial-message-reset":
+        negotiate()
+        c.send(b'{"execute":"query-name","arguments":{"x":"')
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RST)
+    else:
+        raise ValueError(style)
+    c.close()
+
+
+LEAVE_STYLES = [
+    "silent-close",
+    "after-negotiation",
+    "partial-message",
+    "partial-message-negotiation-mode",
+    "unread-replies",
+    "reset",
+    "partial-message-reset",
+]
+
+
+@pytest.mark.parametrize("style", LEAVE_STYLES)
+def test_exclusive_next_client_served_after_disconnect(start_daemon, style):
+    """However the first client leaves, the waiting one gets its greeting
+    and a fresh session (pending input of the old one is discarded)."""
     d = start_daemon()
-    a = d.negotiated()
-    a.send(b'{"execute":"stop","id":')  # unfinished message, then disconnect
-    a.close()
-    b = d.connect()
-    b.greeting()
-    b.send(b'{"execute":"qmp_capabilities","id":"fresh"}')
-    assert b.line() == return_line("{}", '"fresh"')
-    assert b.cmd("query-status") == RUNNING
+    for i in range(20):  # repeated: how EOF and data interleave is timing-dependent
+        a = d.connect()
+        b = d.connect()  # queued behind A
+        _misbehave(a, style)
+        b.greeting()
+        b.send(b'{"execute":"qmp_capabilities","id":"fresh"}')
+        assert b.line() == return_line("{}", '"fresh"'), "round %d" % i
+        assert b.cmd("query-status") == RUNNING  # a half-sent stop never ran
+        b.close()
+
+
+def test_shared_mode_closed_sessions_are_released(start_daemon):
+    """Every way of leaving frees the session (no leaked sockets)."""
+    d = start_daemon("--monitor-mode", "shared")
+    good = d.negotiated()
+    assert good.cmd("query-name") == return_line()
+    baseline = socket_fd_count(d.pid)
+    for style in LEAVE_STYLES * 3:  # repeated: the interleaving of data and EOF varies
+        c = d.connect()
+        c.greeting()  # shared mode: greeted at once
+        _misbehave(c, style, greeting_read=True)
+    assert good.cmd("query-name", id=1) == return_line("{}", "1")
+    wait_until(
+        lambda: socket_fd_count(d.pid) == baseline,
+        5.0,
+        "qmp-mockd to release the %d closed sessions (socket fds %d, baseline %d)"
+        % (3 * len(LEAVE_STYLES), socket_fd_count(d.pid), baseline),
+    )
+    assert good.cmd("query-status") == RUNNING
 
 
 def test_shared_mode_concurrent_sessions_all_get_events(start_daemon):
@@ -372,6 +439,16 @@ def test_usage_errors_exit_64(start_daemon, workdir, args):
     assert not os.path.exists(os.path.join(workdir, "qmp.sock"))
 
 
+def test_transcript_cannot_be_opened_exit_78(start_daemon, workdir):
+    sock = os.path.join(workdir, "t.sock")
+    rc, err = start_daemon.run_to_exit(
+        "--qmp", sock, "--transcript", os.path.join(workdir, "no-such-dir", "t.jsonl")
+    )
+    assert rc == EX_CONFIG, "exit status %s; stderr:\n%s" % (rc, err)
+    assert err.strip()
+    assert not os.path.exists(sock), "socket left behind after a configuration error"
+
+
 def test_bind_failure_exit_73(start_daemon, workdir):
     missing = os.path.join(workdir, "no-such-dir", "x.sock")
     rc, err = start_daemon.run_to_exit("--qmp", missing)
@@ -384,6 +461,29 @@ def test_log_levels_accepted(start_daemon, level):
     d = start_daemon("--log-level", level)
     c = d.negotiated()
     assert c.cmd("query-status") == RUNNING
+
+
+def _clean_run_stderr(start_daemon, level: str) -> tuple[str, str]:
+    d = start_daemon("--log-level", level, qmp=("log-%s.sock" % level,))
+    d.expect_exit = True
+    c = d.negotiated()
+    c.send('{"execute":"stop"}')
+    c.lines(2)
+    c.close()
+    d.signal(signal.SIGTERM)
+    assert d.wait_exit() == EX_OK
+    with open(d.stdout_path, errors="replace") as f:
+        return d.stderr_text(), f.read()
+
+
+def test_logs_go_to_stderr_and_follow_the_level(start_daemon):
+    err = {}
+    for level in ("debug", "info", "critical"):
+        err[level], out = _clean_run_stderr(start_daemon, level)
+        assert out == "", "qmp-mockd wrote to stdout with --log-level %s: %r" % (level, out[:500])
+    assert err["info"].strip(), "nothing logged on stderr at the default-ish level info"
+    assert len(err["debug"].splitlines()) > len(err["info"].splitlines()), (err["debug"], err["info"])
+    assert err["critical"] == "", "a clean run logged at --log-level critical: %r" % err["critical"]
 
 
 # ---------------------------------------------------------------------------

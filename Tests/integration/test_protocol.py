@@ -9,6 +9,8 @@ the CRLF terminator.
 from __future__ import annotations
 
 import json
+import os
+import socket
 
 import pytest
 
@@ -20,6 +22,7 @@ from conftest import (
     greeting_regex,
     qemu_json,
     return_line,
+    wait_until,
 )
 
 NEG = "Expecting capabilities negotiation with 'qmp_capabilities'"  # desc text as on the wire
@@ -708,3 +711,39 @@ def test_failed_negotiation_gets_no_events(start_daemon):
     assert a.line() == return_line()
     b.send(PROBE)
     assert b.line() == error_line(NEG, "CommandNotFound", '"probe"')
+
+
+# ---------------------------------------------------------------------------
+# Size and ancillary data
+# ---------------------------------------------------------------------------
+def test_large_message_echoed_intact(conn):
+    big = "".join(chr(0x20 + (i * 7) % 95) for i in range(1 << 20))  # 1 MiB of printable ASCII
+    conn.send('{"execute":"query-name","id":%s}' % json.dumps(big))
+    assert conn.line(timeout=20) == return_line("{}", qemu_json(big))
+    conn.send(PROBE)
+    assert conn.line() == PROBE_REPLY
+
+
+def test_scm_rights_fd_is_accepted_and_closed(start_daemon):
+    """Clients (libvirt, qemu.qmp send_fd_scm) may attach fds to any message;
+    the mock must answer normally and not keep them (spec 1.4)."""
+    d = start_daemon()
+    c = d.negotiated()
+    assert c.cmd("query-name") == return_line()
+
+    def fd_count():
+        return len(os.listdir("/proc/%d/fd" % d.pid))
+
+    baseline = fd_count()
+    r, w = os.pipe()
+    try:
+        for i in range(5):
+            msg = b'{"execute":"query-name","id":%d}' % i
+            socket.send_fds(c.sock, [msg], [r, w])
+            assert c.line() == return_line("{}", str(i))
+    finally:
+        os.close(r)
+        os.close(w)
+    wait_until(lambda: fd_count() <= baseline, 5.0, "qmp-mockd to close the passed fds (has %d, baseline %d)"
+               % (fd_count(), baseline))
+    assert d.alive()
