@@ -28,7 +28,7 @@ run: release
 ## test: everything — Swift unit tests, then integration tests against the built daemon over real sockets.
 test:
 	@scripts/bootstrap.sh test
-	$(SWIFT) build
+	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-swift test-integration
 
 test-swift:
