@@ -1,33 +1,110 @@
 public import QMPWire
 
-/// The simulated virtual machine: its run state and (from the next milestone on) its PCI device
-/// tree. Pure and deterministic; events leave through ``sink``. Confined to one thread by its owner.
+/// The simulated virtual machine: its run state, its PCI topology (buses, ports, bridges, devices)
+/// and their hotplug controllers at register level.
+///
+/// Pure and deterministic: it reads time from its ``clock`` and sends events through ``sink``.
+/// `device_add`, `device_del`, guest register accesses, `system_reset` and `x-query-hotplug` all act
+/// on the controllers' registers (``PCIeSlot``, ``SHPCController``), as QEMU's code paths do.
+/// Confined to one thread by its owner (the server's queue).
 public final class Machine {
     /// The QEMU release being played.
     public let profile: QEMUProfile
     /// The VM name (`-name`), if any.
     public let name: String?
+    public let machineType: MachineType
     /// The current run state.
     public private(set) var runState: RunState
     /// Receives the events the machine raises.
     public weak var sink: (any MachineEventSink)?
+    /// Virtual time: runs while the VM runs.
+    public let clock: VirtualClock
+    /// The device models `device_add` knows.
+    public private(set) var catalog = DeviceCatalog()
+    /// The root bus (`pcie.0` or `pci.0`).
+    public let rootBus: PCIBus
+
+    var busesByName: [String: PCIBus] = [:]
+    var peripheral: [String: Device] = [:]
+    var anonymous: [Int: Device] = [:]
+    var builtinDevices: [Device] = []
+    private var anonymousBusCount = 0
+    /// Events QEMU sends after the reply of the command that caused them (objects finalised later).
+    private var deferredEvents: [MachineEvent] = []
+    private var deferring = false
+
+    /// Name of the machine's ISA bus (never hotpluggable).
+    static let isaBusName = "isa.0"
 
     /// - Parameters:
     ///   - profile: the QEMU release to play.
     ///   - name: the VM name (`query-name`).
     ///   - startPaused: start in `prelaunch`, like QEMU's `-S`.
-    public init(profile: QEMUProfile, name: String? = nil, startPaused: Bool = false) {
+    ///   - machineType: q35 or pc; the machine starts with only its built-in devices (see ``coldPlug(_:)``).
+    ///   - hostClock: nanoseconds of the time source behind the virtual clock.
+    public init(
+        profile: QEMUProfile,
+        name: String? = nil,
+        startPaused: Bool = false,
+        machineType: MachineType = .q35,
+        hostClock: @escaping () -> Int64 = { 0 }
+    ) {
         self.profile = profile
         self.name = name
+        self.machineType = machineType
         self.runState = startPaused ? .prelaunch : .running
+        self.clock = VirtualClock(host: hostClock)
+        rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)
+        busesByName[rootBus.name] = rootBus
+        for (index, f) in machineType.builtinFunctions.enumerated() {
+            let model = DeviceModel(
+                name: "builtin-\(f.5.lowercased().replacingSpaces())", isHotpluggable: false, isUserCreatable: false,
+                vendorID: f.2, deviceID: f.3, classCode: f.4, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+                classDescription: f.5
+            )
+            let path = index == 0 ? (machineType == .q35 ? "/machine/q35/mch" : "/machine/i440fx/pci-host") : "/machine/unattached/device[\(index + 1)]"
+            let device = Device(
+                model: model, id: nil, anonymousIndex: nil, path: path, devfn: UInt8(f.0 << 3 | f.1), properties: [:],
+                hotplugged: false
+            )
+            device.parentBus = rootBus
+            rootBus.insert(device)
+            builtinDevices.append(device)
+        }
+        clock.setRunning(runState.isRunning)
     }
 
-    private func emit(_ event: MachineEvent) { sink?.emit(event) }
+    func emit(_ event: MachineEvent) {
+        if deferring { deferredEvents.append(event) } else { sink?.emit(event) }
+    }
+
+    /// Sends the events a command left for after its reply (`DEVICE_DELETED` of an immediate unplug).
+    public func flushDeferredEvents() {
+        guard !deferredEvents.isEmpty else { return }
+        let events = deferredEvents
+        deferredEvents.removeAll()
+        for event in events { sink?.emit(event) }
+    }
+
+    /// Runs `body` with events held back until ``flushDeferredEvents()``.
+    func deferringEvents(_ body: () -> Void) {
+        deferring = true
+        defer { deferring = false }
+        body()
+    }
+
+    /// Adds catalog models (from a configuration file).
+    public func addModels(_ models: [DeviceModel]) {
+        for model in models { catalog.add(model) }
+    }
+
+    // MARK: Run state
 
     /// `stop`: a running VM becomes `paused` and raises `STOP`; otherwise nothing happens (QEMU's `vm_stop`).
     public func stop() {
         guard runState.isRunning else { return }
         runState = .paused
+        clock.setRunning(false)
         emit(MachineEvent("STOP"))
     }
 
@@ -39,6 +116,7 @@ public final class Machine {
         case .finishMigrate: throw .generic("Migration is not finalized yet")
         default:
             runState = .running
+            clock.setRunning(true)
             emit(MachineEvent("RESUME"))
         }
     }
@@ -51,4 +129,47 @@ public final class Machine {
         info.append("status", .string(runState.rawValue))
         return info
     }
+
+    // MARK: Topology helpers
+
+    /// Every device (built-in and user), in no particular order.
+    public var allDevices: [Device] {
+        var result: [Device] = []
+        func walk(_ bus: PCIBus) {
+            for d in bus.devicesByAddress {
+                result.append(d)
+                if let sub = d.secondaryBus { walk(sub) }
+            }
+        }
+        walk(rootBus)
+        return result
+    }
+
+    /// The user devices with an id, by id.
+    public func device(id: String) -> Device? { peripheral[id] }
+
+    /// Whether `device_add`/`device_del` may act on `bus` (QEMU's `qbus_is_hotpluggable`: the bus has
+    /// a hotplug handler). In native mode the root bus has none; a port's bus has one, except that
+    /// since 8.2 a port with `hotplug=off` hides it; a bridge's bus has one when its SHPC is on.
+    func isHotpluggable(_ bus: PCIBus) -> Bool {
+        guard let owner = bus.owner else { return false }
+        if let slot = owner.pcieSlot { return profile.portHotplugOffHidesBus ? slot.isHotplugCapable : true }
+        return owner.shpc != nil
+    }
+
+    func nextAnonymousBusName(express: Bool) -> String {
+        defer { anonymousBusCount += 1 }
+        return "\(express ? "pcie" : "pci").\(anonymousBusCount + 1)"
+    }
+
+    /// Lowest free `device[N]` index.
+    func freeAnonymousIndex() -> Int {
+        var i = 0
+        while anonymous[i] != nil { i += 1 }
+        return i
+    }
+}
+
+extension String {
+    func replacingSpaces() -> String { String(map { $0 == " " ? "-" : $0 }) }
 }

@@ -26,3 +26,25 @@ public struct QEMUProfile: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { version.description }
 }
+
+extension QEMUProfile {
+    /// Reset style of PCIe slots and SHPC slots: 8.0 changed the reset values (`.qemu8`).
+    public var isQEMU7: Bool { !version.isAtLeast(8, 0) }
+    /// A `hotplug=off` port makes its bus non-hotpluggable (`Bus 'x' does not support hotplugging`)
+    /// instead of failing in the port's pre-plug check (`Hot-plug failed: unsupported by the port
+    /// device 'x'`): seen on 10.0, and already in the context of the v8 series, so from 8.2 on.
+    public var portHotplugOffHidesBus: Bool { version.isAtLeast(8, 2) }
+    /// `device_add` checks the device class's hot-pluggability before the bus (10.0) rather than at realize.
+    public var checksDeviceHotpluggableFirst: Bool { version.isAtLeast(10, 0) }
+    /// QMP `device_add` still goes through QemuOpts: `id` must be an identifier (until 9.1).
+    public var validatesIdentifier: Bool { !version.isAtLeast(9, 2) }
+    /// A function added at an automatically chosen address behind a port whose function 0 is taken is
+    /// refused (10.0) rather than accepted invisible to the guest (7.2, 8.2).
+    public var refusesHiddenFunctionOnAutoAddress: Bool { version.isAtLeast(10, 0) }
+    /// `device_del`/`x-query-hotplug` of a non-device path: `X is not a device` (from 9.2) instead of
+    /// `X is not a hotpluggable device`.
+    public var notADeviceSuffix: String { version.isAtLeast(9, 2) ? "is not a device" : "is not a hotpluggable device" }
+    /// The reset style of the slot registers.
+    public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
+    public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
+}

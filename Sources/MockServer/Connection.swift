@@ -69,7 +69,9 @@ final class Connection: SessionTransport, @unchecked Sendable {
                 continue
             }
             if n == 0 {
-                close(reason: "client disconnected")
+                // Replies to what the client sent before it shut down its side still go out (QEMU
+                // answers a command before it reads further, so `printf ... | socat` gets them).
+                closeAfterFlush(reason: "client disconnected")
                 return
             }
             switch errno {
@@ -148,6 +150,10 @@ final class Connection: SessionTransport, @unchecked Sendable {
             session.outbound.removeAll(keepingCapacity: session.outbound.capacity <= 1 << 20)
             sentOffset = 0
             setWriteArmed(false)
+            if let reason = pendingCloseReason {
+                close(reason: reason)
+                return
+            }
         } else {
             if sentOffset >= Self.lowWater {
                 session.outbound.removeSubrange(0..<sentOffset)
@@ -156,7 +162,20 @@ final class Connection: SessionTransport, @unchecked Sendable {
             setWriteArmed(true)
         }
         let pending = session.outbound.count - sentOffset
-        if pending > Self.highWater { setReadSuspended(true) } else if pending < Self.lowWater { setReadSuspended(false) }
+        if pendingCloseReason == nil {
+            if pending > Self.highWater { setReadSuspended(true) } else if pending < Self.lowWater { setReadSuspended(false) }
+        }
+    }
+
+    /// Set when the peer closed: the connection closes once its output is written.
+    private var pendingCloseReason: String?
+
+    /// Stops reading and closes once everything queued has been written (or writing fails).
+    func closeAfterFlush(reason: String) {
+        guard !isClosed, pendingCloseReason == nil else { return }
+        pendingCloseReason = reason
+        setReadSuspended(true)
+        flush()
     }
 
     /// Whether output is still waiting to be written.

@@ -25,7 +25,18 @@ public enum Daemon {
         sigaddset(&blocked, SIGINT)
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
 
-        let machine = Machine(profile: configuration.profile, name: configuration.name, startPaused: configuration.startPaused)
+        let machine = Machine(
+            profile: configuration.profile,
+            name: configuration.name,
+            startPaused: configuration.startPaused,
+            machineType: configuration.machine.machineType,
+            hostClock: monotonicNanoseconds
+        )
+        do {
+            try machine.coldPlug(configuration.machine)
+        } catch {
+            fail(logger, "machine configuration: \(error)", .configuration)
+        }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits)
         if let path = configuration.transcriptPath {
             do {
@@ -71,6 +82,13 @@ public enum Daemon {
             hooks.ready()
         }
         dispatchMain()
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds: the host time behind the virtual clock.
+    @Sendable static func monotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
     private static func fail(_ logger: Logger, _ message: String, _ code: DaemonExitCode) -> Never {

@@ -24,6 +24,8 @@ public struct DaemonConfiguration: Sendable {
     public var limits: JSONStreamParser.Limits
     /// Listen backlog of each socket: clients beyond the attached one wait here in exclusive mode.
     public var backlog: Int32
+    /// The simulated machine (`--config`, or the embedded default).
+    public var machine: MachineConfiguration
 
     public init(
         qmpSockets: [String],
@@ -35,7 +37,8 @@ public struct DaemonConfiguration: Sendable {
         transcriptPath: String? = nil,
         logLevel: Logger.Level = .info,
         limits: JSONStreamParser.Limits = .qemu,
-        backlog: Int32 = 128
+        backlog: Int32 = 128,
+        machine: MachineConfiguration = .standard
     ) {
         self.qmpSockets = qmpSockets
         self.monitorMode = monitorMode
@@ -47,5 +50,6 @@ public struct DaemonConfiguration: Sendable {
         self.logLevel = logLevel
         self.limits = limits
         self.backlog = backlog
+        self.machine = machine
     }
 }

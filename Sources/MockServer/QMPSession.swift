@@ -71,6 +71,8 @@ public final class QMPSession {
             do throws(QMPError) {
                 let value = try dispatch(request)
                 send(QMPMessage.success(value, id: request.id))
+                // Objects QEMU finalises after the command returned: their events follow the reply.
+                core.machine.flushDeferredEvents()
             } catch {
                 var error = error
                 if mode == .negotiating && error.errorClass == .commandNotFound {

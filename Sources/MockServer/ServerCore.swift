@@ -43,6 +43,7 @@ public final class ServerCore {
         self.logMessages = logger.logLevel <= .debug
         self.commands = CommandTable()
         BuiltinCommands.register(in: &commands)
+        MachineCommands.register(in: &commands)
         machine.sink = self
     }
 

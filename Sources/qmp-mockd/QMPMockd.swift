@@ -49,6 +49,9 @@ struct QMPMockd: ParsableCommand {
     @Option(help: ArgumentHelp("Write every QMP message either way to this file as JSON lines.", valueName: "file"))
     var transcript: String?
 
+    @Option(help: ArgumentHelp("YAML file describing the simulated machine (default: the embedded machine in README).", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("trace, debug (one line per QMP message), info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -80,6 +83,15 @@ struct QMPMockd: ParsableCommand {
         guard let profile = QEMUProfile(qemuVersion, package: "qmp-mock \(Self.version)") else {
             throw ExitCode(DaemonExitCode.usage.rawValue)
         }
+        var machine = MachineConfiguration.standard
+        if let config {
+            do {
+                machine = try MachineConfiguration.load(yaml: try ConfigFile.read(config))
+            } catch {
+                logger.error("\(config): \(error)")
+                throw ExitCode(DaemonExitCode.configuration.rawValue)
+            }
+        }
         let configuration = DaemonConfiguration(
             qmpSockets: sockets,
             monitorMode: MonitorMode(rawValue: monitorMode) ?? .exclusive,
@@ -88,7 +100,8 @@ struct QMPMockd: ParsableCommand {
             startPaused: paused,
             socketMode: mode_t(UInt32(socketMode, radix: 8) ?? 0o600),
             transcriptPath: transcript,
-            logLevel: level
+            logLevel: level,
+            machine: machine
         )
         let hooks = LifecycleHooks(
             ready: { Systemd.notify("READY=1") },

@@ -118,7 +118,10 @@ import Testing
     @Test func queryCommandsListsTheTable() {
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
-        let names = ["quit", "cont", "stop", "query-name", "query-status", "query-commands", "query-version", "qmp_capabilities"]
+        let names = [
+            "system_reset", "qom-get", "qom-list", "query-pci", "x-query-hotplug", "device_del", "device_add",
+            "quit", "cont", "stop", "query-name", "query-status", "query-commands", "query-version", "qmp_capabilities",
+        ]
         #expect(h.send(s, #"{"execute":"query-commands"}"#) == ["{\"return\": [" + names.map { #"{"name": "\#($0)"}"# }.joined(separator: ", ") + "]}"])
         #expect(h.send(s, #"{"execute":"query-name"}"#) == [#"{"return": {"name": "vm1"}}"#])
         #expect(h.send(s, #"{"execute":"query-version"}"#) == [#"{"return": {"qemu": {"micro": 0, "minor": 2, "major": 8}, "package": "qmp-mock test"}}"#])

@@ -1,0 +1,152 @@
+/// The device models `device_add` and the configuration file know, as data.
+///
+/// The built-in entries carry the facts of QEMU's models that a management stack can observe:
+/// hot-pluggability, user-creatability, accepted properties, child objects and PCI identity.
+/// Configuration files may add entries (``add(_:)``).
+public struct DeviceCatalog: Sendable {
+    private var models: [String: DeviceModel]
+
+    /// The built-in catalog.
+    public init() {
+        models = [:]
+        for model in Self.builtin { models[model.name] = model }
+    }
+
+    /// The model of that driver name.
+    public func model(_ name: String) -> DeviceModel? { models[name] }
+
+    /// Adds or replaces a model.
+    public mutating func add(_ model: DeviceModel) { models[model.name] = model }
+
+    /// All driver names, sorted.
+    public var names: [String] { models.keys.sorted() }
+
+    // MARK: Built-in models
+
+    /// Properties every PCI device has (`PCIDevice`).
+    static let pciCommon: [DeviceModel.Property] = [
+        .init("addr", "int32", default: .int(-1)), .init("romfile", "str"), .init("romsize", "uint32"),
+        .init("rombar", "uint32", default: .int(1)), .init("multifunction", "bool", default: .bool(false)),
+        .init("x-pcie-lnksta-dllla", "bool", default: .bool(true)),
+        .init("x-pcie-extcap-init", "bool", default: .bool(true)), .init("failover_pair_id", "str"),
+        .init("acpi-index", "uint32", default: .int(0)),
+    ]
+
+    static let virtioCommon: [DeviceModel.Property] = [
+        .init("disable-legacy", "OnOffAuto"), .init("disable-modern", "bool", default: .bool(false)),
+        .init("vectors", "uint32"), .init("ioeventfd", "bool", default: .bool(true)),
+        .init("iommu_platform", "bool", default: .bool(false)), .init("ats", "bool", default: .bool(false)),
+    ]
+
+    static let portCommon: [DeviceModel.Property] = [
+        .init("chassis", "uint8", default: .int(0)), .init("slot", "uint16", default: .int(0)),
+        .init("port", "uint8", default: .int(0)), .init("hotplug", "bool", default: .bool(true)),
+        .init("power_controller_present", "bool", default: .bool(true)),
+        .init("bus-reserve", "uint32"), .init("io-reserve", "size"), .init("mem-reserve", "size"),
+        .init("pref32-reserve", "size"), .init("pref64-reserve", "size"), .init("x-native-hotplug", "bool"),
+    ]
+
+    private static func virtio(
+        _ name: String,
+        backend: String,
+        legacy: UInt16,
+        modern: UInt16,
+        classCode: UInt16,
+        description: String?,
+        extra: [DeviceModel.Property]
+    ) -> DeviceModel {
+        DeviceModel(
+            name: name,
+            properties: pciCommon + virtioCommon + extra,
+            children: [.init(name: "virtio-backend", type: backend)],
+            vendorID: 0x1AF4,
+            deviceID: legacy,
+            expressDeviceID: modern,
+            classCode: classCode,
+            subsystemVendorID: 0x1AF4,
+            subsystemID: legacy & 0xFF,
+            classDescription: description
+        )
+    }
+
+    static let builtin: [DeviceModel] = [
+        virtio(
+            "virtio-net-pci", backend: "virtio-net-device", legacy: 0x1000, modern: 0x1041, classCode: 0x0200,
+            description: "Ethernet controller",
+            extra: [.init("mac", "str"), .init("netdev", "str"), .init("mq", "bool"), .init("bootindex", "int32")]
+        ),
+        virtio(
+            "virtio-blk-pci", backend: "virtio-blk-device", legacy: 0x1001, modern: 0x1042, classCode: 0x0100,
+            description: "SCSI controller",
+            extra: [.init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32"), .init("num-queues", "uint16")]
+        ),
+        virtio(
+            "virtio-scsi-pci", backend: "virtio-scsi-device", legacy: 0x1004, modern: 0x1048, classCode: 0x0100,
+            description: "SCSI controller", extra: [.init("num_queues", "uint32"), .init("iothread", "str")]
+        ),
+        virtio(
+            "virtio-rng-pci", backend: "virtio-rng-device", legacy: 0x1005, modern: 0x1044, classCode: 0x00FF,
+            description: nil, extra: [.init("rng", "str"), .init("max-bytes", "uint64"), .init("period", "uint32")]
+        ),
+        DeviceModel(
+            name: "e1000e", isExpress: true,
+            properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
+            vendorID: 0x8086, deviceID: 0x10D3, classCode: 0x0200, subsystemVendorID: 0x8086, subsystemID: 0,
+            classDescription: "Ethernet controller"
+        ),
+        DeviceModel(
+            name: "e1000",
+            properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
+            vendorID: 0x8086, deviceID: 0x100E, classCode: 0x0200, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+            classDescription: "Ethernet controller"
+        ),
+        DeviceModel(
+            name: "nvme", isExpress: true,
+            properties: pciCommon + [.init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32")],
+            vendorID: 0x1B36, deviceID: 0x0010, classCode: 0x0108, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+            classDescription: "NVMe controller"
+        ),
+        DeviceModel(
+            name: "vfio-pci", isExpress: true,
+            properties: pciCommon + [.init("host", "str"), .init("sysfsdev", "str"), .init("x-no-mmap", "bool")],
+            vendorID: 0x8086, deviceID: 0x154C, classCode: 0x0200, subsystemVendorID: 0x8086, subsystemID: 0,
+            classDescription: "Ethernet controller"
+        ),
+        DeviceModel(
+            name: "pci-testdev", properties: pciCommon + [.init("membar", "size")],
+            vendorID: 0x1B36, deviceID: 0x0005, classCode: 0x00FF, subsystemVendorID: 0x1AF4, subsystemID: 0x1100
+        ),
+        DeviceModel(
+            name: "pcie-root-port", kind: .rootPort, isExpress: true, isHotpluggable: false,
+            properties: pciCommon + portCommon,
+            vendorID: 0x1B36, deviceID: 0x000C, classCode: 0x0604, classDescription: "PCI bridge"
+        ),
+        DeviceModel(
+            name: "x3130-upstream", kind: .upstreamPort, isExpress: true,
+            properties: pciCommon,
+            vendorID: 0x104C, deviceID: 0x8232, classCode: 0x0604, classDescription: "PCI bridge"
+        ),
+        DeviceModel(
+            name: "xio3130-downstream", kind: .downstreamPort, isExpress: true, isHotpluggable: false,
+            properties: pciCommon + portCommon,
+            vendorID: 0x104C, deviceID: 0x8233, classCode: 0x0604, classDescription: "PCI bridge"
+        ),
+        DeviceModel(
+            name: "pcie-pci-bridge", kind: .pciePCIBridge, isExpress: true,
+            properties: pciCommon + [.init("msi", "OnOffAuto")],
+            vendorID: 0x1B36, deviceID: 0x000E, classCode: 0x0604, classDescription: "PCI bridge"
+        ),
+        DeviceModel(
+            name: "pci-bridge", kind: .pciBridge,
+            properties: pciCommon + [
+                .init("chassis_nr", "uint8", default: .int(0)), .init("shpc", "bool", default: .bool(true)),
+                .init("msi", "OnOffAuto"), .init("bus-reserve", "uint32"),
+            ],
+            vendorID: 0x1B36, deviceID: 0x0001, classCode: 0x0604, classDescription: "PCI bridge"
+        ),
+        DeviceModel(
+            name: "isa-serial", kind: .nonPCI, properties: [.init("index", "uint32"), .init("chardev", "str")],
+            vendorID: 0, deviceID: 0, classCode: 0
+        ),
+    ]
+}

@@ -1,0 +1,95 @@
+/// A device model of the catalog: what QEMU knows about a `-device` driver and the mock needs to
+/// reproduce its behaviour (`qom-list-types`-like facts plus PCI identity for `query-pci`).
+public struct DeviceModel: Sendable, Equatable {
+    /// The driver name (`virtio-net-pci`).
+    public var name: String
+    public var kind: DeviceKind
+    /// A PCI Express function (e1000e, nvme, ports); conventional PCI otherwise.
+    public var isExpress: Bool
+    /// `DeviceClass.hotpluggable`.
+    public var isHotpluggable: Bool
+    /// `DeviceClass.user_creatable`: may be named in `device_add`.
+    public var isUserCreatable: Bool
+    /// Properties `device_add` accepts besides `driver`, `id` and `bus`, with their QOM types.
+    public var properties: [Property]
+    /// Child objects destroyed with the device, each with its own path-only `DEVICE_DELETED`
+    /// (`virtio-backend` for virtio proxies).
+    public var children: [Child]
+    /// PCI vendor and device ids, class code and subsystem ids.
+    public var vendorID: UInt16
+    public var deviceID: UInt16
+    /// The device id when the function sits on a PCIe bus and the model is a virtio proxy
+    /// (`disable-legacy=auto` makes it modern-only there); nil when the id does not change.
+    public var expressDeviceID: UInt16?
+    public var classCode: UInt16
+    public var subsystemVendorID: UInt16?
+    public var subsystemID: UInt16?
+    /// `class_info.desc` of `query-pci`, when QEMU has one for the class.
+    public var classDescription: String?
+
+    /// A `-device` property.
+    public struct Property: Sendable, Equatable {
+        public var name: String
+        /// The QOM type `qom-list` reports (`bool`, `uint8`, `str`, `int32`, ...).
+        public var type: String
+        public var defaultValue: JSONDefault
+        public init(_ name: String, _ type: String, default defaultValue: JSONDefault = .none) {
+            self.name = name
+            self.type = type
+            self.defaultValue = defaultValue
+        }
+    }
+
+    /// A property default as `qom-get` reports it before anything is set.
+    public enum JSONDefault: Sendable, Equatable {
+        case none
+        case bool(Bool)
+        case int(Int64)
+        case string(String)
+    }
+
+    /// A child object (QOM child), e.g. `virtio-backend` of type `virtio-net-device`.
+    public struct Child: Sendable, Equatable {
+        public var name: String
+        public var type: String
+        public init(name: String, type: String) {
+            self.name = name
+            self.type = type
+        }
+    }
+
+    public init(
+        name: String,
+        kind: DeviceKind = .endpoint,
+        isExpress: Bool = false,
+        isHotpluggable: Bool = true,
+        isUserCreatable: Bool = true,
+        properties: [Property] = [],
+        children: [Child] = [],
+        vendorID: UInt16,
+        deviceID: UInt16,
+        expressDeviceID: UInt16? = nil,
+        classCode: UInt16,
+        subsystemVendorID: UInt16? = nil,
+        subsystemID: UInt16? = nil,
+        classDescription: String? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.isExpress = isExpress
+        self.isHotpluggable = isHotpluggable
+        self.isUserCreatable = isUserCreatable
+        self.properties = properties
+        self.children = children
+        self.vendorID = vendorID
+        self.deviceID = deviceID
+        self.expressDeviceID = expressDeviceID
+        self.classCode = classCode
+        self.subsystemVendorID = subsystemVendorID
+        self.subsystemID = subsystemID
+        self.classDescription = classDescription
+    }
+
+    /// The property of that name, if the model has it.
+    public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
+}

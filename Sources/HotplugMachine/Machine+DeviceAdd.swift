@@ -1,0 +1,250 @@
+public import QMPWire
+
+extension Machine {
+    /// `device_add`: QEMU's checks in QEMU's order, then the plug into the bus's hotplug controller.
+    /// Returns `{}` to the client; the guest accepts the device later (`X_DEVICE_ON`).
+    public func deviceAdd(_ arguments: JSONObject) throws(QMPError) {
+        _ = try addDevice(arguments, hotplug: true)
+    }
+
+    /// Creates a device from `device_add` arguments (hot plug) or a configuration entry (cold plug).
+    @discardableResult
+    func addDevice(_ arguments: JSONObject, hotplug: Bool) throws(QMPError) -> Device {
+        // QemuOpts (until 9.1): a string id must be an identifier; a non-string id is silently dropped.
+        var id: String?
+        if case .string(let text) = arguments["id"] {
+            if profile.validatesIdentifier && !Self.isIdentifier(text) {
+                throw .generic("Parameter 'id' expects an identifier")
+            }
+            id = text
+        }
+        guard let driverValue = arguments["driver"] else { throw .missingParameter("driver") }
+        let driver = try Self.optionText(driverValue, name: "driver")
+        guard let model = catalog.model(driver) else { throw .generic("'\(driver)' is not a valid device model name") }
+        guard model.isUserCreatable else { throw .generic("Parameter 'driver' expects a pluggable device type") }
+
+        let bus = try resolveBus(arguments["bus"], for: model)
+        if hotplug && profile.checksDeviceHotpluggableFirst && !model.isHotpluggable {
+            throw .generic("Device '\(model.name)' does not support hotplugging")
+        }
+        guard let bus else {
+            // A non-PCI device: only the ISA bus, which never takes hot-plugged devices.
+            if hotplug { throw .generic("Bus '\(Self.isaBusName)' does not support hotplugging") }
+            throw .generic("Device '\(model.name)' is not supported by this machine model")
+        }
+        if hotplug && !isHotpluggable(bus) { throw .generic("Bus '\(bus.name)' does not support hotplugging") }
+        if let id, peripheral[id] != nil { throw .generic("Duplicate device ID '\(id)'") }
+
+        var properties: [String: JSONValue] = [:]
+        for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
+            guard let property = model.property(member.key) else {
+                throw .generic("Property '\(model.name).\(member.key)' not found")
+            }
+            properties[member.key] = try Self.parseProperty(member.value, property, model: model.name)
+        }
+
+        // Realize.
+        if hotplug && !profile.checksDeviceHotpluggableFirst && !model.isHotpluggable {
+            throw .generic("Device '\(model.name)' does not support hotplugging")
+        }
+        let controller = bus.owner
+        if hotplug, let slot = controller?.pcieSlot {
+            let portName = controller?.idForErrors ?? "(null)"
+            if !slot.isHotplugCapable { throw .generic("Hot-plug failed: unsupported by the port device '\(portName)'") }
+            if slot.isInterlockEngaged { throw .generic("slot is electromechanically locked: Device or resource busy") }
+        }
+        let devfn = try assignAddress(properties["addr"], on: bus, model: model, hotplug: hotplug, multifunction: properties["multifunction"]?.boolValue ?? false)
+        if model.kind == .pciBridge && (properties["chassis_nr"]?.int64Value ?? 0) == 0 {
+            throw .generic("Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.")
+        }
+
+        let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
+        let device = Device(
+            model: model, id: id, anonymousIndex: anonymousIndex, devfn: devfn, properties: properties,
+            hotplugged: hotplug
+        )
+        // The SHPC checks the slot when plugging, after the device (and its virtio backend) was realized:
+        // a failure unrealizes the backend, whose DEVICE_DELETED comes before the error.
+        if controller?.shpc != nil && !SHPCController.isValidSlot(device.slot) {
+            for child in model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
+            throw .generic(
+                "Unsupported PCI slot \(device.slot) for standard hotplug controller. Valid slots are between 1 and 31."
+            )
+        }
+
+        device.parentBus = bus
+        bus.insert(device)
+        if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
+        createSecondaryBus(of: device)
+
+        if let port = controller, var slot = port.pcieSlot {
+            if bus.devices[0] != nil {
+                if hotplug { slot.hotPlug() } else { slot.coldPlug() }
+            }
+            port.pcieSlot = slot
+        } else if let bridge = controller, var shpc = bridge.shpc {
+            if hotplug { shpc.hotPlug(slot: device.slot) } else { shpc.coldPlug(slot: device.slot) }
+            bridge.shpc = shpc
+        }
+        return device
+    }
+
+    /// `bus` given: found by name; omitted: the first bus of the right type (the root bus for PCI
+    /// devices, as QEMU's depth-first search finds it first). Nil means the ISA bus.
+    private func resolveBus(_ value: JSONValue?, for model: DeviceModel) throws(QMPError) -> PCIBus? {
+        guard let value else { return model.kind == .nonPCI ? nil : rootBus }
+        let name = try Self.optionText(value, name: "bus")
+        if name == Self.isaBusName {
+            if model.kind == .nonPCI { return nil }
+            throw .generic("Device '\(model.name)' can't go on ISA bus")
+        }
+        guard let bus = busesByName[name] else { throw .generic("Bus '\(name)' not found") }
+        if model.kind == .nonPCI { throw .generic("Device '\(model.name)' can't go on \(bus.typeName) bus") }
+        return bus
+    }
+
+    /// `do_pci_register_device` and `pci_init_multifunction`: the devfn, or QEMU's error.
+    private func assignAddress(
+        _ addr: JSONValue?,
+        on bus: PCIBus,
+        model: DeviceModel,
+        hotplug: Bool,
+        multifunction: Bool
+    ) throws(QMPError) -> UInt8 {
+        var devfn: UInt8
+        var automatic = false
+        if let addr, let requested = addr.int64Value.map({ UInt8(truncatingIfNeeded: $0) }) ?? PCIAddress.parse(addr),
+            addr.int64Value != -1
+        {
+            devfn = requested
+            if let occupant = bus.devices[devfn] {
+                throw .generic(
+                    "PCI: slot \(devfn >> 3) function \(devfn & 7) not available for \(model.name), in use by \(occupant.model.name),id=\(occupant.idForErrors)"
+                )
+            }
+        } else {
+            guard let free = (0..<32).map({ UInt8($0 << 3) }).first(where: { bus.devices[$0] == nil }) else {
+                throw .generic("PCI: no slot/function available for \(model.name), all in use or reserved")
+            }
+            devfn = free
+            automatic = true
+        }
+        // Function 0 of the slot (behind a port: device 0, the only one the guest sees).
+        let functionZero = bus.isPortBus ? bus.devices[0] : bus.devices[devfn & ~7]
+        if hotplug && (!automatic || profile.refusesHiddenFunctionOnAutoAddress), let f0 = functionZero {
+            throw .generic(
+                "PCI: slot \(f0.slot) function 0 already occupied by \(f0.model.name), new func \(model.name) cannot be exposed to guest."
+            )
+        }
+        let slot = Int(devfn >> 3)
+        if devfn & 7 != 0 {
+            if let f0 = bus.devices[devfn & ~7], !f0.flag("multifunction") {
+                throw .generic("PCI: single function device can't be populated in function \(PCIAddress.text(devfn))")
+            }
+        } else if !multifunction {
+            for f in 1..<8 where bus.devices[UInt8(slot << 3 | f)] != nil {
+                throw .generic(
+                    "PCI: \(String(slot, radix: 16)).0 indicates single function, but \(String(slot, radix: 16)).\(f) is already populated."
+                )
+            }
+        }
+        return devfn
+    }
+
+    /// Gives a port or bridge its secondary bus and hotplug controller.
+    func createSecondaryBus(of device: Device) {
+        let kind = device.model.kind
+        guard kind.hasSecondaryBus else { return }
+        let express = kind == .rootPort || kind == .downstreamPort || kind == .upstreamPort
+        let name = device.id ?? nextAnonymousBusName(express: express)
+        let bus = PCIBus(name: name, isExpress: express, owner: device)
+        device.secondaryBus = bus
+        busesByName[name] = bus
+        if kind.hasPCIeSlot {
+            device.pcieSlot = PCIeSlot(
+                hotplug: device.property("hotplug")?.boolValue ?? true,
+                powerControllerPresent: device.property("power_controller_present")?.boolValue ?? true,
+                physicalSlotNumber: UInt32(truncatingIfNeeded: device.integer("slot"))
+            )
+        } else if kind == .pciePCIBridge || (kind == .pciBridge && device.flag("shpc")) {
+            device.shpc = SHPCController(style: profile.shpcStyle)
+        }
+    }
+
+    // MARK: Argument parsing as QemuOpts and the property setters do
+
+    /// QemuOpts turns numbers and booleans into text; other JSON types are refused.
+    static func optionText(_ value: JSONValue, name: String) throws(QMPError) -> String {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .uint(let u): return String(u)
+        case .bool(let b): return b ? "on" : "off"
+        case .double(let d): return String(d)
+        default: throw .invalidParameterType(name, expected: "string")
+        }
+    }
+
+    /// QEMU's `id_wellformed`: a letter, then letters, digits, `-`, `.` and `_`.
+    static func isIdentifier(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCIILetter else { return false }
+        return text.unicodeScalars.dropFirst().allSatisfy { $0.isASCIILetter || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0) }
+    }
+
+    static func parseProperty(_ value: JSONValue, _ property: DeviceModel.Property, model: String) throws(QMPError) -> JSONValue {
+        if property.name == "addr" {
+            if case .int = value { return value }
+            guard PCIAddress.parse(value) != nil else {
+                let shown = (try? optionText(value, name: "addr")) ?? value.jsonText
+                throw .generic("Property '\(model).addr' doesn't take value '\(shown)'")
+            }
+            return value
+        }
+        switch property.type {
+        case "bool":
+            if case .bool = value { return value }
+            switch try optionText(value, name: property.name) {
+            case "on", "yes", "true", "y": return .bool(true)
+            case "off", "no", "false", "n": return .bool(false)
+            default: throw .generic("Parameter '\(property.name)' expects 'on' or 'off'")
+            }
+        case "uint8", "uint16", "uint32", "uint64", "int32", "size":
+            if let i = value.int64Value { return try checkRange(i, property) }
+            let text = try optionText(value, name: property.name)
+            let parsed = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
+            guard let parsed else { throw .generic("Parameter '\(property.name)' expects integer") }
+            return try checkRange(parsed, property)
+        default:
+            return .string(try optionText(value, name: property.name))
+        }
+    }
+
+    private static func checkRange(_ value: Int64, _ property: DeviceModel.Property) throws(QMPError) -> JSONValue {
+        let bits: Int64? = switch property.type {
+        case "uint8": 8
+        case "uint16": 16
+        case "uint32": 32
+        default: nil
+        }
+        if let bits, value < 0 || value >= (1 << bits) {
+            throw .parameterExpects(property.name, "\(property.type)_t")
+        }
+        return .int(value)
+    }
+}
+
+extension Unicode.Scalar {
+    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+}
+
+extension MachineEvent {
+    /// `DEVICE_DELETED` for a QOM child without an id.
+    static func deviceDeleted(path: String) -> MachineEvent {
+        MachineEvent("DEVICE_DELETED", data: JSONObject([("path", .string(path))]))
+    }
+
+    /// `DEVICE_DELETED` of a device.
+    static func deviceDeleted(_ device: Device) -> MachineEvent {
+        MachineEvent("DEVICE_DELETED", data: device.deviceAndPath)
+    }
+}

@@ -1,0 +1,119 @@
+public import QMPWire
+
+/// The guest's register interface: what a simulated OS driver (or a test) reads and writes, like a
+/// real driver does through config space and the SHPC BAR. Every event comes out of the register
+/// semantics: `X_DEVICE_ON` on the not-on to on transition, `DEVICE_DELETED` when a slot is turned off.
+extension Machine {
+    /// The PCIe port (root or downstream) named by id or QOM path.
+    public func pciePort(_ name: String) throws(QMPError) -> Device {
+        let device = try findDevice(name)
+        guard device.pcieSlot != nil else { throw .generic("'\(name)' is not a PCIe port with a hotplug slot") }
+        return device
+    }
+
+    /// The bridge with a standard hotplug controller named by id or QOM path.
+    public func shpcBridge(_ name: String) throws(QMPError) -> Device {
+        let device = try findDevice(name)
+        guard device.shpc != nil else { throw .generic("'\(name)' is not a bridge with a standard hotplug controller") }
+        return device
+    }
+
+    /// The slot registers of a PCIe port.
+    public func slotRegisters(port name: String) throws(QMPError) -> PCIeSlot {
+        guard let slot = try pciePort(name).pcieSlot else { throw .generic("'\(name)' has no slot") }
+        return slot
+    }
+
+    /// A guest write to a port's Slot Control register (`pcie_cap_slot_write_config`).
+    public func writeSlotControl(port name: String, value: UInt16) throws(QMPError) {
+        let port = try pciePort(name)
+        guard var slot = port.pcieSlot, let bus = port.secondaryBus else { return }
+        let child = bus.devicesByAddress.first
+        let outcome = slot.writeSlotControl(value)
+        port.pcieSlot = slot
+        if outcome.turnedOn, let child { deviceTurnedOn(child) }
+        if outcome.detach {
+            for device in bus.devicesByAddress { destroy(device) }
+        }
+    }
+
+    /// A guest write to a port's Slot Status register (RW1C events).
+    public func writeSlotStatus(port name: String, value: UInt16) throws(QMPError) {
+        let port = try pciePort(name)
+        port.pcieSlot?.writeSlotStatus(value)
+    }
+
+    /// The SHPC register file of a bridge.
+    public func shpcRegisters(bridge name: String) throws(QMPError) -> SHPCController {
+        guard let shpc = try shpcBridge(name).shpc else { throw .generic("'\(name)' has no SHPC") }
+        return shpc
+    }
+
+    /// A guest read of the SHPC register file.
+    public func shpcRead(bridge name: String, offset: Int, size: Int) throws(QMPError) -> UInt32 {
+        try shpcRegisters(bridge: name).read(offset: offset, size: size)
+    }
+
+    /// A guest write to the SHPC register file; writing the command register executes a command.
+    public func shpcWrite(bridge name: String, offset: Int, size: Int, value: UInt32) throws(QMPError) {
+        let bridge = try shpcBridge(name)
+        try shpcAct(bridge) { $0.write(offset: offset, size: size, value: value) }
+    }
+
+    /// A guest SHPC command (code written to 0x14 with the target at 0x15).
+    public func shpcCommand(bridge name: String, code: UInt8, target: UInt8) throws(QMPError) {
+        let bridge = try shpcBridge(name)
+        try shpcAct(bridge) { $0.executeCommand(code: code, target: target) }
+    }
+
+    private func shpcAct(
+        _ bridge: Device,
+        _ body: (inout SHPCController) -> SHPCController.SHPCCommandOutcome?
+    ) throws(QMPError) {
+        guard var shpc = bridge.shpc, let bus = bridge.secondaryBus else { return }
+        // Function 0 of each slot, looked up before the command (v8's X_DEVICE_ON target).
+        var functionZero: [Int: Device] = [:]
+        for device in bus.children where device.function == 0 { functionZero[device.slot] = device }
+        let outcome = body(&shpc)
+        bridge.shpc = shpc
+        guard let outcome else { return }
+        for slot in outcome.slotsToFree { freeSHPCSlot(slot, on: bus) }
+        for slot in outcome.slotsTurnedOn {
+            if let device = functionZero[slot], device.parentBus === bus { deviceTurnedOn(device) }
+        }
+    }
+
+    /// `X_DEVICE_ON`, at most once per device lifetime.
+    func deviceTurnedOn(_ device: Device) {
+        guard !device.deviceOnSent else { return }
+        device.deviceOnSent = true
+        emit(MachineEvent("X_DEVICE_ON", data: device.deviceAndPath))
+    }
+
+    // MARK: Reset
+
+    /// Brings every slot register to its reset value (`pcie_cap_slot_reset`, `shpc_reset`). Pending
+    /// unplug requests stay pending (observed on 7.2 and 10.0 in native mode).
+    public func resetDevices() {
+        for device in allDevices {
+            guard let bus = device.secondaryBus else { continue }
+            if var slot = device.pcieSlot {
+                slot.reset(functionZeroPresent: bus.devices[0] != nil, style: profile.pcieResetStyle)
+                device.pcieSlot = slot
+            }
+            if var shpc = device.shpc {
+                shpc.reset(populatedSlots: Set(bus.children.filter { $0.function == 0 }.map(\.slot)))
+                device.shpc = shpc
+            }
+        }
+    }
+
+    /// `system_reset`: `RESET` and the device reset; the run state is unchanged.
+    public func systemReset() {
+        resetDevices()
+        var data = JSONObject()
+        data.append("guest", .bool(false))
+        data.append("reason", .string("host-qmp-system-reset"))
+        emit(MachineEvent("RESET", data: data))
+    }
+}

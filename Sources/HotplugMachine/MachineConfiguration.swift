@@ -1,0 +1,33 @@
+import QMPWire
+
+/// What the simulated machine is made of: its type, the controllers and devices present at start
+/// (cold-plugged, like `-device` options), and device models added to the catalog.
+public struct MachineConfiguration: Sendable {
+    public var machineType: MachineType
+    /// Cold-plugged devices in creation order (controllers first, as the file lists them).
+    public var devices: [DeviceSpec]
+    /// Models added to (or replacing in) the built-in catalog.
+    public var catalogAdditions: [DeviceModel]
+
+    public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
+        self.machineType = machineType
+        self.devices = devices
+        self.catalogAdditions = catalogAdditions
+    }
+
+    /// The embedded default machine, used when no configuration file is given:
+    /// q35; `pcie-root-port` `pci.1`…`pci.4` (chassis and slot 1–4) empty with hotplug on; `pci.5`
+    /// empty with `hotplug=off`; `pci.6` holding the `pcie-pci-bridge` `pci.7` (SHPC); `pci.8`
+    /// holding the cold-plugged `virtio-blk-pci` `virtio-disk0`.
+    public static let standard: MachineConfiguration = {
+        var devices: [DeviceSpec] = []
+        for n in 1...8 where n != 7 {
+            var properties: JSONObject = ["chassis": .int(Int64(n)), "slot": .int(Int64(n)), "addr": .string("0x\(n + 1)")]
+            if n == 5 { properties.append("hotplug", .bool(false)) }
+            devices.append(DeviceSpec(driver: "pcie-root-port", id: "pci.\(n)", bus: "pcie.0", properties: properties))
+        }
+        devices.append(DeviceSpec(driver: "pcie-pci-bridge", id: "pci.7", bus: "pci.6"))
+        devices.append(DeviceSpec(driver: "virtio-blk-pci", id: "virtio-disk0", bus: "pci.8"))
+        return MachineConfiguration(machineType: .q35, devices: devices)
+    }()
+}

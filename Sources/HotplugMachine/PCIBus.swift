@@ -1,0 +1,43 @@
+/// A PCI or PCIe bus of the simulated machine: the root bus, or the secondary bus of a port or bridge.
+public final class PCIBus {
+    /// The bus name `device_add`'s `bus` argument names: `pcie.0`/`pci.0` for the root bus, the id of
+    /// the port or bridge that owns it, or `pci.N`/`pcie.N` for an anonymous owner.
+    public let name: String
+    /// A PCIe bus (QOM type `PCIE`) rather than conventional PCI (`PCI`).
+    public let isExpress: Bool
+    /// The port or bridge whose secondary bus this is; nil for the root bus.
+    public private(set) weak var owner: Device?
+    /// Devices by devfn (slot << 3 | function).
+    public internal(set) var devices: [UInt8: Device] = [:]
+    /// Devices in the order they were added (QOM destroys a bus's children newest first).
+    public internal(set) var children: [Device] = []
+
+    init(name: String, isExpress: Bool, owner: Device?) {
+        self.name = name
+        self.isExpress = isExpress
+        self.owner = owner
+    }
+
+    /// The device at a slot and function.
+    public func device(slot: Int, function: Int) -> Device? { devices[UInt8(slot << 3 | function)] }
+
+    /// The QOM type name of the bus (`PCIE` or `PCI`), as errors print it.
+    public var typeName: String { isExpress ? "PCIE" : "PCI" }
+
+    /// Whether the bus sits behind a root or downstream port: then only device 0 exists and function 0
+    /// is `devices[0]` (QEMU's `pcie_has_upstream_port`).
+    public var isPortBus: Bool { owner?.model.kind.hasPCIeSlot ?? false }
+
+    /// Devices in ascending devfn order.
+    public var devicesByAddress: [Device] { devices.keys.sorted().compactMap { devices[$0] } }
+
+    func insert(_ device: Device) {
+        devices[device.devfn] = device
+        children.append(device)
+    }
+
+    func remove(_ device: Device) {
+        if devices[device.devfn] === device { devices[device.devfn] = nil }
+        children.removeAll { $0 === device }
+    }
+}
