@@ -29,7 +29,7 @@ run: release
 test:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory test-swift test-integration
+	$(MAKE) --no-print-directory lint test-swift test-integration
 
 test-swift:
 	$(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log; exit $${PIPESTATUS[0]}

@@ -44,7 +44,8 @@ public final class Device {
         self.model = model
         self.id = id
         self.anonymousIndex = anonymousIndex
-        self.path = path ?? id.map { "/machine/peripheral/\($0)" }
+        self.path =
+            path ?? id.map { "/machine/peripheral/\($0)" }
             ?? "/machine/peripheral-anon/device[\(anonymousIndex ?? 0)]"
         self.devfn = devfn
         self.properties = properties

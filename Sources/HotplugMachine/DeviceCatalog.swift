@@ -71,82 +71,157 @@ public struct DeviceCatalog: Sendable {
 
     static let builtin: [DeviceModel] = [
         virtio(
-            "virtio-net-pci", backend: "virtio-net-device", legacy: 0x1000, modern: 0x1041, classCode: 0x0200,
+            "virtio-net-pci",
+            backend: "virtio-net-device",
+            legacy: 0x1000,
+            modern: 0x1041,
+            classCode: 0x0200,
             description: "Ethernet controller",
             extra: [.init("mac", "str"), .init("netdev", "str"), .init("mq", "bool"), .init("bootindex", "int32")]
         ),
         virtio(
-            "virtio-blk-pci", backend: "virtio-blk-device", legacy: 0x1001, modern: 0x1042, classCode: 0x0100,
+            "virtio-blk-pci",
+            backend: "virtio-blk-device",
+            legacy: 0x1001,
+            modern: 0x1042,
+            classCode: 0x0100,
             description: "SCSI controller",
-            extra: [.init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32"), .init("num-queues", "uint16")]
+            extra: [
+                .init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32"),
+                .init("num-queues", "uint16"),
+            ]
         ),
         virtio(
-            "virtio-scsi-pci", backend: "virtio-scsi-device", legacy: 0x1004, modern: 0x1048, classCode: 0x0100,
-            description: "SCSI controller", extra: [.init("num_queues", "uint32"), .init("iothread", "str")]
+            "virtio-scsi-pci",
+            backend: "virtio-scsi-device",
+            legacy: 0x1004,
+            modern: 0x1048,
+            classCode: 0x0100,
+            description: "SCSI controller",
+            extra: [.init("num_queues", "uint32"), .init("iothread", "str")]
         ),
         virtio(
-            "virtio-rng-pci", backend: "virtio-rng-device", legacy: 0x1005, modern: 0x1044, classCode: 0x00FF,
-            description: nil, extra: [.init("rng", "str"), .init("max-bytes", "uint64"), .init("period", "uint32")]
+            "virtio-rng-pci",
+            backend: "virtio-rng-device",
+            legacy: 0x1005,
+            modern: 0x1044,
+            classCode: 0x00FF,
+            description: nil,
+            extra: [.init("rng", "str"), .init("max-bytes", "uint64"), .init("period", "uint32")]
         ),
         DeviceModel(
-            name: "e1000e", isExpress: true,
+            name: "e1000e",
+            isExpress: true,
             properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
-            vendorID: 0x8086, deviceID: 0x10D3, classCode: 0x0200, subsystemVendorID: 0x8086, subsystemID: 0,
+            vendorID: 0x8086,
+            deviceID: 0x10D3,
+            classCode: 0x0200,
+            subsystemVendorID: 0x8086,
+            subsystemID: 0,
             classDescription: "Ethernet controller"
         ),
         DeviceModel(
             name: "e1000",
             properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
-            vendorID: 0x8086, deviceID: 0x100E, classCode: 0x0200, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+            vendorID: 0x8086,
+            deviceID: 0x100E,
+            classCode: 0x0200,
+            subsystemVendorID: 0x1AF4,
+            subsystemID: 0x1100,
             classDescription: "Ethernet controller"
         ),
         DeviceModel(
-            name: "nvme", isExpress: true,
+            name: "nvme",
+            isExpress: true,
             properties: pciCommon + [.init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32")],
-            vendorID: 0x1B36, deviceID: 0x0010, classCode: 0x0108, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+            vendorID: 0x1B36,
+            deviceID: 0x0010,
+            classCode: 0x0108,
+            subsystemVendorID: 0x1AF4,
+            subsystemID: 0x1100,
             classDescription: "NVMe controller"
         ),
         DeviceModel(
-            name: "vfio-pci", isExpress: true,
+            name: "vfio-pci",
+            isExpress: true,
             properties: pciCommon + [.init("host", "str"), .init("sysfsdev", "str"), .init("x-no-mmap", "bool")],
-            vendorID: 0x8086, deviceID: 0x154C, classCode: 0x0200, subsystemVendorID: 0x8086, subsystemID: 0,
+            vendorID: 0x8086,
+            deviceID: 0x154C,
+            classCode: 0x0200,
+            subsystemVendorID: 0x8086,
+            subsystemID: 0,
             classDescription: "Ethernet controller"
         ),
         DeviceModel(
-            name: "pci-testdev", properties: pciCommon + [.init("membar", "size")],
-            vendorID: 0x1B36, deviceID: 0x0005, classCode: 0x00FF, subsystemVendorID: 0x1AF4, subsystemID: 0x1100
+            name: "pci-testdev",
+            properties: pciCommon + [.init("membar", "size")],
+            vendorID: 0x1B36,
+            deviceID: 0x0005,
+            classCode: 0x00FF,
+            subsystemVendorID: 0x1AF4,
+            subsystemID: 0x1100
         ),
         DeviceModel(
-            name: "pcie-root-port", kind: .rootPort, isExpress: true, isHotpluggable: false,
+            name: "pcie-root-port",
+            kind: .rootPort,
+            isExpress: true,
+            isHotpluggable: false,
             properties: pciCommon + portCommon,
-            vendorID: 0x1B36, deviceID: 0x000C, classCode: 0x0604, classDescription: "PCI bridge"
+            vendorID: 0x1B36,
+            deviceID: 0x000C,
+            classCode: 0x0604,
+            classDescription: "PCI bridge"
         ),
         DeviceModel(
-            name: "x3130-upstream", kind: .upstreamPort, isExpress: true,
+            name: "x3130-upstream",
+            kind: .upstreamPort,
+            isExpress: true,
             properties: pciCommon,
-            vendorID: 0x104C, deviceID: 0x8232, classCode: 0x0604, classDescription: "PCI bridge"
+            vendorID: 0x104C,
+            deviceID: 0x8232,
+            classCode: 0x0604,
+            classDescription: "PCI bridge"
         ),
         DeviceModel(
-            name: "xio3130-downstream", kind: .downstreamPort, isExpress: true, isHotpluggable: false,
+            name: "xio3130-downstream",
+            kind: .downstreamPort,
+            isExpress: true,
+            isHotpluggable: false,
             properties: pciCommon + portCommon,
-            vendorID: 0x104C, deviceID: 0x8233, classCode: 0x0604, classDescription: "PCI bridge"
+            vendorID: 0x104C,
+            deviceID: 0x8233,
+            classCode: 0x0604,
+            classDescription: "PCI bridge"
         ),
         DeviceModel(
-            name: "pcie-pci-bridge", kind: .pciePCIBridge, isExpress: true,
+            name: "pcie-pci-bridge",
+            kind: .pciePCIBridge,
+            isExpress: true,
             properties: pciCommon + [.init("msi", "OnOffAuto")],
-            vendorID: 0x1B36, deviceID: 0x000E, classCode: 0x0604, classDescription: "PCI bridge"
+            vendorID: 0x1B36,
+            deviceID: 0x000E,
+            classCode: 0x0604,
+            classDescription: "PCI bridge"
         ),
         DeviceModel(
-            name: "pci-bridge", kind: .pciBridge,
+            name: "pci-bridge",
+            kind: .pciBridge,
             properties: pciCommon + [
                 .init("chassis_nr", "uint8", default: .int(0)), .init("shpc", "bool", default: .bool(true)),
                 .init("msi", "OnOffAuto"), .init("bus-reserve", "uint32"),
             ],
-            vendorID: 0x1B36, deviceID: 0x0001, classCode: 0x0604, classDescription: "PCI bridge"
+            vendorID: 0x1B36,
+            deviceID: 0x0001,
+            classCode: 0x0604,
+            classDescription: "PCI bridge"
         ),
         DeviceModel(
-            name: "isa-serial", kind: .nonPCI, properties: [.init("index", "uint32"), .init("chardev", "str")],
-            vendorID: 0, deviceID: 0, classCode: 0
+            name: "isa-serial",
+            kind: .nonPCI,
+            properties: [.init("index", "uint32"), .init("chardev", "str")],
+            vendorID: 0,
+            deviceID: 0,
+            classCode: 0
         ),
     ]
 }

@@ -9,7 +9,13 @@ public struct DeviceSpec: Sendable, Equatable {
     public var properties: JSONObject
     public var line: Int?
 
-    public init(driver: String, id: String? = nil, bus: String? = nil, properties: JSONObject = JSONObject(), line: Int? = nil) {
+    public init(
+        driver: String,
+        id: String? = nil,
+        bus: String? = nil,
+        properties: JSONObject = JSONObject(),
+        line: Int? = nil
+    ) {
         self.driver = driver
         self.id = id
         self.bus = bus

@@ -99,7 +99,13 @@ extension MachineConfiguration {
             model = found
             model.name = name
         } else {
-            model = DeviceModel(name: name, properties: DeviceCatalog.pciCommon, vendorID: 0x1B36, deviceID: 0x0100, classCode: 0x00FF)
+            model = DeviceModel(
+                name: name,
+                properties: DeviceCatalog.pciCommon,
+                vendorID: 0x1B36,
+                deviceID: 0x0100,
+                classCode: 0x00FF
+            )
         }
         if let v = m.optional("kind") {
             let text = try v.string()
@@ -122,7 +128,9 @@ extension MachineConfiguration {
             model.children = []
             for c in try v.sequence() {
                 var child = try c.mapping()
-                model.children.append(.init(name: try child.required("name").string(), type: try child.required("type").string()))
+                model.children.append(
+                    .init(name: try child.required("name").string(), type: try child.required("type").string())
+                )
                 try child.finish()
             }
         }

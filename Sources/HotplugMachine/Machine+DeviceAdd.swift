@@ -50,17 +50,31 @@ extension Machine {
         let controller = bus.owner
         if hotplug, let slot = controller?.pcieSlot {
             let portName = controller?.idForErrors ?? "(null)"
-            if !slot.isHotplugCapable { throw .generic("Hot-plug failed: unsupported by the port device '\(portName)'") }
+            if !slot.isHotplugCapable {
+                throw .generic("Hot-plug failed: unsupported by the port device '\(portName)'")
+            }
             if slot.isInterlockEngaged { throw .generic("slot is electromechanically locked: Device or resource busy") }
         }
-        let devfn = try assignAddress(properties["addr"], on: bus, model: model, hotplug: hotplug, multifunction: properties["multifunction"]?.boolValue ?? false)
+        let devfn = try assignAddress(
+            properties["addr"],
+            on: bus,
+            model: model,
+            hotplug: hotplug,
+            multifunction: properties["multifunction"]?.boolValue ?? false
+        )
         if model.kind == .pciBridge && (properties["chassis_nr"]?.int64Value ?? 0) == 0 {
-            throw .generic("Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0.")
+            throw .generic(
+                "Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0."
+            )
         }
 
         let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
         let device = Device(
-            model: model, id: id, anonymousIndex: anonymousIndex, devfn: devfn, properties: properties,
+            model: model,
+            id: id,
+            anonymousIndex: anonymousIndex,
+            devfn: devfn,
+            properties: properties,
             hotplugged: hotplug
         )
         // The SHPC checks the slot when plugging, after the device (and its virtio backend) was realized:
@@ -188,10 +202,16 @@ extension Machine {
     /// QEMU's `id_wellformed`: a letter, then letters, digits, `-`, `.` and `_`.
     static func isIdentifier(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, first.isASCIILetter else { return false }
-        return text.unicodeScalars.dropFirst().allSatisfy { $0.isASCIILetter || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0) }
+        return text.unicodeScalars.dropFirst().allSatisfy {
+            $0.isASCIILetter || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0)
+        }
     }
 
-    static func parseProperty(_ value: JSONValue, _ property: DeviceModel.Property, model: String) throws(QMPError) -> JSONValue {
+    static func parseProperty(
+        _ value: JSONValue,
+        _ property: DeviceModel.Property,
+        model: String
+    ) throws(QMPError) -> JSONValue {
         if property.name == "addr" {
             if case .int = value { return value }
             guard PCIAddress.parse(value) != nil else {
@@ -220,12 +240,13 @@ extension Machine {
     }
 
     private static func checkRange(_ value: Int64, _ property: DeviceModel.Property) throws(QMPError) -> JSONValue {
-        let bits: Int64? = switch property.type {
-        case "uint8": 8
-        case "uint16": 16
-        case "uint32": 32
-        default: nil
-        }
+        let bits: Int64? =
+            switch property.type {
+            case "uint8": 8
+            case "uint16": 16
+            case "uint32": 32
+            default: nil
+            }
         if let bits, value < 0 || value >= (1 << bits) {
             throw .parameterExpects(property.name, "\(property.type)_t")
         }

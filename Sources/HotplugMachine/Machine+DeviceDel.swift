@@ -37,7 +37,9 @@ extension Machine {
         guard let bus = device.parentBus, isHotpluggable(bus), let controller = bus.owner else {
             throw .generic("Bus '\(device.parentBus?.name ?? rootBus.name)' does not support hotplugging")
         }
-        guard device.model.isHotpluggable else { throw .generic("Device '\(device.model.name)' does not support hotplugging") }
+        guard device.model.isHotpluggable else {
+            throw .generic("Device '\(device.model.name)' does not support hotplugging")
+        }
 
         if var slot = controller.pcieSlot {
             if !slot.isHotplugCapable {

@@ -12,7 +12,9 @@ extension Machine {
         guard let bus = device.parentBus, isHotpluggable(bus), let controller = bus.owner else {
             throw .generic("Bus '\(device.parentBus?.name ?? rootBus.name)' does not support hotplugging")
         }
-        guard device.model.isHotpluggable else { throw .generic("Device '\(device.model.name)' does not support hotplugging") }
+        guard device.model.isHotpluggable else {
+            throw .generic("Device '\(device.model.name)' does not support hotplugging")
+        }
         var info = JSONObject()
         if let slot = controller.pcieSlot {
             info.append("type", "pcie-native")
@@ -82,7 +84,8 @@ extension Machine {
             classInfo.append("class", .int(Int64(model.classCode)))
             info.append("class_info", .object(classInfo))
             var ids = JSONObject()
-            let deviceID = (device.parentBus?.isExpress ?? false) ? (model.expressDeviceID ?? model.deviceID) : model.deviceID
+            let deviceID =
+                (device.parentBus?.isExpress ?? false) ? (model.expressDeviceID ?? model.deviceID) : model.deviceID
             ids.append("device", .int(Int64(deviceID)))
             ids.append("vendor", .int(Int64(model.vendorID)))
             if let s = model.subsystemID { ids.append("subsystem", .int(Int64(s))) }
@@ -135,7 +138,8 @@ extension Machine {
         guard let slash = path.lastIndex(of: "/") else { return nil }
         let parent = String(path[..<slash])
         let name = path[path.index(after: slash)...]
-        guard let device = deviceAt(path: parent), let child = device.model.children.first(where: { $0.name == name }) else {
+        guard let device = deviceAt(path: parent), let child = device.model.children.first(where: { $0.name == name })
+        else {
             return nil
         }
         return (device, child)
@@ -165,7 +169,9 @@ extension Machine {
             return .array([type] + devices.map { property($0.id ?? "", "child<\($0.model.name)>") })
         case "/machine/peripheral-anon":
             let devices = anonymous.keys.sorted().compactMap { anonymous[$0] }
-            return .array([type] + devices.map { property("device[\($0.anonymousIndex ?? 0)]", "child<\($0.model.name)>") })
+            return .array(
+                [type] + devices.map { property("device[\($0.anonymousIndex ?? 0)]", "child<\($0.model.name)>") }
+            )
         case "/machine/unattached":
             return .array([type])
         default:
@@ -203,7 +209,8 @@ extension Machine {
                 case "hotplugged": value = .bool(device.isHotplugged)
                 case "hotpluggable": value = .bool(device.model.isHotpluggable)
                 case "addr": value = .int(Int64(device.devfn))
-                case "parent_bus": value = .string("\(device.parentBus?.owner?.path ?? "/machine")/\(device.parentBus?.name ?? "")")
+                case "parent_bus":
+                    value = .string("\(device.parentBus?.owner?.path ?? "/machine")/\(device.parentBus?.name ?? "")")
                 default: value = device.property(name)
                 }
             } else if let (_, child) = qomChild(path) {

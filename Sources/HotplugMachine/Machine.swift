@@ -58,13 +58,27 @@ public final class Machine {
         busesByName[rootBus.name] = rootBus
         for (index, f) in machineType.builtinFunctions.enumerated() {
             let model = DeviceModel(
-                name: "builtin-\(f.5.lowercased().replacingSpaces())", isHotpluggable: false, isUserCreatable: false,
-                vendorID: f.2, deviceID: f.3, classCode: f.4, subsystemVendorID: 0x1AF4, subsystemID: 0x1100,
+                name: "builtin-\(f.5.lowercased().replacingSpaces())",
+                isHotpluggable: false,
+                isUserCreatable: false,
+                vendorID: f.2,
+                deviceID: f.3,
+                classCode: f.4,
+                subsystemVendorID: 0x1AF4,
+                subsystemID: 0x1100,
                 classDescription: f.5
             )
-            let path = index == 0 ? (machineType == .q35 ? "/machine/q35/mch" : "/machine/i440fx/pci-host") : "/machine/unattached/device[\(index + 1)]"
+            let path =
+                index == 0
+                ? (machineType == .q35 ? "/machine/q35/mch" : "/machine/i440fx/pci-host")
+                : "/machine/unattached/device[\(index + 1)]"
             let device = Device(
-                model: model, id: nil, anonymousIndex: nil, path: path, devfn: UInt8(f.0 << 3 | f.1), properties: [:],
+                model: model,
+                id: nil,
+                anonymousIndex: nil,
+                path: path,
+                devfn: UInt8(f.0 << 3 | f.1),
+                properties: [:],
                 hotplugged: false
             )
             device.parentBus = rootBus

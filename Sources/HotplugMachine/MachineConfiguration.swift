@@ -22,7 +22,9 @@ public struct MachineConfiguration: Sendable {
     public static let standard: MachineConfiguration = {
         var devices: [DeviceSpec] = []
         for n in 1...8 where n != 7 {
-            var properties: JSONObject = ["chassis": .int(Int64(n)), "slot": .int(Int64(n)), "addr": .string("0x\(n + 1)")]
+            var properties: JSONObject = [
+                "chassis": .int(Int64(n)), "slot": .int(Int64(n)), "addr": .string("0x\(n + 1)"),
+            ]
             if n == 5 { properties.append("hotplug", .bool(false)) }
             devices.append(DeviceSpec(driver: "pcie-root-port", id: "pci.\(n)", bus: "pcie.0", properties: properties))
         }

@@ -33,7 +33,8 @@ public struct PCIeSlot: Sendable, Equatable {
     ///   - powerControllerPresent: the port's `power_controller_present` property (PCP, and PCC writable).
     ///   - physicalSlotNumber: the port's `slot` property (PSN; only its low 13 bits fit the field).
     public init(hotplug: Bool, powerControllerPresent: Bool = true, physicalSlotNumber: UInt32) {
-        var capabilities = SlotCapabilities.attentionButtonPresent | SlotCapabilities.attentionIndicatorPresent
+        var capabilities =
+            SlotCapabilities.attentionButtonPresent | SlotCapabilities.attentionIndicatorPresent
             | SlotCapabilities.powerIndicatorPresent | SlotCapabilities.electromechanicalInterlockPresent
             | (physicalSlotNumber << SlotCapabilities.physicalSlotNumberShift)
         if hotplug {
@@ -60,7 +61,8 @@ public struct PCIeSlot: Sendable, Equatable {
     ///   - functionZeroPresent: whether a device sits at devfn 0 of the port's secondary bus.
     ///   - style: which release's reset to reproduce.
     public mutating func reset(functionZeroPresent: Bool, style: ResetStyle) {
-        slotControl &= ~(SlotControl.electromechanicalInterlockControl | SlotControl.powerIndicatorMask
+        slotControl &=
+            ~(SlotControl.electromechanicalInterlockControl | SlotControl.powerIndicatorMask
             | SlotControl.attentionIndicatorMask | SlotControl.hotPlugInterruptEnable
             | SlotControl.commandCompletedInterruptEnable | SlotControl.presenceDetectChangedEnable
             | SlotControl.attentionButtonPressedEnable)
@@ -76,7 +78,8 @@ public struct PCIeSlot: Sendable, Equatable {
                 slotControl |= SlotControl.powerControllerOff | SlotControl.powerIndicatorOff
             }
         }
-        slotStatus &= ~(SlotStatus.electromechanicalInterlockStatus | SlotStatus.commandCompleted
+        slotStatus &=
+            ~(SlotStatus.electromechanicalInterlockStatus | SlotStatus.commandCompleted
             | SlotStatus.presenceDetectChanged | SlotStatus.attentionButtonPressed)
         interruptAsserted = interruptLevel
     }

@@ -47,7 +47,8 @@ extension PCIeSlot {
         /// interrupt enables, EIC, and PCC if a power controller is present.
         /// - Parameter powerControllerPresent: whether Slot Capabilities has PCP.
         public static func writableMask(powerControllerPresent: Bool) -> UInt16 {
-            let common = attentionButtonPressedEnable | presenceDetectChangedEnable
+            let common =
+                attentionButtonPressedEnable | presenceDetectChangedEnable
                 | commandCompletedInterruptEnable | hotPlugInterruptEnable
                 | attentionIndicatorMask | powerIndicatorMask | electromechanicalInterlockControl
             return powerControllerPresent ? common | powerControllerOff : common

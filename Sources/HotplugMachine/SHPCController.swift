@@ -64,7 +64,9 @@ public struct SHPCController: Sendable, Equatable {
         ///   - invalidCommand: see ``invalidCommand``.
         ///   - invalidMode: see ``invalidMode``.
         public init(
-            slotsToFree: [Int] = [], slotsTurnedOn: [Int] = [], invalidCommand: Bool = false,
+            slotsToFree: [Int] = [],
+            slotsTurnedOn: [Int] = [],
+            invalidCommand: Bool = false,
             invalidMode: Bool = false
         ) {
             self.slotsToFree = slotsToFree
@@ -264,8 +266,11 @@ public struct SHPCController: Sendable, Equatable {
     /// v8 `shpc_slot_is_on`: enabled, power LED on and attention LED off. False for slots outside 1...31.
     public func isOn(_ slot: Int) -> Bool {
         guard let index = Self.index(of: slot) else { return false }
-        return Self.isOn(state: field(index, Status.stateMask), power: field(index, Status.powerLEDMask),
-                         attention: field(index, Status.attentionLEDMask))
+        return Self.isOn(
+            state: field(index, Status.stateMask),
+            power: field(index, Status.powerLEDMask),
+            attention: field(index, Status.attentionLEDMask)
+        )
     }
 
     /// `shpc_slot_is_off` (8.0+): disabled and power LED off; the attention LED is ignored. False for slots
@@ -526,7 +531,11 @@ public struct SHPCController: Sendable, Equatable {
         case 0x00...0x3F:
             slotCommand(
                 target: Int(registers[Reg.commandTarget] & Reg.targetMask),
-                state: code & 0x3, power: (code >> 2) & 0x3, attention: (code >> 4) & 0x3, outcome: &outcome)
+                state: code & 0x3,
+                power: (code >> 2) & 0x3,
+                attention: (code >> 4) & 0x3,
+                outcome: &outcome
+            )
         case 0x40...0x47:
             // Secondary bus speed/mode: only 33 MHz conventional (0) is supported; it is already in place.
             if code & 0x7 != 0 { setCommandStatus(commandStatus | Code.invalidMode) }
@@ -540,11 +549,21 @@ public struct SHPCController: Sendable, Equatable {
             let newState = code == 0x48 ? Code.statePowerOnly : Code.stateEnabled
             for index in 0..<Self.slotCount {
                 if field(index, Status.mrlOpen) == 0 {
-                    slotCommand(target: index + 1, state: newState, power: Code.ledOn, attention: Code.noChange,
-                                outcome: &outcome)
+                    slotCommand(
+                        target: index + 1,
+                        state: newState,
+                        power: Code.ledOn,
+                        attention: Code.noChange,
+                        outcome: &outcome
+                    )
                 } else {
-                    slotCommand(target: index + 1, state: Code.noChange, power: Code.ledOff,
-                                attention: Code.noChange, outcome: &outcome)
+                    slotCommand(
+                        target: index + 1,
+                        state: Code.noChange,
+                        power: Code.ledOff,
+                        attention: Code.noChange,
+                        outcome: &outcome
+                    )
                 }
             }
         default:
@@ -558,7 +577,11 @@ public struct SHPCController: Sendable, Equatable {
 
     /// `shpc_slot_command` of the selected release, plus the v8 `X_DEVICE_ON` check.
     private mutating func slotCommand(
-        target: Int, state: UInt8, power: UInt8, attention: UInt8, outcome: inout SHPCCommandOutcome
+        target: Int,
+        state: UInt8,
+        power: UInt8,
+        attention: UInt8,
+        outcome: inout SHPCCommandOutcome
     ) {
         guard let index = Self.index(of: target) else {
             setCommandStatus(commandStatus | Code.invalidCommand)
@@ -577,7 +600,8 @@ public struct SHPCController: Sendable, Equatable {
         switch style {
         case .qemu8:
             if state != Code.noChange { setField(index, Status.stateMask, state) }
-            free = !Self.isOff(state: oldState, power: oldPower)
+            free =
+                !Self.isOff(state: oldState, power: oldPower)
                 && Self.isOff(state: field(index, Status.stateMask), power: field(index, Status.powerLEDMask))
         case .qemu7:
             let wasActive = oldState == Code.stateEnabled || oldState == Code.statePowerOnly

@@ -132,7 +132,11 @@ public struct YAMLParser {
     /// The value after a `key:` or `-` that ends its line: the node on the following lines when it is
     /// indented deeper than `parent` (or is a sequence at `parent`'s indentation after a key), else a
     /// null scalar at column `nullAt` of the current line.
-    private mutating func parseBlockValue(parent: Int, sequenceAtParent: Bool, nullAt: Int) throws(YAMLError)
+    private mutating func parseBlockValue(
+        parent: Int,
+        sequenceAtParent: Bool,
+        nullAt: Int
+    ) throws(YAMLError)
         -> YAMLNode
     {
         if let next = try peek(),
@@ -192,7 +196,10 @@ public struct YAMLParser {
         let isMapping = lines[r][i] == "{"
         let close: Unicode.Scalar = isMapping ? "}" : "]"
         let unterminated = error(
-            "unterminated flow \(isMapping ? "mapping" : "sequence") (flow collections must fit on one line)", r, open)
+            "unterminated flow \(isMapping ? "mapping" : "sequence") (flow collections must fit on one line)",
+            r,
+            open
+        )
         var items: [YAMLNode] = []
         var entries: [YAMLNode.Entry] = []
         i += 1

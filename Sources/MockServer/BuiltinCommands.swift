@@ -5,35 +5,51 @@ import QMPWire
 enum BuiltinCommands {
     static func register(in table: inout CommandTable) {
         let enable = QAPIArgument("enable", .array(.enumeration(["oob"])), optional: true)
-        table.register(QMPCommand("qmp_capabilities", arguments: QAPIArguments([enable])) { _ throws(QMPError) in
-            throw QMPError(.commandNotFound, "Capabilities negotiation is already complete, command ignored")
-        })
-        table.register(QMPCommand("query-version") { call throws(QMPError) in
-            .object(call.core.profile.version.versionInfo)
-        })
-        table.register(QMPCommand("query-commands") { call throws(QMPError) in
-            .array(call.core.commands.names.map { .object(JSONObject([("name", .string($0))])) })
-        })
-        table.register(QMPCommand("query-status") { call throws(QMPError) in
-            .object(call.machine.statusInfo())
-        })
-        table.register(QMPCommand("query-name") { call throws(QMPError) in
-            var info = JSONObject()
-            if let name = call.machine.name { info.append("name", .string(name)) }
-            return .object(info)
-        })
-        table.register(QMPCommand("stop") { call throws(QMPError) in
-            call.machine.stop()
-            return .object(JSONObject())
-        })
-        table.register(QMPCommand("cont") { call throws(QMPError) in
-            try call.machine.cont()
-            return .object(JSONObject())
-        })
-        table.register(QMPCommand("quit") { call throws(QMPError) in
-            call.core.emit(.shutdown(guest: false, reason: "host-qmp-quit"))
-            call.core.requestShutdown(.quit)
-            return .object(JSONObject())
-        })
+        table.register(
+            QMPCommand("qmp_capabilities", arguments: QAPIArguments([enable])) { _ throws(QMPError) in
+                throw QMPError(.commandNotFound, "Capabilities negotiation is already complete, command ignored")
+            }
+        )
+        table.register(
+            QMPCommand("query-version") { call throws(QMPError) in
+                .object(call.core.profile.version.versionInfo)
+            }
+        )
+        table.register(
+            QMPCommand("query-commands") { call throws(QMPError) in
+                .array(call.core.commands.names.map { .object(JSONObject([("name", .string($0))])) })
+            }
+        )
+        table.register(
+            QMPCommand("query-status") { call throws(QMPError) in
+                .object(call.machine.statusInfo())
+            }
+        )
+        table.register(
+            QMPCommand("query-name") { call throws(QMPError) in
+                var info = JSONObject()
+                if let name = call.machine.name { info.append("name", .string(name)) }
+                return .object(info)
+            }
+        )
+        table.register(
+            QMPCommand("stop") { call throws(QMPError) in
+                call.machine.stop()
+                return .object(JSONObject())
+            }
+        )
+        table.register(
+            QMPCommand("cont") { call throws(QMPError) in
+                try call.machine.cont()
+                return .object(JSONObject())
+            }
+        )
+        table.register(
+            QMPCommand("quit") { call throws(QMPError) in
+                call.core.emit(.shutdown(guest: false, reason: "host-qmp-quit"))
+                call.core.requestShutdown(.quit)
+                return .object(JSONObject())
+            }
+        )
     }
 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// One accepted client socket: Dispatch read and write sources on a non-blocking fd, shuttling
 /// bytes between the socket and its ``QMPSession``.
@@ -163,7 +164,11 @@ final class Connection: SessionTransport, @unchecked Sendable {
         }
         let pending = session.outbound.count - sentOffset
         if pendingCloseReason == nil {
-            if pending > Self.highWater { setReadSuspended(true) } else if pending < Self.lowWater { setReadSuspended(false) }
+            if pending > Self.highWater {
+                setReadSuspended(true)
+            } else if pending < Self.lowWater {
+                setReadSuspended(false)
+            }
         }
     }
 

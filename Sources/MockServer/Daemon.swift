@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import Dispatch
 import HotplugMachine
 public import Logging
 import QMPWire
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// Runs the daemon: sockets, signals, readiness, serving, exit.
 ///
@@ -50,7 +51,11 @@ public enum Daemon {
         var created: [String] = []
         for path in configuration.qmpSockets {
             do {
-                let fd = try UnixSocket.listen(path: path, mode: configuration.socketMode, backlog: configuration.backlog)
+                let fd = try UnixSocket.listen(
+                    path: path,
+                    mode: configuration.socketMode,
+                    backlog: configuration.backlog
+                )
                 created.append(path)
                 server.addMonitor(path: path, fd: fd, mode: configuration.monitorMode, ownsPath: true)
                 logger.info("listening on \(path) (\(configuration.monitorMode.rawValue) monitor)")

@@ -3,7 +3,7 @@ public import Logging
 public import QMPWire
 
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #endif
 
 /// Everything the daemon needs to start, as the command line or a test sets it.

@@ -6,30 +6,48 @@ import QMPWire
 enum MachineCommands {
     static func register(in table: inout CommandTable) {
         // 'gen': false in QEMU's schema: the arguments reach the handler unchecked.
-        table.register(QMPCommand("device_add", arguments: QAPIArguments(allowsExtraMembers: true)) { call throws(QMPError) in
-            try call.machine.deviceAdd(call.arguments)
-            return .object(JSONObject())
-        })
-        table.register(QMPCommand("device_del", arguments: QAPIArguments([QAPIArgument("id", .string)])) { call throws(QMPError) in
-            try call.machine.deviceDel(call.arguments["id"]?.stringValue ?? "")
-            return .object(JSONObject())
-        })
-        table.register(QMPCommand("x-query-hotplug", arguments: QAPIArguments([QAPIArgument("id", .string)])) { call throws(QMPError) in
-            .object(try call.machine.queryHotplug(call.arguments["id"]?.stringValue ?? ""))
-        })
-        table.register(QMPCommand("query-pci") { call throws(QMPError) in
-            call.machine.queryPCI()
-        })
-        table.register(QMPCommand("qom-list", arguments: QAPIArguments([QAPIArgument("path", .string)])) { call throws(QMPError) in
-            try call.machine.qomList(call.arguments["path"]?.stringValue ?? "")
-        })
+        table.register(
+            QMPCommand("device_add", arguments: QAPIArguments(allowsExtraMembers: true)) { call throws(QMPError) in
+                try call.machine.deviceAdd(call.arguments)
+                return .object(JSONObject())
+            }
+        )
+        table.register(
+            QMPCommand("device_del", arguments: QAPIArguments([QAPIArgument("id", .string)])) { call throws(QMPError) in
+                try call.machine.deviceDel(call.arguments["id"]?.stringValue ?? "")
+                return .object(JSONObject())
+            }
+        )
+        table.register(
+            QMPCommand("x-query-hotplug", arguments: QAPIArguments([QAPIArgument("id", .string)])) {
+                call throws(QMPError) in
+                .object(try call.machine.queryHotplug(call.arguments["id"]?.stringValue ?? ""))
+            }
+        )
+        table.register(
+            QMPCommand("query-pci") { call throws(QMPError) in
+                call.machine.queryPCI()
+            }
+        )
+        table.register(
+            QMPCommand("qom-list", arguments: QAPIArguments([QAPIArgument("path", .string)])) { call throws(QMPError) in
+                try call.machine.qomList(call.arguments["path"]?.stringValue ?? "")
+            }
+        )
         let qomGetArguments = QAPIArguments([QAPIArgument("path", .string), QAPIArgument("property", .string)])
-        table.register(QMPCommand("qom-get", arguments: qomGetArguments) { call throws(QMPError) in
-            try call.machine.qomGet(call.arguments["path"]?.stringValue ?? "", property: call.arguments["property"]?.stringValue ?? "")
-        })
-        table.register(QMPCommand("system_reset") { call throws(QMPError) in
-            call.machine.systemReset()
-            return .object(JSONObject())
-        })
+        table.register(
+            QMPCommand("qom-get", arguments: qomGetArguments) { call throws(QMPError) in
+                try call.machine.qomGet(
+                    call.arguments["path"]?.stringValue ?? "",
+                    property: call.arguments["property"]?.stringValue ?? ""
+                )
+            }
+        )
+        table.register(
+            QMPCommand("system_reset") { call throws(QMPError) in
+                call.machine.systemReset()
+                return .object(JSONObject())
+            }
+        )
     }
 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 import Dispatch
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// One QMP monitor socket (one `--qmp`), like one `-qmp` of QEMU: it accepts clients and, in
 /// exclusive mode, serves one at a time.

@@ -14,7 +14,12 @@ public struct QMPCommand: Sendable {
     public let allowsOutOfBand: Bool
     public let handler: Handler
 
-    public init(_ name: String, arguments: QAPIArguments = .none, allowsOutOfBand: Bool = false, handler: @escaping Handler) {
+    public init(
+        _ name: String,
+        arguments: QAPIArguments = .none,
+        allowsOutOfBand: Bool = false,
+        handler: @escaping Handler
+    ) {
         self.name = name
         self.arguments = arguments
         self.allowsOutOfBand = allowsOutOfBand

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 public import Dispatch
 import HotplugMachine
 import Logging
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// The socket side of the daemon: the monitor sockets, their connections, and the serial queue
 /// that owns them and the ``ServerCore`` (QEMU's big lock).

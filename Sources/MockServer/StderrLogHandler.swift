@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 public import Logging
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// A swift-log handler writing one line per record to standard error with one `write(2)`:
 /// `qmp-mockd: info: message key=value`.

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 public import Logging
 import QMPWire
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
 
 /// The `--transcript` file: every QMP message either way as one JSON line
 /// `{"time": 1795633987.488563, "dir": "c2s"|"s2c", "session": 1, "socket": "/run/qmp.sock", "message": "..."}`.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #endif
 
 /// Unix stream socket helpers: listening sockets that never replace a live peer's, and accept.
@@ -52,7 +52,11 @@ enum UnixSocket {
             if try hasLiveListener(path) { throw .inUse(path) }
             unlink(path)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_UNIX,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+            0
+        )
         guard fd >= 0 else { throw .system(call: "socket", path: path, errno: errno) }
         // The socket file takes its permissions from the umask at bind time; chmod again after.
         let oldMask = umask(~mode & 0o777)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #endif
 
 /// Host wall-clock time for event timestamps, as QEMU stamps events (`g_get_real_time`).

@@ -59,8 +59,9 @@ enum JSONLexerTable {
         set(recovery, "\t", recovery)
         for c: Character in ["[", "]", "{", "}", ":", ","] { set(recovery, c, start | lookahead) }
 
-        for (inString, escape, quote) in [(doubleQuoted, doubleQuotedEscape, "\""), (singleQuoted, singleQuotedEscape, "'")]
-        {
+        for (inString, escape, quote) in [
+            (doubleQuoted, doubleQuotedEscape, "\""), (singleQuoted, singleQuotedEscape, "'"),
+        ] {
             set(escape, 0x20...0xFD, inString)
             set(inString, 0x20...0xFD, inString)
             set(inString, "\\", escape)

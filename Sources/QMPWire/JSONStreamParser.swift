@@ -80,7 +80,8 @@ public struct JSONStreamParser: Sendable {
 
     /// Lexes `buffer` from `position` until one message or error is complete and returns it,
     /// advancing `position` past the bytes consumed; returns `nil` once `buffer` is exhausted.
-    public mutating func next(from buffer: UnsafeRawBufferPointer, position: inout Int) -> Result<JSONValue, QMPError>? {
+    public mutating func next(from buffer: UnsafeRawBufferPointer, position: inout Int) -> Result<JSONValue, QMPError>?
+    {
         if resetPending { clearMessage() }
         let table = JSONLexerTable.self
         return table.table.withUnsafeBufferPointer { transitions -> Result<JSONValue, QMPError>? in

@@ -37,7 +37,10 @@ public enum QDictOrder {
                 for i in 1..<n {
                     let e = entries[i]
                     var j = i - 1
-                    while j >= 0 && (entries[j].bucket > e.bucket || (entries[j].bucket == e.bucket && entries[j].index < e.index)) {
+                    while j >= 0
+                        && (entries[j].bucket > e.bucket
+                            || (entries[j].bucket == e.bucket && entries[j].index < e.index))
+                    {
                         entries[j + 1] = entries[j]
                         j -= 1
                     }

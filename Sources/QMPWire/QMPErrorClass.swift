@@ -17,7 +17,9 @@ public struct QMPErrorClass: RawRepresentable, Hashable, Sendable, CustomStringC
     public static let kvmMissingCap = QMPErrorClass(rawValue: "KVMMissingCap")
 
     /// Every class QEMU defines.
-    public static let all: [QMPErrorClass] = [.genericError, .commandNotFound, .deviceNotActive, .deviceNotFound, .kvmMissingCap]
+    public static let all: [QMPErrorClass] = [
+        .genericError, .commandNotFound, .deviceNotActive, .deviceNotFound, .kvmMissingCap,
+    ]
 
     public var description: String { rawValue }
 }

@@ -12,7 +12,8 @@ public struct QMPRequest: Sendable, Equatable {
     /// Whether the request used `exec-oob`.
     public var isOutOfBand: Bool
 
-    public init(command: String, arguments: JSONObject = JSONObject(), id: JSONValue? = nil, isOutOfBand: Bool = false) {
+    public init(command: String, arguments: JSONObject = JSONObject(), id: JSONValue? = nil, isOutOfBand: Bool = false)
+    {
         self.command = command
         self.arguments = arguments
         self.id = id

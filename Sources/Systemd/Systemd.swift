@@ -1,7 +1,7 @@
 internal import CSystemd
 
 #if canImport(Glibc)
-@preconcurrency import Glibc
+    @preconcurrency import Glibc
 #endif
 
 /// A thin wrapper over libsystemd's `sd-daemon` API: readiness and status notification,

@@ -5,7 +5,7 @@ import MockServer
 import Systemd
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The `qmp-mockd` command line: parses arguments and wires the daemon together. Nothing else.
@@ -28,13 +28,26 @@ struct QMPMockd: ParsableCommand {
         version: version
     )
 
-    @Option(name: .customLong("qmp"), help: ArgumentHelp("QMP monitor socket to create; repeat for several monitors.", valueName: "path"))
+    @Option(
+        name: .customLong("qmp"),
+        help: ArgumentHelp("QMP monitor socket to create; repeat for several monitors.", valueName: "path")
+    )
     var qmpSockets: [String] = []
 
-    @Option(help: ArgumentHelp("exclusive (QEMU: one client at a time, others wait) or shared (all clients at once).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "exclusive (QEMU: one client at a time, others wait) or shared (all clients at once).",
+            valueName: "mode"
+        )
+    )
     var monitorMode: String = MonitorMode.exclusive.rawValue
 
-    @Option(help: ArgumentHelp("QEMU release to play: \(QEMUProfile.supported.joined(separator: ", ")).", valueName: "version"))
+    @Option(
+        help: ArgumentHelp(
+            "QEMU release to play: \(QEMUProfile.supported.joined(separator: ", ")).",
+            valueName: "version"
+        )
+    )
     var qemuVersion: String = QEMUProfile.defaultVersion
 
     @Option(help: ArgumentHelp("VM name reported by query-name (QEMU's -name).", valueName: "name"))
@@ -49,10 +62,20 @@ struct QMPMockd: ParsableCommand {
     @Option(help: ArgumentHelp("Write every QMP message either way to this file as JSON lines.", valueName: "file"))
     var transcript: String?
 
-    @Option(help: ArgumentHelp("YAML file describing the simulated machine (default: the embedded machine in README).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "YAML file describing the simulated machine (default: the embedded machine in README).",
+            valueName: "file"
+        )
+    )
     var config: String?
 
-    @Option(help: ArgumentHelp("trace, debug (one line per QMP message), info, notice, warning, error or critical.", valueName: "level"))
+    @Option(
+        help: ArgumentHelp(
+            "trace, debug (one line per QMP message), info, notice, warning, error or critical.",
+            valueName: "level"
+        )
+    )
     var logLevel: String = "info"
 
     func validate() throws {
@@ -60,13 +83,17 @@ struct QMPMockd: ParsableCommand {
             throw ValidationError("--monitor-mode must be exclusive or shared, not '\(monitorMode)'")
         }
         guard QEMUProfile(qemuVersion, package: "") != nil else {
-            throw ValidationError("--qemu-version must be one of \(QEMUProfile.supported.joined(separator: ", ")), not '\(qemuVersion)'")
+            throw ValidationError(
+                "--qemu-version must be one of \(QEMUProfile.supported.joined(separator: ", ")), not '\(qemuVersion)'"
+            )
         }
         guard let mode = UInt32(socketMode, radix: 8), mode <= 0o777 else {
             throw ValidationError("--socket-mode must be octal permissions such as 0600, not '\(socketMode)'")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         guard qmpSockets.allSatisfy({ !$0.isEmpty }) else { throw ValidationError("--qmp needs a path") }
     }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HotplugMachine
 import QMPWire
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The configuration files in config/ load and build, and bad files name the line and the key.
 @Suite struct ConfigurationTests {
@@ -42,12 +43,22 @@ import Testing
     }
 
     @Test func switchPortsAreHotplugSlots() throws {
-        let configuration = try MachineConfiguration.load(yaml: try Self.read("\(Self.configDirectory)/switch-and-catalog.yaml"))
+        let configuration = try MachineConfiguration.load(
+            yaml: try Self.read("\(Self.configDirectory)/switch-and-catalog.yaml")
+        )
         let h = try MachineHarness(configuration: configuration)
         #expect(try h.machine.slotRegisters(port: "dn2").isHotplugCapable)
         #expect(try h.machine.queryHotplug("nic0")["type"] == "pcie-native")
-        #expect(h.error { () throws(QMPError) in try h.machine.deviceAdd(["driver": "virtio-net-pci", "id": "n2", "bus": "dn2"]) } == nil)
-        #expect(h.error { () throws(QMPError) in try h.machine.deviceAdd(["driver": "xio3130-downstream", "id": "d3", "bus": "up1"]) } == "Bus 'up1' does not support hotplugging")
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "virtio-net-pci", "id": "n2", "bus": "dn2"])
+            } == nil
+        )
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "xio3130-downstream", "id": "d3", "bus": "up1"])
+            } == "Bus 'up1' does not support hotplugging"
+        )
         #expect(h.machine.device(id: "nic0")?.property("firmware") == nil)
     }
 
@@ -66,7 +77,13 @@ import Testing
         #expect(error("machine: q36\n") == "line 1, column 10: unknown machine type 'q36' (expected q35 or pc)")
         #expect(error("machine: q35\nmachin: pc\n")?.hasPrefix("line 2, column 1: unknown key 'machin'") == true)
         #expect(error("devices:\n  - {id: x}\n") == "line 2, column 5: missing required key 'driver'")
-        #expect(error("devices:\n  - {driver: virtio-net-pci, id: x, bus: nowhere}\n") == "line 2: -device virtio-net-pci,id=x: Bus 'nowhere' not found")
-        #expect(error("devices:\n  - {driver: virtio-net-pci, id: x, bogus: 1}\n") == "line 2: -device virtio-net-pci,id=x: Property 'virtio-net-pci.bogus' not found")
+        #expect(
+            error("devices:\n  - {driver: virtio-net-pci, id: x, bus: nowhere}\n")
+                == "line 2: -device virtio-net-pci,id=x: Bus 'nowhere' not found"
+        )
+        #expect(
+            error("devices:\n  - {driver: virtio-net-pci, id: x, bogus: 1}\n")
+                == "line 2: -device virtio-net-pci,id=x: Property 'virtio-net-pci.bogus' not found"
+        )
     }
 }

@@ -7,7 +7,11 @@ final class MachineHarness: MachineEventSink {
     var events: [MachineEvent] = []
     let machine: Machine
 
-    init(version: String = "8.2.0", paused: Bool = true, configuration: MachineConfiguration = MachineHarness.oracle) throws {
+    init(
+        version: String = "8.2.0",
+        paused: Bool = true,
+        configuration: MachineConfiguration = MachineHarness.oracle
+    ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let box = ClockBox()
         machine = Machine(profile: profile, startPaused: paused, machineType: configuration.machineType) { box.now }
@@ -43,13 +47,38 @@ final class MachineHarness: MachineEventSink {
     static let oracle = MachineConfiguration(
         machineType: .q35,
         devices: [
-            DeviceSpec(driver: "pcie-root-port", id: "rp1", bus: "pcie.0", properties: ["chassis": 1, "slot": 1, "addr": "04.0"]),
-            DeviceSpec(driver: "pcie-root-port", id: "rp2", bus: "pcie.0", properties: ["chassis": 2, "slot": 2, "addr": "05.0"]),
-            DeviceSpec(driver: "pcie-root-port", id: "rp3", bus: "pcie.0", properties: ["chassis": 3, "slot": 3, "addr": "06.0", "hotplug": false]),
-            DeviceSpec(driver: "pcie-root-port", id: "rp4", bus: "pcie.0", properties: ["chassis": 4, "slot": 4, "addr": "08.0"]),
+            DeviceSpec(
+                driver: "pcie-root-port",
+                id: "rp1",
+                bus: "pcie.0",
+                properties: ["chassis": 1, "slot": 1, "addr": "04.0"]
+            ),
+            DeviceSpec(
+                driver: "pcie-root-port",
+                id: "rp2",
+                bus: "pcie.0",
+                properties: ["chassis": 2, "slot": 2, "addr": "05.0"]
+            ),
+            DeviceSpec(
+                driver: "pcie-root-port",
+                id: "rp3",
+                bus: "pcie.0",
+                properties: ["chassis": 3, "slot": 3, "addr": "06.0", "hotplug": false]
+            ),
+            DeviceSpec(
+                driver: "pcie-root-port",
+                id: "rp4",
+                bus: "pcie.0",
+                properties: ["chassis": 4, "slot": 4, "addr": "08.0"]
+            ),
             DeviceSpec(driver: "virtio-rng-pci", id: "cold1", bus: "rp4"),
             DeviceSpec(driver: "pcie-pci-bridge", id: "ppb1", bus: "rp2"),
-            DeviceSpec(driver: "pci-bridge", id: "pb1", bus: "pcie.0", properties: ["chassis_nr": 9, "addr": "07.0", "shpc": true]),
+            DeviceSpec(
+                driver: "pci-bridge",
+                id: "pb1",
+                bus: "pcie.0",
+                properties: ["chassis_nr": 9, "addr": "07.0", "shpc": true]
+            ),
         ]
     )
 }

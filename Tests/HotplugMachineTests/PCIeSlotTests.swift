@@ -384,8 +384,13 @@ import Testing
         (0x03c0, .off, .off, false, false, true, false),
     ])
     func derivedViews(
-        value: UInt16, power: LedStatus?, attention: LedStatus?,
-        on: Bool, off: Bool, powerOn: Bool, blinking: Bool
+        value: UInt16,
+        power: LedStatus?,
+        attention: LedStatus?,
+        on: Bool,
+        off: Bool,
+        powerOn: Bool,
+        blinking: Bool
     ) {
         var slot = Self.emptySlot()
         slot.writeSlotControl(value)

@@ -71,7 +71,8 @@ private let example = """
                 {driver: pcie-pci-bridge, id: pci.7, bus: pci.6}], \
                 devices: [{driver: virtio-blk-pci, id: "virtio-disk0", addr: '0x0.0x0'}], \
                 text: |"line one\\nline two\\n", empty: ~, list: [1, two, "3"]}
-                """)
+                """
+        )
     }
 
     @Test func positions() throws {
@@ -125,7 +126,8 @@ private let example = """
             """
         #expect(
             try dump(text)
-                == "{a: hello world, b: a#b, c: http://host:80/path, d: -1, e: :x, f: ~, g: 'x', 名前: é}")
+                == "{a: hello world, b: a#b, c: http://host:80/path, d: -1, e: :x, f: ~, g: 'x', 名前: é}"
+        )
         #expect(try dump("just a scalar") == "just a scalar")
     }
 
@@ -156,7 +158,8 @@ private let example = """
             last: 2
             """
         #expect(
-            try dump(text) == "{same: [a, b], deeper: [c], nested: [[d, e], ~, {f: 1, g: [h], i: {j: k}}], last: 2}")
+            try dump(text) == "{same: [a, b], deeper: [c], nested: [[d, e], ~, {f: 1, g: [h], i: {j: k}}], last: 2}"
+        )
     }
 
     @Test func indentedRootAndCRLF() throws {
@@ -191,7 +194,8 @@ private let example = """
         #expect(
             try dump(text) == #"""
                 {a: |"line one\n\n  indented\n# not a comment\n", b: |"stripped", c: |"kept\n\n", d: |"", e: end}
-                """#)
+                """#
+        )
         #expect(try dump("- t: |\n    x\n  u: 1\n- |\n  y\n") == #"[{t: |"x\n", u: 1}, |"y\n"]"#)
         #expect(try dump("|\n  top\n") == #"|"top\n""#)
     }
@@ -231,25 +235,32 @@ private let example = """
             accessError("a:\n  b: 1") { node throws(YAMLError) in
                 var root = try node.mapping()
                 _ = try root.required("a").string()
-            } == "line 2, column 3: expected a string")
+            } == "line 2, column 3: expected a string"
+        )
         #expect(
             accessError(#"n: "1""#) { node throws(YAMLError) in _ = try node.mapping().entries[0].value.int() }
-                == "line 1, column 4: expected an integer")
+                == "line 1, column 4: expected an integer"
+        )
         #expect(
             accessError("b: maybe") { node throws(YAMLError) in _ = try node.mapping().entries[0].value.bool() }
-                == "line 1, column 4: expected a boolean")
+                == "line 1, column 4: expected a boolean"
+        )
         #expect(
             accessError("s: 1") { node throws(YAMLError) in _ = try node.mapping().entries[0].value.sequence() }
-                == "line 1, column 4: expected a sequence")
+                == "line 1, column 4: expected a sequence"
+        )
         #expect(
             accessError("- 1") { node throws(YAMLError) in _ = try node.sequence()[0].mapping() }
-                == "line 1, column 3: expected a mapping")
+                == "line 1, column 3: expected a mapping"
+        )
         #expect(
             accessError("a: [1]") { node throws(YAMLError) in _ = try node.mapping().entries[0].value.scalar() }
-                == "line 1, column 4: expected a scalar")
+                == "line 1, column 4: expected a scalar"
+        )
         #expect(
             accessError("a:") { node throws(YAMLError) in _ = try node.mapping().entries[0].value.string() }
-                == "line 1, column 3: expected a string")
+                == "line 1, column 3: expected a string"
+        )
     }
 
     @Test func mappingReader() throws {
@@ -270,9 +281,15 @@ private let example = """
         #expect(controller.optional("addr") == nil)
         #expect(controller.optional("hotplug")?.isNull == true)
         #expect(controller.expectedKeys == ["driver", "id", "bus", "chassis", "slot", "addr", "hotplug"])
-        #expect(throws: YAMLError(line: 4, column: 5, message: """
-            unknown key 'chasis' (expected one of: driver, id, bus, chassis, slot, addr, hotplug)
-            """)) { try controller.finish() }
+        #expect(
+            throws: YAMLError(
+                line: 4,
+                column: 5,
+                message: """
+                    unknown key 'chasis' (expected one of: driver, id, bus, chassis, slot, addr, hotplug)
+                    """
+            )
+        ) { try controller.finish() }
         #expect(throws: YAMLError(line: 2, column: 5, message: "missing required key 'bus'")) {
             try controller.required("bus")
         }
@@ -320,7 +337,8 @@ private let example = """
 
     @Test func foldedScalar() {
         #expect(
-            parseError("text: >\n  hi") == "line 1, column 7: folded block scalars ('>') are not supported; use '|'")
+            parseError("text: >\n  hi") == "line 1, column 7: folded block scalars ('>') are not supported; use '|'"
+        )
     }
 
     @Test func blockScalarIndentationIndicator() {
@@ -330,10 +348,12 @@ private let example = """
     @Test func unterminatedQuotes() {
         #expect(
             parseError("a: \"abc\nb: 1")
-                == "line 1, column 4: unterminated double-quoted scalar (quoted scalars must fit on one line)")
+                == "line 1, column 4: unterminated double-quoted scalar (quoted scalars must fit on one line)"
+        )
         #expect(
             parseError("- 'it''")
-                == "line 1, column 3: unterminated single-quoted scalar (quoted scalars must fit on one line)")
+                == "line 1, column 3: unterminated single-quoted scalar (quoted scalars must fit on one line)"
+        )
     }
 
     @Test func badEscapes() {
@@ -344,10 +364,12 @@ private let example = """
     @Test func unterminatedFlow() {
         #expect(
             parseError("a: [1, 2\nb: 3")
-                == "line 1, column 4: unterminated flow sequence (flow collections must fit on one line)")
+                == "line 1, column 4: unterminated flow sequence (flow collections must fit on one line)"
+        )
         #expect(
             parseError("a: {x: [1], # comment")
-                == "line 1, column 4: unterminated flow mapping (flow collections must fit on one line)")
+                == "line 1, column 4: unterminated flow mapping (flow collections must fit on one line)"
+        )
     }
 
     @Test func flowSeparator() {
@@ -365,12 +387,14 @@ private let example = """
     @Test func mappingValueInline() {
         #expect(
             parseError("a: b: c")
-                == "line 1, column 5: mapping values are not allowed here (quote the value if it contains ': ')")
+                == "line 1, column 5: mapping values are not allowed here (quote the value if it contains ': ')"
+        )
     }
 
     @Test func sequenceInline() {
         #expect(
-            parseError("a: - b") == "line 1, column 4: a block sequence cannot start here; start it on the next line")
+            parseError("a: - b") == "line 1, column 4: a block sequence cannot start here; start it on the next line"
+        )
         #expect(parseError("a: 1\n- b") == "line 2, column 1: a sequence item is not allowed here")
     }
 

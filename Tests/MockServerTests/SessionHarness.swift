@@ -10,9 +10,12 @@ final class SessionHarness {
     }
 
     let core: ServerCore
+
     let transport = Buffer()
 
     init(version: String = "8.2.0", paused: Bool = false, name: String? = nil) {
+        // Tests pass supported versions only.
+        // swift-format-ignore: NeverForceUnwrap
         let profile = QEMUProfile(version, package: "qmp-mock test")!
         let machine = Machine(profile: profile, name: name, startPaused: paused)
         core = ServerCore(
@@ -44,7 +47,10 @@ final class SessionHarness {
     func negotiated(_ monitor: String = "m", oob: Bool = false) -> QMPSession {
         let s = open(monitor)
         _ = take(s)
-        send(s, oob ? #"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"# : #"{"execute":"qmp_capabilities"}"#)
+        send(
+            s,
+            oob ? #"{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}"# : #"{"execute":"qmp_capabilities"}"#
+        )
         return s
     }
 }

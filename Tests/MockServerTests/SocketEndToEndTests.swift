@@ -1,13 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import HotplugMachine
 import Logging
-@testable import MockServer
 import QMPWire
 import Synchronization
 import Testing
+
+@testable import MockServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Full hot-add and hot-remove over a real Unix socket: the server runs in-process on its queue, a
 /// blocking client speaks QMP, and the guest's register writes go through the machine's register
@@ -114,18 +116,33 @@ import Testing
         try f.guest { m throws(QMPError) in try m.writeSlotStatus(port: "pci.1", value: 0x9) }
         try f.guest { m throws(QMPError) in try m.writeSlotControl(port: "pci.1", value: 0x2C0) }
         try f.guest { m throws(QMPError) in try m.writeSlotControl(port: "pci.1", value: 0x1C0) }
-        #expect(try c.masked() == #"{"timestamp": T, "event": "X_DEVICE_ON", "data": {"device": "net0", "path": "/machine/peripheral/net0"}}"#)
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "X_DEVICE_ON", "data": {"device": "net0", "path": "/machine/peripheral/net0"}}"#
+        )
         c.send(#"{"execute":"x-query-hotplug","arguments":{"id":"net0"}}"#)
-        #expect(try c.line() == #"{"return": {"device-on": true, "bus": {"device": "pci.1", "path": "/machine/peripheral/pci.1"}, "child": {"device": "net0", "path": "/machine/peripheral/net0"}, "power-led": "on", "type": "pcie-native", "power-on": true, "attention-led": "off"}}"#)
+        #expect(
+            try c.line()
+                == #"{"return": {"device-on": true, "bus": {"device": "pci.1", "path": "/machine/peripheral/pci.1"}, "child": {"device": "net0", "path": "/machine/peripheral/net0"}, "power-led": "on", "type": "pcie-native", "power-on": true, "attention-led": "off"}}"#
+        )
         c.send(#"{"execute":"device_del","arguments":{"id":"net0"}}"#)
         #expect(try c.line() == #"{"return": {}}"#)
         try f.guest { m throws(QMPError) in try m.writeSlotControl(port: "pci.1", value: 0x2C0) }
         c.send(#"{"execute":"device_del","arguments":{"id":"net0"}}"#)
-        #expect(try c.line() == #"{"error": {"class": "GenericError", "desc": "Device net0 is already in the process of unplug"}}"#)
+        #expect(
+            try c.line()
+                == #"{"error": {"class": "GenericError", "desc": "Device net0 is already in the process of unplug"}}"#
+        )
         try f.guest { m throws(QMPError) in try m.writeSlotControl(port: "pci.1", value: 0x6C0) }
         try f.guest { m throws(QMPError) in try m.writeSlotControl(port: "pci.1", value: 0x7C0) }
-        #expect(try c.masked() == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"path": "/machine/peripheral/net0/virtio-backend"}}"#)
-        #expect(try c.masked() == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "net0", "path": "/machine/peripheral/net0"}}"#)
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"path": "/machine/peripheral/net0/virtio-backend"}}"#
+        )
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "net0", "path": "/machine/peripheral/net0"}}"#
+        )
     }
 
     @Test func shpcHotAddAndImmediateRemoval() throws {
@@ -138,18 +155,27 @@ import Testing
         try f.guest { m throws(QMPError) in try m.shpcCommand(bridge: "pci.7", code: 0x01, target: 2) }
         try f.guest { m throws(QMPError) in try m.shpcCommand(bridge: "pci.7", code: 0x3A, target: 2) }
         try f.guest { m throws(QMPError) in try m.shpcCommand(bridge: "pci.7", code: 0x04, target: 2) }
-        #expect(try c.masked() == #"{"timestamp": T, "event": "X_DEVICE_ON", "data": {"device": "nic", "path": "/machine/peripheral/nic"}}"#)
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "X_DEVICE_ON", "data": {"device": "nic", "path": "/machine/peripheral/nic"}}"#
+        )
         // Removal: button, then the guest disables the slot with the LED off.
         c.send(#"{"execute":"device_del","arguments":{"id":"nic"}}"#)
         #expect(try c.line() == #"{"return": {}}"#)
         try f.guest { m throws(QMPError) in try m.shpcCommand(bridge: "pci.7", code: 0x1F, target: 2) }
-        #expect(try c.masked() == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "nic", "path": "/machine/peripheral/nic"}}"#)
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "nic", "path": "/machine/peripheral/nic"}}"#
+        )
         // A never-enabled slot is emptied at once: the reply first, then the event.
         c.send(#"{"execute":"device_add","arguments":{"driver":"e1000","id":"nic2","bus":"pci.7","addr":"0x3"}}"#)
         #expect(try c.line() == #"{"return": {}}"#)
         c.send(#"{"execute":"device_del","arguments":{"id":"nic2"}}"#)
         #expect(try c.line() == #"{"return": {}}"#)
-        #expect(try c.masked() == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "nic2", "path": "/machine/peripheral/nic2"}}"#)
+        #expect(
+            try c.masked()
+                == #"{"timestamp": T, "event": "DEVICE_DELETED", "data": {"device": "nic2", "path": "/machine/peripheral/nic2"}}"#
+        )
     }
 }
 

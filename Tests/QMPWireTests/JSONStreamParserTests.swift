@@ -12,32 +12,83 @@ import Testing
         ("missing value", Array(#"{"execute": }"#.utf8), ["err JSON parse error, expecting value"]),
         ("trailing comma", Array(#"{"execute":"q","id":1,}"#.utf8), ["err JSON parse error, expecting value"]),
         ("no separator", Array(#"{"execute":"q" "id":1}"#.utf8), ["err JSON parse error, expected separator in dict"]),
-        ("bracket closes dict", Array(#"{"execute":"q","id":1] "#.utf8), ["err JSON parse error, expected separator in dict"]),
+        (
+            "bracket closes dict", Array(#"{"execute":"q","id":1] "#.utf8),
+            ["err JSON parse error, expected separator in dict"]
+        ),
         ("key not string", Array(#"{1:2}"#.utf8), ["err JSON parse error, key is not a string in object"]),
         ("missing colon", Array(#"{"execute" "q"}"#.utf8), ["err JSON parse error, missing : in object pair"]),
         ("duplicate key", Array(#"{"execute":"q","id":1,"id":2}"#.utf8), ["err JSON parse error, duplicate key"]),
         ("invalid keyword", Array(#"{"id":tru}"#.utf8), ["err JSON parse error, invalid keyword 'tru'"]),
         ("invalid escape", Array(#"{"id":"\x41"}"#.utf8), ["err JSON parse error, invalid escape sequence in string"]),
-        ("lone surrogate", Array(#"{"id":"\ud800"}"#.utf8), [#"err JSON parse error, \ud800 is not a valid Unicode character"#]),
-        ("noncharacter escape", Array(#"{"id":"\uffff"}"#.utf8), [#"err JSON parse error, \uffff is not a valid Unicode character"#]),
-        ("non-hex escape", Array(#"{"id":"\uZZZZ"}"#.utf8), [#"err JSON parse error, \uZZZZ is not a valid Unicode character"#]),
-        ("short escape", Array(#"{"id":"\u00"}"#.utf8), [#"err JSON parse error, \u00" is not a valid Unicode character"#]),
-        ("bad UTF-8 C3 28", Array(#"{"id":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8), ["err JSON parse error, invalid UTF-8 sequence in string"]),
-        ("UTF-8 surrogate", Array(#"{"id":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8), ["err JSON parse error, invalid UTF-8 sequence in string"]),
-        ("beyond U+10FFFF", Array(#"{"id":""#.utf8) + [0xF4, 0x90, 0x80, 0x80] + Array(#""}"#.utf8), ["err JSON parse error, invalid UTF-8 sequence in string"]),
-        ("UTF-8 noncharacter", Array(#"{"id":""#.utf8) + [0xEF, 0xBF, 0xBF] + Array(#""}"#.utf8), ["err JSON parse error, invalid UTF-8 sequence in string"]),
-        ("overlong slash", Array(#"{"id":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8), ["err JSON parse error, invalid UTF-8 sequence in string"]),
+        (
+            "lone surrogate", Array(#"{"id":"\ud800"}"#.utf8),
+            [#"err JSON parse error, \ud800 is not a valid Unicode character"#]
+        ),
+        (
+            "noncharacter escape", Array(#"{"id":"\uffff"}"#.utf8),
+            [#"err JSON parse error, \uffff is not a valid Unicode character"#]
+        ),
+        (
+            "non-hex escape", Array(#"{"id":"\uZZZZ"}"#.utf8),
+            [#"err JSON parse error, \uZZZZ is not a valid Unicode character"#]
+        ),
+        (
+            "short escape", Array(#"{"id":"\u00"}"#.utf8),
+            [#"err JSON parse error, \u00" is not a valid Unicode character"#]
+        ),
+        (
+            "bad UTF-8 C3 28", Array(#"{"id":""#.utf8) + [0xC3, 0x28] + Array(#""}"#.utf8),
+            ["err JSON parse error, invalid UTF-8 sequence in string"]
+        ),
+        (
+            "UTF-8 surrogate", Array(#"{"id":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8),
+            ["err JSON parse error, invalid UTF-8 sequence in string"]
+        ),
+        (
+            "beyond U+10FFFF", Array(#"{"id":""#.utf8) + [0xF4, 0x90, 0x80, 0x80] + Array(#""}"#.utf8),
+            ["err JSON parse error, invalid UTF-8 sequence in string"]
+        ),
+        (
+            "UTF-8 noncharacter", Array(#"{"id":""#.utf8) + [0xEF, 0xBF, 0xBF] + Array(#""}"#.utf8),
+            ["err JSON parse error, invalid UTF-8 sequence in string"]
+        ),
+        (
+            "overlong slash", Array(#"{"id":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8),
+            ["err JSON parse error, invalid UTF-8 sequence in string"]
+        ),
         ("control byte", [0x01], ["err JSON parse error, stray '\u{01}'"]),
         ("0xFF", [0xFF], ["err JSON parse error, stray '\u{FFFD}'"]),
-        ("0xFF after partial message", Array(#"{"execute": "query-status", "id": 1"#.utf8) + [0xFF], ["err JSON parse error, stray '\u{FFFD}'"]),
+        (
+            "0xFF after partial message", Array(#"{"execute": "query-status", "id": 1"#.utf8) + [0xFF],
+            ["err JSON parse error, stray '\u{FFFD}'"]
+        ),
         ("number ended by 0xFF", Array(#"{"id": 1"#.utf8) + [0xFF], ["err JSON parse error, stray '\u{FFFD}'"]),
-        ("0xFF in string", Array(#"{"id": "a"#.utf8) + [0xFF] + Array(#"b"}"#.utf8), ["err JSON parse error, stray '\"a\u{FFFD}'", "err JSON parse error, expecting value"]),
-        ("leading zero", Array(#"{"execute":"q","id":01}"#.utf8), ["err JSON parse error, stray '01'", "err JSON parse error, expecting value"]),
+        (
+            "0xFF in string", Array(#"{"id": "a"#.utf8) + [0xFF] + Array(#"b"}"#.utf8),
+            ["err JSON parse error, stray '\"a\u{FFFD}'", "err JSON parse error, expecting value"]
+        ),
+        (
+            "leading zero", Array(#"{"execute":"q","id":01}"#.utf8),
+            ["err JSON parse error, stray '01'", "err JSON parse error, expecting value"]
+        ),
         ("lone minus", Array(#"{"execute":"q","id":-}"#.utf8), ["err JSON parse error, stray '-}'"]),
-        ("NULL", Array(#"{"execute":"q","id":NULL}"#.utf8), ["err JSON parse error, stray 'N'", "err JSON parse error, expecting value"]),
-        ("newline in string", Array("{\"execute\":\"q\",\"id\":\"x\ny\"}".utf8), ["err JSON parse error, stray '\"x\n'", "err JSON parse error, expecting value"]),
-        ("tab in string", Array("{\"id\":\"tab\t\"}".utf8), ["err JSON parse error, stray '\"tab\t'", "err JSON parse error, expecting value"]),
-        ("bare word with dash", Array(#"{"execute": query-status}"#.utf8), ["err JSON parse error, stray '-s'", "err JSON parse error, expecting value"]),
+        (
+            "NULL", Array(#"{"execute":"q","id":NULL}"#.utf8),
+            ["err JSON parse error, stray 'N'", "err JSON parse error, expecting value"]
+        ),
+        (
+            "newline in string", Array("{\"execute\":\"q\",\"id\":\"x\ny\"}".utf8),
+            ["err JSON parse error, stray '\"x\n'", "err JSON parse error, expecting value"]
+        ),
+        (
+            "tab in string", Array("{\"id\":\"tab\t\"}".utf8),
+            ["err JSON parse error, stray '\"tab\t'", "err JSON parse error, expecting value"]
+        ),
+        (
+            "bare word with dash", Array(#"{"execute": query-status}"#.utf8),
+            ["err JSON parse error, stray '-s'", "err JSON parse error, expecting value"]
+        ),
         ("TRUE", Array("TRUE\n".utf8), ["err JSON parse error, stray 'T'"]),
         ("interpolation", Array("%p\n".utf8), ["err JSON parse error, stray '%'"]),
         ("lone closing brace", Array("}".utf8), ["err JSON parse error, expecting value"]),
@@ -54,9 +105,15 @@ import Testing
         ("modified UTF-8 NUL", Array(#"{"id":""#.utf8) + [0xC0, 0x80] + Array(#""}"#.utf8), [#"ok {"id": "\u0000"}"#]),
         ("surrogate pair", Array(#"{"id":"\u00e9\ud83d\ude00"}"#.utf8), [#"ok {"id": "\u00E9\uD83D\uDE00"}"#]),
         ("DEL raw", Array(#"{"id":""#.utf8) + [0x7F] + Array(#""}"#.utf8), [#"ok {"id": "\u007F"}"#]),
-        ("garbage between", Array(#"{"id":"x"} garbage {"id":"y"}"#.utf8), [#"ok {"id": "x"}"#, "err JSON parse error, invalid keyword 'garbage'", #"ok {"id": "y"}"#]),
+        (
+            "garbage between", Array(#"{"id":"x"} garbage {"id":"y"}"#.utf8),
+            [#"ok {"id": "x"}"#, "err JSON parse error, invalid keyword 'garbage'", #"ok {"id": "y"}"#]
+        ),
         ("two messages back to back", Array(#"{"a":1}{"b":2}"#.utf8), [#"ok {"a": 1}"#, #"ok {"b": 2}"#]),
-        ("split object across newline", Array("{\"execute\":\"q\",\n\"id\":\"split\"\n}".utf8), [#"ok {"execute": "q", "id": "split"}"#]),
+        (
+            "split object across newline", Array("{\"execute\":\"q\",\n\"id\":\"split\"\n}".utf8),
+            [#"ok {"execute": "q", "id": "split"}"#]
+        ),
     ]
 
     @Test(arguments: cases.indices)
@@ -123,7 +180,9 @@ import Testing
         // [1,2] is 5 tokens; [1,2,3] needs 7.
         #expect(h.feed("[1,2]") == ["ok [1, 2]"])
         let outputs = h.feed("[1,2,3]" + Self.probe)
-        #expect(outputs == ["err JSON token count limit exceeded", "err JSON parse error, expecting value", Self.probeOK])
+        #expect(
+            outputs == ["err JSON token count limit exceeded", "err JSON parse error, expecting value", Self.probeOK]
+        )
     }
 
     @Test func tokenSizeLimit() {

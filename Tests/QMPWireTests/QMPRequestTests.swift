@@ -22,13 +22,18 @@ import Testing
         #expect(error("[1,2]").0 == "QMP input must be a JSON object")
         #expect(error("42").0 == "QMP input must be a JSON object")
         #expect(error(#"{"execute":1,"id":10}"#) == ("QMP input member 'execute' must be a string", 10))
-        #expect(error(#"{"execute":"q","arguments":[],"id":11}"#) == ("QMP input member 'arguments' must be an object", 11))
+        #expect(
+            error(#"{"execute":"q","arguments":[],"id":11}"#) == ("QMP input member 'arguments' must be an object", 11)
+        )
         #expect(error(#"{"execute":"q","arguments":null}"#).0 == "QMP input member 'arguments' must be an object")
         #expect(error(#"{"execute":"q","foo":1,"id":12}"#) == ("QMP input member 'foo' is unexpected", 12))
         #expect(error(#"{"arguments":{},"id":13}"#) == ("QMP input lacks member 'execute'", 13))
         #expect(error(#"{}"#).0 == "QMP input lacks member 'execute'")
         #expect(error(#"{"exec-oob":"q","id":2}"#) == ("QMP input member 'exec-oob' is unexpected", 2))
-        #expect(error(#"{"execute":"a","exec-oob":"b"}"#, oob: true).0 == "QMP input member 'execute' clashes with 'exec-oob'")
+        #expect(
+            error(#"{"execute":"a","exec-oob":"b"}"#, oob: true).0
+                == "QMP input member 'execute' clashes with 'exec-oob'"
+        )
         // QDict order decides which error is first: exec-oob (bucket 162) before execute (299) before arguments (447).
         #expect(error(#"{"arguments":1,"execute":2}"#).0 == "QMP input member 'execute' must be a string")
     }
