@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(
             name: "MockServerTests",
             dependencies: ["MockServer", "QMPWire", "HotplugMachine"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ],

@@ -90,6 +90,10 @@ public struct DeviceModel: Sendable, Equatable {
         self.classDescription = classDescription
     }
 
+    /// Whether the function has a PCI Express capability when it sits on a PCIe bus: express models,
+    /// and virtio proxies (which add one there).
+    public var isExpressOnPCIeBus: Bool { isExpress || expressDeviceID != nil }
+
     /// The property of that name, if the model has it.
     public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
 }

@@ -94,6 +94,7 @@ extension Machine {
         if let port = controller, var slot = port.pcieSlot {
             if bus.devices[0] != nil {
                 if hotplug { slot.hotPlug() } else { slot.coldPlug() }
+                if device.devfn == 0 { slot.setEndpointLink(express: model.isExpressOnPCIeBus) }
             }
             port.pcieSlot = slot
         } else if let bridge = controller, var shpc = bridge.shpc {

@@ -34,12 +34,15 @@ extension Machine {
         if let deadline = device.pendingUnplugDeadline, deadline > clock.now {
             throw .generic("Device \(id) is already in the process of unplug")
         }
-        guard let bus = device.parentBus, isHotpluggable(bus), let controller = bus.owner else {
+        if device.path == Self.bootCPUPath { throw .generic("Boot CPU is unpluggable") }
+        guard let bus = device.parentBus, isHotpluggable(bus) else {
             throw .generic("Bus '\(device.parentBus?.name ?? rootBus.name)' does not support hotplugging")
         }
         guard device.model.isHotpluggable else {
             throw .generic("Device '\(device.model.name)' does not support hotplugging")
         }
+        // ACPI hotplug (pc root bus): QEMU notifies the guest and waits for its eject; no pending state.
+        guard let controller = bus.owner else { return }
 
         if var slot = controller.pcieSlot {
             if !slot.isHotplugCapable {

@@ -85,8 +85,23 @@ public final class Machine {
             rootBus.insert(device)
             builtinDevices.append(device)
         }
+        // The boot CPU: a device on no bus, which QEMU refuses to unplug.
+        builtinDevices.append(
+            Device(
+                model: DeviceModel(name: "qemu64-x86_64-cpu", kind: .nonPCI, vendorID: 0, deviceID: 0, classCode: 0),
+                id: nil,
+                anonymousIndex: nil,
+                path: Self.bootCPUPath,
+                devfn: 0,
+                properties: [:],
+                hotplugged: false
+            )
+        )
         clock.setRunning(runState.isRunning)
     }
+
+    /// QOM path of the boot CPU (`-smp 1`).
+    static let bootCPUPath = "/machine/unattached/device[0]"
 
     func emit(_ event: MachineEvent) {
         if deferring { deferredEvents.append(event) } else { sink?.emit(event) }
@@ -166,7 +181,8 @@ public final class Machine {
     /// a hotplug handler). In native mode the root bus has none; a port's bus has one, except that
     /// since 8.2 a port with `hotplug=off` hides it; a bridge's bus has one when its SHPC is on.
     func isHotpluggable(_ bus: PCIBus) -> Bool {
-        guard let owner = bus.owner else { return false }
+        // pc keeps ACPI hotplug on its root bus even with bridge support off (QEMU's PIIX4 PM).
+        guard let owner = bus.owner else { return bus === rootBus && machineType == .pc }
         if let slot = owner.pcieSlot { return profile.portHotplugOffHidesBus ? slot.isHotplugCapable : true }
         return owner.shpc != nil
     }

@@ -196,6 +196,14 @@ public struct PCIeSlot: Sendable, Equatable {
             && slotStatus & slotControl & SlotStatus.supportedEvents != 0
     }
 
+    /// Sets the negotiated link speed and width the port reports while populated: an express endpoint's
+    /// (x1 at 2.5 GT/s, ``LinkStatus/linkUp``), or, for a conventional PCI function at devfn 0, the port's
+    /// own values with DLLLA set (`0x2204`, as QEMU 7.2 shows for pci-testdev). Only while present.
+    public mutating func setEndpointLink(express: Bool) {
+        guard isPresent else { return }
+        linkStatus = express ? LinkStatus.linkUp : LinkStatus.linkDown | LinkStatus.dataLinkLayerLinkActive
+    }
+
     /// Sets PDS and DLLLA, with the endpoint's link speed and width.
     private mutating func setPresent() {
         slotStatus |= SlotStatus.presenceDetectState
