@@ -43,6 +43,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import qemu_json_string  # QEMU's string spelling, shared with the other tests
+
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
 REPO = HERE.parents[1]
@@ -186,26 +188,6 @@ def _parse(line: str):
         return json.loads(line)
     except ValueError:
         return None
-
-
-def qemu_json_string(s: str) -> str:
-    """A JSON string as QEMU's qobject writer spells it (uppercase \\uXXXX, no '/' escape)."""
-    out = ['"']
-    for ch in s:
-        c = ord(ch)
-        esc = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-        if ch in esc:
-            out.append(esc[ch])
-        elif c < 0x20 or c >= 0x7F:
-            if c >= 0x10000:
-                c -= 0x10000
-                out.append("\\u%04X\\u%04X" % (0xD800 | (c >> 10), 0xDC00 | (c & 0x3FF)))
-            else:
-                out.append("\\u%04X" % c)
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
 
 
 def command_not_found_line(name: str, qemu_line: str, qemu_msg: dict) -> str:
