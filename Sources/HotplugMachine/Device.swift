@@ -20,9 +20,23 @@ public final class Device {
     /// The secondary bus of a port or bridge.
     public internal(set) var secondaryBus: PCIBus?
     /// Slot registers of a root or downstream port.
-    public internal(set) var pcieSlot: PCIeSlot?
+    public internal(set) var pcieSlot: PCIeSlot? {
+        didSet {
+            if let new = pcieSlot, let old = oldValue, new.notificationCount > old.notificationCount {
+                interruptHandler?(self)
+            }
+        }
+    }
     /// SHPC registers of a bridge with a standard hotplug controller.
-    public internal(set) var shpc: SHPCController?
+    public internal(set) var shpc: SHPCController? {
+        didSet {
+            if let new = shpc, let old = oldValue, new.notificationCount > old.notificationCount {
+                interruptHandler?(self)
+            }
+        }
+    }
+    /// Called when the controller's interrupt line rises (a hot-plug interrupt a guest driver takes).
+    var interruptHandler: ((Device) -> Void)?
     /// Added by `device_add` (true) or by the configuration at start (false).
     public let isHotplugged: Bool
     /// The v8 once-per-lifetime flag: `X_DEVICE_ON` was sent (`device-on` of `x-query-hotplug`).

@@ -174,6 +174,7 @@ extension Machine {
         let name = device.id ?? nextAnonymousBusName(express: express)
         let bus = PCIBus(name: name, isExpress: express, owner: device)
         device.secondaryBus = bus
+        device.interruptHandler = { [unowned self] in controllerInterrupted($0) }
         busesByName[name] = bus
         if kind.hasPCIeSlot {
             device.pcieSlot = PCIeSlot(

@@ -29,8 +29,18 @@ extension Machine {
         let port = try pciePort(name)
         guard var slot = port.pcieSlot, let bus = port.secondaryBus else { return }
         let child = bus.devicesByAddress.first
+        let old = slot.slotControl
         let outcome = slot.writeSlotControl(value)
         port.pcieSlot = slot
+        reportGuestWrite(
+            GuestRegisterWrite(
+                controller: port.id ?? port.path,
+                register: "slot-control",
+                written: UInt32(value),
+                old: UInt32(old),
+                new: UInt32(slot.slotControl)
+            )
+        )
         if outcome.turnedOn, let child { deviceTurnedOn(child) }
         if outcome.detach {
             for device in bus.devicesByAddress { destroy(device) }
@@ -40,7 +50,19 @@ extension Machine {
     /// A guest write to a port's Slot Status register (RW1C events).
     public func writeSlotStatus(port name: String, value: UInt16) throws(QMPError) {
         let port = try pciePort(name)
-        port.pcieSlot?.writeSlotStatus(value)
+        guard var slot = port.pcieSlot else { return }
+        let old = slot.slotStatus
+        slot.writeSlotStatus(value)
+        port.pcieSlot = slot
+        reportGuestWrite(
+            GuestRegisterWrite(
+                controller: port.id ?? port.path,
+                register: "slot-status",
+                written: UInt32(value),
+                old: UInt32(old),
+                new: UInt32(slot.slotStatus)
+            )
+        )
     }
 
     /// The SHPC register file of a bridge.
@@ -57,20 +79,48 @@ extension Machine {
     /// A guest write to the SHPC register file; writing the command register executes a command.
     public func shpcWrite(bridge name: String, offset: Int, size: Int, value: UInt32) throws(QMPError) {
         let bridge = try shpcBridge(name)
-        try shpcAct(bridge) { $0.write(offset: offset, size: size, value: value) }
+        try shpcAct(bridge, register: "shpc-register", target: offset, written: value) {
+            $0.write(offset: offset, size: size, value: value)
+        }
     }
 
     /// A guest SHPC command (code written to 0x14 with the target at 0x15).
     public func shpcCommand(bridge name: String, code: UInt8, target: UInt8) throws(QMPError) {
         let bridge = try shpcBridge(name)
-        try shpcAct(bridge) { $0.executeCommand(code: code, target: target) }
+        try shpcAct(bridge, register: "shpc-command", target: Int(target), written: UInt32(code)) {
+            $0.executeCommand(code: code, target: target)
+        }
     }
 
     private func shpcAct(
         _ bridge: Device,
+        register: String,
+        target: Int,
+        written: UInt32,
         _ body: (inout SHPCController) -> SHPCController.SHPCCommandOutcome?
     ) throws(QMPError) {
         guard var shpc = bridge.shpc, let bus = bridge.secondaryBus else { return }
+        // For a command, old/new are the target slot's status word; for a register write, the register.
+        let slotTarget = register == "shpc-command" ? target : nil
+        func observed(_ c: SHPCController) -> UInt32 {
+            if let slot = slotTarget { return UInt32(c.slotStatus(slot) ?? 0) }
+            return c.read(offset: target & ~3, size: 4)
+        }
+        let old = observed(shpc)
+        defer {
+            if let now = bridge.shpc {
+                reportGuestWrite(
+                    GuestRegisterWrite(
+                        controller: bridge.id ?? bridge.path,
+                        register: register,
+                        target: target,
+                        written: written,
+                        old: old,
+                        new: observed(now)
+                    )
+                )
+            }
+        }
         // Function 0 of each slot, looked up before the command (v8's X_DEVICE_ON target).
         var functionZero: [Int: Device] = [:]
         for device in bus.children where device.function == 0 { functionZero[device.slot] = device }

@@ -17,6 +17,9 @@ public final class Machine {
     public private(set) var runState: RunState
     /// Receives the events the machine raises.
     public weak var sink: (any MachineEventSink)?
+    /// The guest side: hot-plug interrupts and guest register writes.
+    public weak var observer: (any MachineObserver)?
+    var timers = MachineTimers()
     /// Virtual time: runs while the VM runs.
     public let clock: VirtualClock
     /// The device models `device_add` knows.

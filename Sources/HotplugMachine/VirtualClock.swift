@@ -17,6 +17,11 @@ public final class VirtualClock {
         accumulated + (runningSince.map { host() - $0 } ?? 0)
     }
 
+    /// The virtual time the clock will show at host time `host` (as now if paused).
+    public func virtualTime(atHost host: Int64) -> Int64 {
+        accumulated + (runningSince.map { host - $0 } ?? 0)
+    }
+
     /// Starts or stops virtual time (the VM runs or is paused).
     public func setRunning(_ running: Bool) {
         if running, runningSince == nil {
