@@ -27,11 +27,13 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSettings),
         // 2. The simulated machine: pure and deterministic.
         .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
+        .target(name: "GuestSim", dependencies: ["HotplugMachine", "QMPWire"], swiftSettings: strictSettings),
         // 4. Dispatch event loop, sessions, command routing, event fan-out, transcript.
         .target(
             name: "MockServer",
             dependencies: [
-                "QMPWire", "HotplugMachine",
+                "QMPWire", "HotplugMachine", "GuestSim", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -50,6 +52,11 @@ let package = Package(
         .testTarget(
             name: "HotplugMachineTests",
             dependencies: ["HotplugMachine", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "GuestSimTests",
+            dependencies: ["GuestSim", "HotplugMachine", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(

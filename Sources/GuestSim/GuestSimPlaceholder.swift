@@ -1,0 +1,2 @@
+/// Placeholder until the guest drivers land.
+enum GuestSimPlaceholder {}
