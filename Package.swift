@@ -33,7 +33,7 @@ let package = Package(
         .target(
             name: "MockServer",
             dependencies: [
-                "QMPWire", "HotplugMachine", "GuestSim", "Systemd",
+                "QMPWire", "HotplugMachine", "GuestSim",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
