@@ -167,3 +167,17 @@ extension Machine {
         emit(MachineEvent("RESET", data: data))
     }
 }
+
+extension Machine {
+    /// A hotplug controller (PCIe port or SHPC bridge) named by id or QOM path.
+    public func findController(_ name: String) throws(QMPError) -> Device {
+        let device = try findDevice(name)
+        guard device.pcieSlot != nil || device.shpc != nil else {
+            throw .generic("'\(name)' is not a hotplug controller")
+        }
+        return device
+    }
+
+    /// Every hotplug controller, in topology order.
+    public var controllers: [Device] { allDevices.filter { $0.pcieSlot != nil || $0.shpc != nil } }
+}

@@ -53,7 +53,7 @@ final class Connection: SessionTransport, @unchecked Sendable {
         }
         readSource.setCancelHandler(handler: cancelled)
         writeSource.setCancelHandler(handler: cancelled)
-        session = server.core.openSession(monitor: monitor.path, transport: self)
+        session = server.core.openSession(monitor: monitor.path, role: monitor.role, transport: self)
         readSource.resume()
     }
 
@@ -129,10 +129,36 @@ final class Connection: SessionTransport, @unchecked Sendable {
         server.scheduleFlush(self)
     }
 
+    func sessionRequestsClose(_ session: QMPSession) {
+        closeAfterFlush(reason: "closed by an injected fault")
+    }
+
+    /// Output queued from now on waits: only the bytes already queued may go out until the hold ends.
+    func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int) {
+        holdLimit = session.outbound.count
+        let timer = DispatchSource.makeTimerSource(queue: server.queue)
+        timer.schedule(deadline: .now() + .milliseconds(milliseconds))
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            holdLimit = nil
+            holdTimer?.cancel()
+            holdTimer = nil
+            flush()
+            server.finishTurn()
+        }
+        holdTimer?.cancel()
+        holdTimer = timer
+        timer.resume()
+    }
+
+    /// While an injected delay holds the output, only `outbound[..<holdLimit]` may be written.
+    private var holdLimit: Int?
+    private var holdTimer: (any DispatchSourceTimer)?
+
     /// Writes as much queued output as the socket takes; arms the write source for the rest.
     func flush() {
         guard let session, !isClosed else { return }
-        let total = session.outbound.count
+        let total = min(session.outbound.count, holdLimit ?? Int.max)
         while sentOffset < total {
             let n = session.outbound.withUnsafeBytes { raw -> Int in
                 guard let base = raw.baseAddress else { return 0 }
@@ -147,7 +173,7 @@ final class Connection: SessionTransport, @unchecked Sendable {
             close(reason: "write failed: \(String(cString: strerror(errno)))")
             return
         }
-        if sentOffset == total {
+        if sentOffset == total && total == session.outbound.count {
             session.outbound.removeAll(keepingCapacity: session.outbound.capacity <= 1 << 20)
             sentOffset = 0
             setWriteArmed(false)
@@ -155,12 +181,15 @@ final class Connection: SessionTransport, @unchecked Sendable {
                 close(reason: reason)
                 return
             }
-        } else {
+        } else if sentOffset < total {
             if sentOffset >= Self.lowWater {
                 session.outbound.removeSubrange(0..<sentOffset)
+                if let limit = holdLimit { holdLimit = limit - sentOffset }
                 sentOffset = 0
             }
             setWriteArmed(true)
+        } else {
+            setWriteArmed(false)  // held back by an injected delay; the hold timer flushes
         }
         let pending = session.outbound.count - sentOffset
         if pendingCloseReason == nil {
@@ -226,5 +255,7 @@ final class Connection: SessionTransport, @unchecked Sendable {
         }
         readSource.cancel()
         writeSource.cancel()
+        holdTimer?.cancel()
+        holdTimer = nil
     }
 }

@@ -26,19 +26,31 @@ public enum Daemon {
         sigaddset(&blocked, SIGINT)
         pthread_sigmask(SIG_BLOCK, &blocked, nil)
 
+        let clockMode: ClockMode
+        let hostClock: () -> Int64
+        if configuration.manualClock {
+            let manual = ManualHostClock()
+            clockMode = .manual(manual)
+            hostClock = { manual.nanoseconds }
+        } else {
+            let scale = configuration.timeScale
+            let start = monotonicNanoseconds()
+            clockMode = .realtime(scale: scale)
+            hostClock = { Int64(Double(monotonicNanoseconds() - start) * scale) }
+        }
         let machine = Machine(
             profile: configuration.profile,
             name: configuration.name,
             startPaused: configuration.startPaused,
             machineType: configuration.machine.machineType,
-            hostClock: monotonicNanoseconds
+            hostClock: hostClock
         )
         do {
             try machine.coldPlug(configuration.machine)
         } catch {
             fail(logger, "machine configuration: \(error)", .configuration)
         }
-        let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits)
+        let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
         if let path = configuration.transcriptPath {
             do {
                 core.transcript = try Transcript(path: path, logger: logger)
@@ -49,7 +61,9 @@ public enum Daemon {
         let queue = DispatchQueue(label: "qmp-mockd.machine")
         let server = QMPServer(core: core, queue: queue)
         var created: [String] = []
-        for path in configuration.qmpSockets {
+        var sockets = configuration.qmpSockets.map { ($0, SessionRole.monitor) }
+        if let control = configuration.controlSocket { sockets.append((control, .control)) }
+        for (path, role) in sockets {
             do {
                 let fd = try UnixSocket.listen(
                     path: path,
@@ -57,8 +71,9 @@ public enum Daemon {
                     backlog: configuration.backlog
                 )
                 created.append(path)
-                server.addMonitor(path: path, fd: fd, mode: configuration.monitorMode, ownsPath: true)
-                logger.info("listening on \(path) (\(configuration.monitorMode.rawValue) monitor)")
+                let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
+                server.addMonitor(path: path, fd: fd, mode: mode, role: role, ownsPath: true)
+                logger.info("listening on \(path) (\(role == .control ? "control" : "\(mode.rawValue) monitor"))")
             } catch {
                 for p in created { unlink(p) }
                 let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }

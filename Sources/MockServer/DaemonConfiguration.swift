@@ -26,6 +26,11 @@ public struct DaemonConfiguration: Sendable {
     public var backlog: Int32
     /// The simulated machine (`--config`, or the embedded default).
     public var machine: MachineConfiguration
+    /// The control socket (`--control`), if any.
+    public var controlSocket: String?
+    /// `--clock realtime` (with `--time-scale`) or `--clock manual`.
+    public var manualClock: Bool
+    public var timeScale: Double
 
     public init(
         qmpSockets: [String],
@@ -38,7 +43,10 @@ public struct DaemonConfiguration: Sendable {
         logLevel: Logger.Level = .info,
         limits: JSONStreamParser.Limits = .qemu,
         backlog: Int32 = 128,
-        machine: MachineConfiguration = .standard
+        machine: MachineConfiguration = .standard,
+        controlSocket: String? = nil,
+        manualClock: Bool = false,
+        timeScale: Double = 1
     ) {
         self.qmpSockets = qmpSockets
         self.monitorMode = monitorMode
@@ -51,5 +59,8 @@ public struct DaemonConfiguration: Sendable {
         self.limits = limits
         self.backlog = backlog
         self.machine = machine
+        self.controlSocket = controlSocket
+        self.manualClock = manualClock
+        self.timeScale = timeScale
     }
 }

@@ -16,6 +16,8 @@ final class MonitorListener: @unchecked Sendable {
     let path: String
     let fd: Int32
     let mode: MonitorMode
+    /// QMP monitor or control plane.
+    let role: SessionRole
     /// Whether this process created the socket file (and so removes it on exit).
     let ownsPath: Bool
     unowned let server: QMPServer
@@ -23,10 +25,11 @@ final class MonitorListener: @unchecked Sendable {
     private var acceptSuspended = false
     private(set) var connections: [Connection] = []
 
-    init(path: String, fd: Int32, mode: MonitorMode, ownsPath: Bool, server: QMPServer) {
+    init(path: String, fd: Int32, mode: MonitorMode, role: SessionRole, ownsPath: Bool, server: QMPServer) {
         self.path = path
         self.fd = fd
         self.mode = mode
+        self.role = role
         self.ownsPath = ownsPath
         self.server = server
         acceptSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)

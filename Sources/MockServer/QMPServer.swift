@@ -33,8 +33,41 @@ public final class QMPServer: @unchecked Sendable {
     deinit { readBuffer.deallocate() }
 
     /// Adds a monitor on an already listening, non-blocking socket. Call before ``start(onExit:)``.
-    public func addMonitor(path: String, fd: Int32, mode: MonitorMode, ownsPath: Bool) {
-        monitors.append(MonitorListener(path: path, fd: fd, mode: mode, ownsPath: ownsPath, server: self))
+    public func addMonitor(path: String, fd: Int32, mode: MonitorMode, role: SessionRole = .monitor, ownsPath: Bool) {
+        monitors.append(MonitorListener(path: path, fd: fd, mode: mode, role: role, ownsPath: ownsPath, server: self))
+    }
+
+    /// A timer for the machine's next due timer (realtime clock only).
+    private var machineTimer: (any DispatchSourceTimer)?
+    private var machineTimerDeadline: Int64?
+
+    /// Arms (or re-arms) the Dispatch timer for the machine's earliest timer. With the realtime clock
+    /// virtual time runs `scale` times faster than real time; with the manual clock only
+    /// `clock-advance` moves it, so no timer is armed.
+    private func armMachineTimer() {
+        guard case .realtime(let scale) = core.clockMode else { return }
+        let deadline = core.machine.runState.isRunning ? core.machine.nextTimerDeadline : nil
+        guard deadline != machineTimerDeadline else { return }
+        machineTimerDeadline = deadline
+        guard let deadline else {
+            machineTimer?.schedule(deadline: .distantFuture)
+            return
+        }
+        let timer = machineTimer ?? makeMachineTimer()
+        let realNanoseconds = Double(max(0, deadline - core.machine.clock.now)) / max(scale, 1e-9)
+        timer.schedule(deadline: .now() + .nanoseconds(Int(min(realNanoseconds, 1e15))), leeway: .microseconds(100))
+    }
+
+    private func makeMachineTimer() -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.setEventHandler { [unowned self] in
+            machineTimerDeadline = nil
+            core.machine.runDueTimers()
+            finishTurn()
+        }
+        timer.resume()
+        machineTimer = timer
+        return timer
     }
 
     /// Starts accepting on every monitor (on the queue). `onExit` runs, on the queue, once a
@@ -68,6 +101,7 @@ public final class QMPServer: @unchecked Sendable {
             for connection in list { connection.flush() }
         }
         if let request = core.shutdownRequest { shutDown(request) }
+        armMachineTimer()
     }
 
     private func shutDown(_ request: ShutdownRequest) -> Never {

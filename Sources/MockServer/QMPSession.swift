@@ -27,14 +27,17 @@ public final class QMPSession {
     /// Set once the session must not take more input (after `quit` or a shutdown).
     public private(set) var isClosing = false
     public weak var transport: (any SessionTransport)?
-    /// Capabilities offered in the greeting.
-    public let offeredCapabilities = ["oob"]
+    /// Monitor or control plane.
+    public let role: SessionRole
+    /// Capabilities offered in the greeting (`oob` on monitors, none on the control plane).
+    public var offeredCapabilities: [String] { role == .monitor ? ["oob"] : [] }
 
     private var parser: JSONStreamParser
     private unowned let core: ServerCore
 
-    init(number: Int, monitor: String, core: ServerCore, limits: JSONStreamParser.Limits) {
+    init(number: Int, monitor: String, role: SessionRole, core: ServerCore, limits: JSONStreamParser.Limits) {
         self.number = number
+        self.role = role
         self.monitor = monitor
         self.core = core
         self.parser = JSONStreamParser(limits: limits)
@@ -69,10 +72,20 @@ public final class QMPSession {
             send(failure.error.response(id: failure.id))
         case .success(let request):
             do throws(QMPError) {
+                if role == .monitor, mode == .command, let fault = core.faults.take(request.command) {
+                    switch fault {
+                    case .fail(let error): throw error
+                    case .close:
+                        markClosing()
+                        transport?.sessionRequestsClose(self)
+                        return
+                    case .delay(let milliseconds):
+                        transport?.sessionHoldsOutput(self, milliseconds: milliseconds)
+                    }
+                }
                 let value = try dispatch(request)
                 send(QMPMessage.success(value, id: request.id))
-                // Objects QEMU finalises after the command returned: their events follow the reply.
-                core.machine.flushDeferredEvents()
+                core.commandCompleted()
             } catch {
                 var error = error
                 if mode == .negotiating && error.errorClass == .commandNotFound {
@@ -90,7 +103,7 @@ public final class QMPSession {
         if mode == .negotiating {
             command = request.command == "qmp_capabilities" ? ServerCore.negotiationCommand : nil
         } else {
-            command = core.commands.lookup(request.command)
+            command = (role == .monitor ? core.commands : core.controlCommands).lookup(request.command)
         }
         guard let command else {
             throw QMPError(.commandNotFound, "The command \(request.command) has not been found")

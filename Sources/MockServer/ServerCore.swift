@@ -10,8 +10,16 @@ public import QMPWire
 public final class ServerCore {
     /// The simulated machine.
     public let machine: Machine
-    /// The registered commands (command mode).
+    /// The registered commands (command mode) of the QMP monitors.
     public private(set) var commands: CommandTable
+    /// The commands of the control plane.
+    public private(set) var controlCommands: CommandTable
+    /// Faults armed by the control plane for monitor commands.
+    public var faults = FaultInjector()
+    /// How time moves.
+    public let clockMode: ClockMode
+    /// The guest persona of a controller (and SHPC slot), for `machine-state`; set by the guest wiring.
+    public var personaName: ((String, Int?) -> String?)?
     /// The release being played.
     public var profile: QEMUProfile { machine.profile }
     public let logger: Logger
@@ -30,12 +38,15 @@ public final class ServerCore {
     ///   - logger: where diagnostics go; at `debug` every QMP message is logged.
     ///   - clock: the wall clock for event timestamps.
     ///   - limits: the JSON parser's limits per message.
+    ///   - clockMode: the machine's time source (manual for `clock-advance`).
     public init(
         machine: Machine,
         logger: Logger,
         clock: WallClock = .system,
-        limits: JSONStreamParser.Limits = .qemu
+        limits: JSONStreamParser.Limits = .qemu,
+        clockMode: ClockMode = .realtime(scale: 1)
     ) {
+        self.clockMode = clockMode
         self.machine = machine
         self.logger = logger
         self.clock = clock
@@ -44,7 +55,20 @@ public final class ServerCore {
         self.commands = CommandTable()
         BuiltinCommands.register(in: &commands)
         MachineCommands.register(in: &commands)
+        controlCommands = CommandTable()
+        ControlCommands.register(in: &controlCommands)
         machine.sink = self
+        if machine.observer == nil { machine.observer = self }
+    }
+
+    /// Adds or replaces a control-plane command.
+    public func registerControl(_ command: QMPCommand) { controlCommands.register(command) }
+
+    /// After a command's reply: events of objects QEMU finalises later, then whatever the guest
+    /// does right away (zero-delay timers, e.g. its interrupt handler).
+    func commandCompleted() {
+        machine.flushDeferredEvents()
+        machine.runDueTimers()
     }
 
     /// Adds or replaces a command.
@@ -54,9 +78,13 @@ public final class ServerCore {
     public var openSessions: [QMPSession] { sessions }
 
     /// Opens a session for a new connection on `monitor` and queues its greeting.
-    public func openSession(monitor: String, transport: (any SessionTransport)?) -> QMPSession {
+    public func openSession(
+        monitor: String,
+        role: SessionRole = .monitor,
+        transport: (any SessionTransport)?
+    ) -> QMPSession {
         sessionCount += 1
-        let session = QMPSession(number: sessionCount, monitor: monitor, core: self, limits: limits)
+        let session = QMPSession(number: sessionCount, monitor: monitor, role: role, core: self, limits: limits)
         session.transport = transport
         sessions.append(session)
         logger.info("session \(session.number) connected on \(monitor)")
@@ -108,16 +136,40 @@ public final class ServerCore {
 }
 
 extension ServerCore: MachineEventSink {
-    /// Stamps an event and queues it, rendered once, to every negotiated session on every monitor.
+    /// Stamps a QMP event and queues it, rendered once, to every negotiated monitor session.
     public func emit(_ event: MachineEvent) {
+        broadcast(event, to: .monitor)
+    }
+
+    /// Stamps a control-plane event and queues it to every negotiated control session.
+    public func emitControl(_ event: MachineEvent) {
+        broadcast(event, to: .control)
+    }
+
+    private func broadcast(_ event: MachineEvent, to role: SessionRole) {
+        guard sessions.contains(where: { $0.role == role && $0.mode == .command }) else { return }
         let (seconds, microseconds) = clock.now()
         var line: [UInt8] = []
         QMPMessage.appendLine(
             QMPMessage.event(event.name, data: event.data, seconds: seconds, microseconds: microseconds),
             to: &line
         )
-        for session in sessions where session.mode == .command {
+        for session in sessions where session.role == role && session.mode == .command {
             session.sendRendered(line)
         }
+    }
+}
+
+extension ServerCore: MachineObserver {
+    /// Reports a guest register write on the control plane (`GUEST_REGISTER_WRITE`).
+    public func guestRegisterWrite(_ write: GuestRegisterWrite) {
+        var data = JSONObject()
+        data.append("controller", .string(write.controller))
+        data.append("register", .string(write.register))
+        if let target = write.target { data.append("target", .int(Int64(target))) }
+        data.append("value", .int(Int64(write.written)))
+        data.append("old", .int(Int64(write.old)))
+        data.append("new", .int(Int64(write.new)))
+        emitControl(MachineEvent("GUEST_REGISTER_WRITE", data: data))
     }
 }

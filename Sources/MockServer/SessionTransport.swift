@@ -2,4 +2,13 @@
 public protocol SessionTransport: AnyObject {
     /// The session's ``QMPSession/outbound`` went from empty to non-empty.
     func sessionHasOutput(_ session: QMPSession)
+    /// An injected fault: close the connection now, after what was queued before (no reply).
+    func sessionRequestsClose(_ session: QMPSession)
+    /// An injected fault: hold back output queued from now on for `milliseconds` of real time.
+    func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int)
+}
+
+extension SessionTransport {
+    public func sessionRequestsClose(_ session: QMPSession) {}
+    public func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int) {}
 }

@@ -62,6 +62,15 @@ struct QMPMockd: ParsableCommand {
     @Option(help: ArgumentHelp("Write every QMP message either way to this file as JSON lines.", valueName: "file"))
     var transcript: String?
 
+    @Option(help: ArgumentHelp("Control socket for tests: clock, guest and fault commands (QMP framing).", valueName: "path"))
+    var control: String?
+
+    @Option(help: ArgumentHelp("realtime (default) or manual (time moves only by clock-advance on the control socket).", valueName: "mode"))
+    var clock: String = "realtime"
+
+    @Option(help: ArgumentHelp("With --clock realtime: how many times faster than real time the guest runs.", valueName: "factor"))
+    var timeScale: Double = 1
+
     @Option(
         help: ArgumentHelp(
             "YAML file describing the simulated machine (default: the embedded machine in README).",
@@ -96,6 +105,11 @@ struct QMPMockd: ParsableCommand {
             )
         }
         guard qmpSockets.allSatisfy({ !$0.isEmpty }) else { throw ValidationError("--qmp needs a path") }
+        guard clock == "realtime" || clock == "manual" else {
+            throw ValidationError("--clock must be realtime or manual, not '\(clock)'")
+        }
+        guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be a positive number") }
+        if control?.isEmpty == true { throw ValidationError("--control needs a path") }
     }
 
     func run() throws {
@@ -128,7 +142,10 @@ struct QMPMockd: ParsableCommand {
             socketMode: mode_t(UInt32(socketMode, radix: 8) ?? 0o600),
             transcriptPath: transcript,
             logLevel: level,
-            machine: machine
+            machine: machine,
+            controlSocket: control,
+            manualClock: clock == "manual",
+            timeScale: timeScale
         )
         let hooks = LifecycleHooks(
             ready: { Systemd.notify("READY=1") },

@@ -1,0 +1,130 @@
+import HotplugMachine
+import QMPWire
+
+/// The control plane's commands: a stable contract for tests outside the project.
+///
+/// `clock-advance`, `clock-query`, `guest-write`, `guest-read`, `machine-state`, `inject-fault`
+/// (and `guest-set-persona`, registered with the guest). Errors are `GenericError` with a
+/// plain-language text, or `DeviceNotFound` for an unknown controller.
+enum ControlCommands {
+    static func register(in table: inout CommandTable) {
+        let msArgument = QAPIArguments([QAPIArgument("ms", .number)])
+        table.register(QMPCommand("clock-advance", arguments: msArgument) { call throws(QMPError) in
+            guard case .manual(let host) = call.core.clockMode else {
+                throw .generic("clock-advance needs the manual clock (--clock manual)")
+            }
+            let ms: Double
+            switch call.arguments["ms"] {
+            case .int(let i): ms = Double(i)
+            case .uint(let u): ms = Double(u)
+            case .double(let d): ms = d
+            default: ms = 0
+            }
+            guard ms >= 0, ms.isFinite else { throw .generic("Parameter 'ms' must be a non-negative number") }
+            call.machine.advance(host: host, by: Int64(ms * 1_000_000))
+            return .object(JSONObject([("now-ns", .int(call.machine.clock.now))]))
+        })
+        table.register(QMPCommand("clock-query") { call throws(QMPError) in
+            var info = JSONObject()
+            info.append("now-ns", .int(call.machine.clock.now))
+            info.append("mode", .string(call.core.clockMode.name))
+            if case .realtime(let scale) = call.core.clockMode { info.append("time-scale", .double(scale)) }
+            info.append("running", .bool(call.machine.runState.isRunning))
+            if let next = call.machine.nextTimerDeadline { info.append("next-timer-ns", .int(next)) }
+            return .object(info)
+        })
+        let writeArguments = QAPIArguments(
+            [
+                QAPIArgument("controller", .string), QAPIArgument("register", .enumeration(["slot-control", "slot-status"]), optional: true),
+                QAPIArgument("value", .unsigned(bits: 32), optional: true), QAPIArgument("command", .unsigned(bits: 8), optional: true),
+                QAPIArgument("target", .unsigned(bits: 8), optional: true), QAPIArgument("offset", .unsigned(bits: 8), optional: true),
+                QAPIArgument("size", .unsigned(bits: 8), optional: true),
+            ]
+        )
+        table.register(QMPCommand("guest-write", arguments: writeArguments) { call throws(QMPError) in
+            try guestWrite(call)
+            return .object(JSONObject())
+        })
+        let readArguments = QAPIArguments([QAPIArgument("controller", .string), QAPIArgument("slot", .int, optional: true)])
+        table.register(QMPCommand("guest-read", arguments: readArguments) { call throws(QMPError) in
+            try guestRead(call)
+        })
+        table.register(QMPCommand("machine-state") { call throws(QMPError) in
+            MachineStateView.render(call.core)
+        })
+        let faultArguments = QAPIArguments(
+            [
+                QAPIArgument("command", .string), QAPIArgument("count", .int, optional: true),
+                QAPIArgument("error", .object, optional: true), QAPIArgument("delay-ms", .int, optional: true),
+                QAPIArgument("close", .bool, optional: true),
+            ]
+        )
+        table.register(QMPCommand("inject-fault", arguments: faultArguments) { call throws(QMPError) in
+            try injectFault(call)
+            return .object(JSONObject())
+        })
+        table.register(QMPCommand("inject-fault-clear") { call throws(QMPError) in
+            call.core.faults.clear()
+            return .object(JSONObject())
+        })
+    }
+
+    private static func guestWrite(_ call: QMPCall) throws(QMPError) {
+        let a = call.arguments
+        let controller = a["controller"]?.stringValue ?? ""
+        if let register = a["register"]?.stringValue {
+            guard let value = a["value"]?.int64Value, value <= 0xFFFF else {
+                throw .generic("guest-write of \(register) needs 'value' (16 bits)")
+            }
+            if register == "slot-control" {
+                try call.machine.writeSlotControl(port: controller, value: UInt16(value))
+            } else {
+                try call.machine.writeSlotStatus(port: controller, value: UInt16(value))
+            }
+        } else if let command = a["command"]?.int64Value {
+            guard let target = a["target"]?.int64Value else { throw .generic("guest-write of an SHPC command needs 'target'") }
+            try call.machine.shpcCommand(bridge: controller, code: UInt8(command), target: UInt8(target))
+        } else if let offset = a["offset"]?.int64Value, let value = a["value"]?.int64Value {
+            let size = Int(a["size"]?.int64Value ?? 4)
+            try call.machine.shpcWrite(bridge: controller, offset: Int(offset), size: size, value: UInt32(truncatingIfNeeded: value))
+        } else {
+            throw .generic("guest-write needs 'register' and 'value' (PCIe port), 'command' and 'target' (SHPC command), or 'offset' and 'value' (SHPC register)")
+        }
+    }
+
+    private static func guestRead(_ call: QMPCall) throws(QMPError) -> JSONValue {
+        let name = call.arguments["controller"]?.stringValue ?? ""
+        let device = try call.machine.findController(name)
+        if let slot = device.pcieSlot {
+            return .object(MachineStateView.pcieRegisters(slot))
+        }
+        guard let shpc = device.shpc else { throw .generic("'\(name)' is not a hotplug controller") }
+        if let n = call.arguments["slot"]?.int64Value {
+            guard SHPCController.isValidSlot(Int(n)) else { throw .generic("SHPC slots are 1 to 31, not \(n)") }
+            return .object(MachineStateView.shpcSlot(shpc, slot: Int(n)))
+        }
+        return .object(MachineStateView.shpcRegisters(shpc))
+    }
+
+    private static func injectFault(_ call: QMPCall) throws(QMPError) {
+        let a = call.arguments
+        let command = a["command"]?.stringValue ?? ""
+        let count = Int(a["count"]?.int64Value ?? 1)
+        var actions: [FaultInjector.Action] = []
+        if let error = a["error"]?.objectValue {
+            let errorClass = error["class"]?.stringValue ?? "GenericError"
+            guard let desc = error["desc"]?.stringValue else { throw .generic("inject-fault 'error' needs 'desc'") }
+            actions.append(.fail(QMPError(QMPErrorClass(rawValue: errorClass), desc)))
+        }
+        if let delay = a["delay-ms"]?.int64Value {
+            guard delay >= 0 else { throw .generic("'delay-ms' must not be negative") }
+            actions.append(.delay(milliseconds: Int(delay)))
+        }
+        if a["close"]?.boolValue == true { actions.append(.close) }
+        guard actions.count == 1, let action = actions.first else {
+            throw .generic("inject-fault needs exactly one of 'error', 'delay-ms' or 'close'")
+        }
+        guard count >= 1 else { throw .generic("'count' must be at least 1") }
+        call.core.faults.add(command: command, count: count, action: action)
+    }
+}
