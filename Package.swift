@@ -12,6 +12,7 @@ let package = Package(
     name: "qmp-mock",
     products: [
         .executable(name: "qmp-mockd", targets: ["qmp-mockd"]),
+        .executable(name: "qmp-mockctl", targets: ["qmp-mockctl"]),
         .library(name: "QMPWire", targets: ["QMPWire"]),
         .library(name: "MockServer", targets: ["MockServer"]),
     ],
@@ -46,6 +47,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // The control-plane CLI for shell fixtures.
+        .executableTarget(
+            name: "qmp-mockctl",
+            dependencies: ["QMPWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),

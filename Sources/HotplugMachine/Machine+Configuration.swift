@@ -53,7 +53,7 @@ extension MachineConfiguration {
             if let list = top.optional("catalog"), !list.isNull {
                 for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
             }
-            _ = top.optional("guest")  // read by the guest layer
+            configuration.guestSection = top.optional("guest")  // read by the guest layer
             try top.finish()
             return configuration
         } catch {

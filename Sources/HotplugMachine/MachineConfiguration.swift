@@ -8,6 +8,8 @@ public struct MachineConfiguration: Sendable {
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
     public var catalogAdditions: [DeviceModel]
+    /// The file's `guest:` section, read by the guest layer (personas, latencies).
+    public var guestSection: YAMLNode?
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType

@@ -1,0 +1,224 @@
+import ArgumentParser
+import QMPWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `qmp-mockctl`: drives qmp-mockd's control socket from shell fixtures.
+@main
+struct QMPMockctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qmp-mockctl",
+        abstract: "Steer a running qmp-mockd through its control socket: clock, guest, faults, state.",
+        discussion: """
+            Exit codes: 0 success, 1 the daemon answered an error, 64 usage error, 69 cannot reach the control socket.
+            """,
+        subcommands: [Clock.self, Persona.self, State.self, Write.self, Read.self, Fault.self, Raw.self]
+    )
+}
+
+/// Options every subcommand takes.
+struct ControlOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The daemon's control socket (its --control).", valueName: "path"))
+    var control: String
+
+    @Flag(help: "Print the reply as JSON.")
+    var json = false
+
+    /// Runs one command and prints its reply; exits with the documented codes on failure.
+    func run(_ command: String, _ arguments: JSONObject? = nil) throws {
+        do {
+            let client = try ControlClient(path: control)
+            Output.print(try client.execute(command, arguments), json: json)
+        } catch let failure as ControlClient.Failure {
+            var message = "qmp-mockctl: \(failure.description)\n"
+            _ = message.withUTF8 { write(2, $0.baseAddress, $0.count) }
+            throw ExitCode(failure.exitCode)
+        }
+    }
+}
+
+/// An integer given in decimal or `0x` hex.
+func parseInteger(_ text: String) -> Int64? {
+    if text.hasPrefix("0x") || text.hasPrefix("0X") { return Int64(text.dropFirst(2), radix: 16) }
+    return Int64(text)
+}
+
+extension QMPMockctl {
+    struct Clock: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Advance or show the virtual clock.",
+            subcommands: [Advance.self, Query.self]
+        )
+
+        struct Advance: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Run time forward (manual clock): 5s, 250ms, 1.5s, 100 (ms).")
+            @OptionGroup var options: ControlOptions
+            @Argument var duration: String
+
+            func run() throws {
+                guard let ms = Duration.milliseconds(duration) else {
+                    throw ValidationError("'\(duration)' is not a duration (5s, 250ms, 1.5s, 100)")
+                }
+                let value: JSONValue = ms == ms.rounded() ? .int(Int64(ms)) : .double(ms)
+                try options.run("clock-advance", ["ms": value])
+            }
+        }
+
+        struct Query: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Show the virtual time and clock mode.")
+            @OptionGroup var options: ControlOptions
+            func run() throws { try options.run("clock-query") }
+        }
+    }
+
+    struct Persona: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the guest's persona.", subcommands: [Set.self])
+
+        struct Set: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "linux, never-ack, slow, booting, cancel-on-second-press, manual (machine-wide, or per controller/slot)."
+            )
+            @OptionGroup var options: ControlOptions
+            @Argument var persona: String
+            @Option(help: "Only this controller (PCIe port or SHPC bridge id).") var controller: String?
+            @Option(help: "Only this SHPC slot of the controller.") var slot: Int?
+            @Option(help: "slow: latency factor.") var factor: Double?
+            @Option(name: .customLong("boot-ms"), help: "booting: boot time in virtual ms.") var bootMilliseconds: Int?
+            @Flag(name: .customLong("boot-scan-removes"), help: "booting: a fresh device found at boot is removed.")
+            var bootScanRemoves = false
+
+            func run() throws {
+                var args = JSONObject()
+                args.append("persona", .string(persona))
+                if let controller { args.append("controller", .string(controller)) }
+                if let slot { args.append("slot", .int(Int64(slot))) }
+                if let factor { args.append("factor", .double(factor)) }
+                if let bootMilliseconds { args.append("boot-ms", .int(Int64(bootMilliseconds))) }
+                if bootScanRemoves { args.append("boot-scan-removes", .bool(true)) }
+                try options.run("guest-set-persona", args)
+            }
+        }
+    }
+
+    struct State: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show devices, slots, LEDs, power, pending unplugs, personas.")
+        @OptionGroup var options: ControlOptions
+        func run() throws { try options.run("machine-state") }
+    }
+
+    struct Write: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a hotplug register as the guest would.")
+        @OptionGroup var options: ControlOptions
+        @Option(help: "PCIe port or SHPC bridge id.") var controller: String
+        @Option(name: .customLong("slot-control"), help: "PCIe: Slot Control value.") var slotControl: String?
+        @Option(name: .customLong("slot-status"), help: "PCIe: Slot Status value (write 1 to clear).") var slotStatus: String?
+        @Option(help: "SHPC: command code.") var command: String?
+        @Option(help: "SHPC: command target slot.") var target: String?
+        @Option(help: "SHPC: register offset.") var offset: String?
+        @Option(help: "SHPC: register value.") var value: String?
+        @Option(help: "SHPC: access size (1, 2, 4).") var size: Int?
+
+        func run() throws {
+            var args = JSONObject()
+            args.append("controller", .string(controller))
+            func number(_ text: String, _ name: String) throws -> JSONValue {
+                guard let n = parseInteger(text) else { throw ValidationError("--\(name) takes a number, not '\(text)'") }
+                return .int(n)
+            }
+            if let slotControl {
+                args.append("register", "slot-control")
+                args.append("value", try number(slotControl, "slot-control"))
+            } else if let slotStatus {
+                args.append("register", "slot-status")
+                args.append("value", try number(slotStatus, "slot-status"))
+            } else if let command {
+                args.append("command", try number(command, "command"))
+                args.append("target", try number(target ?? "", "target"))
+            } else if let offset, let value {
+                args.append("offset", try number(offset, "offset"))
+                args.append("value", try number(value, "value"))
+                if let size { args.append("size", .int(Int64(size))) }
+            } else {
+                throw ValidationError("give --slot-control, --slot-status, --command with --target, or --offset with --value")
+            }
+            try options.run("guest-write", args)
+        }
+    }
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read a controller's registers, raw and decoded.")
+        @OptionGroup var options: ControlOptions
+        @Option(help: "PCIe port or SHPC bridge id.") var controller: String
+        @Option(help: "SHPC: only this slot.") var slot: Int?
+
+        func run() throws {
+            var args = JSONObject()
+            args.append("controller", .string(controller))
+            if let slot { args.append("slot", .int(Int64(slot))) }
+            try options.run("guest-read", args)
+        }
+    }
+
+    struct Fault: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the next QMP commands fail, wait, or lose their connection.",
+            subcommands: [Add.self, Clear.self],
+            defaultSubcommand: Add.self
+        )
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "add", abstract: "Arm a fault (default).")
+            @OptionGroup var options: ControlOptions
+            @Option(help: "The QMP command to hit (* for any).") var command: String
+            @Option(help: "How many commands it hits.") var count = 1
+            @Option(help: "Fail with 'Class: text' (or just text: GenericError).") var error: String?
+            @Option(name: .customLong("delay-ms"), help: "Delay the reply by this many real milliseconds.") var delayMilliseconds: Int?
+            @Flag(help: "Close the client's connection instead of replying.") var close = false
+
+            func run() throws {
+                var args = JSONObject()
+                args.append("command", .string(command))
+                args.append("count", .int(Int64(count)))
+                if let error {
+                    let parts = error.split(separator: ":", maxSplits: 1)
+                    let (errorClass, desc) = parts.count == 2 && !parts[0].contains(" ")
+                        ? (String(parts[0]), String(parts[1].drop { $0 == " " })) : ("GenericError", error)
+                    args.append("error", .object(["class": .string(errorClass), "desc": .string(desc)]))
+                }
+                if let delayMilliseconds { args.append("delay-ms", .int(Int64(delayMilliseconds))) }
+                if close { args.append("close", .bool(true)) }
+                try options.run("inject-fault", args)
+            }
+        }
+
+        struct Clear: ParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Disarm every fault.")
+            @OptionGroup var options: ControlOptions
+            func run() throws { try options.run("inject-fault-clear") }
+        }
+    }
+
+    struct Raw: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run any control command with JSON arguments.")
+        @OptionGroup var options: ControlOptions
+        @Argument var command: String
+        @Argument(help: "Arguments as a JSON object.") var arguments: String?
+
+        func run() throws {
+            var object: JSONObject?
+            if let arguments {
+                var parser = JSONStreamParser()
+                var parsed: JSONValue?
+                Array((arguments + " ").utf8).withUnsafeBytes { raw in
+                    var position = 0
+                    if case .success(let v) = parser.next(from: raw, position: &position) { parsed = v }
+                }
+                guard let value = parsed?.objectValue else { throw ValidationError("arguments must be a JSON object") }
+                object = value
+            }
+            try options.run(command, object)
+        }
+    }
+}
