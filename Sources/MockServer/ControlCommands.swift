@@ -9,49 +9,64 @@ import QMPWire
 enum ControlCommands {
     static func register(in table: inout CommandTable) {
         let msArgument = QAPIArguments([QAPIArgument("ms", .number)])
-        table.register(QMPCommand("clock-advance", arguments: msArgument) { call throws(QMPError) in
-            guard case .manual(let host) = call.core.clockMode else {
-                throw .generic("clock-advance needs the manual clock (--clock manual)")
+        table.register(
+            QMPCommand("clock-advance", arguments: msArgument) { call throws(QMPError) in
+                guard case .manual(let host) = call.core.clockMode else {
+                    throw .generic("clock-advance needs the manual clock (--clock manual)")
+                }
+                let ms: Double
+                switch call.arguments["ms"] {
+                case .int(let i): ms = Double(i)
+                case .uint(let u): ms = Double(u)
+                case .double(let d): ms = d
+                default: ms = 0
+                }
+                guard ms >= 0, ms.isFinite else { throw .generic("Parameter 'ms' must be a non-negative number") }
+                call.machine.advance(host: host, by: Int64(ms * 1_000_000))
+                return .object(JSONObject([("now-ns", .int(call.machine.clock.now))]))
             }
-            let ms: Double
-            switch call.arguments["ms"] {
-            case .int(let i): ms = Double(i)
-            case .uint(let u): ms = Double(u)
-            case .double(let d): ms = d
-            default: ms = 0
+        )
+        table.register(
+            QMPCommand("clock-query") { call throws(QMPError) in
+                var info = JSONObject()
+                info.append("now-ns", .int(call.machine.clock.now))
+                info.append("mode", .string(call.core.clockMode.name))
+                if case .realtime(let scale) = call.core.clockMode { info.append("time-scale", .double(scale)) }
+                info.append("running", .bool(call.machine.runState.isRunning))
+                if let next = call.machine.nextTimerDeadline { info.append("next-timer-ns", .int(next)) }
+                return .object(info)
             }
-            guard ms >= 0, ms.isFinite else { throw .generic("Parameter 'ms' must be a non-negative number") }
-            call.machine.advance(host: host, by: Int64(ms * 1_000_000))
-            return .object(JSONObject([("now-ns", .int(call.machine.clock.now))]))
-        })
-        table.register(QMPCommand("clock-query") { call throws(QMPError) in
-            var info = JSONObject()
-            info.append("now-ns", .int(call.machine.clock.now))
-            info.append("mode", .string(call.core.clockMode.name))
-            if case .realtime(let scale) = call.core.clockMode { info.append("time-scale", .double(scale)) }
-            info.append("running", .bool(call.machine.runState.isRunning))
-            if let next = call.machine.nextTimerDeadline { info.append("next-timer-ns", .int(next)) }
-            return .object(info)
-        })
+        )
         let writeArguments = QAPIArguments(
             [
-                QAPIArgument("controller", .string), QAPIArgument("register", .enumeration(["slot-control", "slot-status"]), optional: true),
-                QAPIArgument("value", .unsigned(bits: 32), optional: true), QAPIArgument("command", .unsigned(bits: 8), optional: true),
-                QAPIArgument("target", .unsigned(bits: 8), optional: true), QAPIArgument("offset", .unsigned(bits: 8), optional: true),
+                QAPIArgument("controller", .string),
+                QAPIArgument("register", .enumeration(["slot-control", "slot-status"]), optional: true),
+                QAPIArgument("value", .unsigned(bits: 32), optional: true),
+                QAPIArgument("command", .unsigned(bits: 8), optional: true),
+                QAPIArgument("target", .unsigned(bits: 8), optional: true),
+                QAPIArgument("offset", .unsigned(bits: 8), optional: true),
                 QAPIArgument("size", .unsigned(bits: 8), optional: true),
             ]
         )
-        table.register(QMPCommand("guest-write", arguments: writeArguments) { call throws(QMPError) in
-            try guestWrite(call)
-            return .object(JSONObject())
-        })
-        let readArguments = QAPIArguments([QAPIArgument("controller", .string), QAPIArgument("slot", .int, optional: true)])
-        table.register(QMPCommand("guest-read", arguments: readArguments) { call throws(QMPError) in
-            try guestRead(call)
-        })
-        table.register(QMPCommand("machine-state") { call throws(QMPError) in
-            MachineStateView.render(call.core)
-        })
+        table.register(
+            QMPCommand("guest-write", arguments: writeArguments) { call throws(QMPError) in
+                try guestWrite(call)
+                return .object(JSONObject())
+            }
+        )
+        let readArguments = QAPIArguments([
+            QAPIArgument("controller", .string), QAPIArgument("slot", .int, optional: true),
+        ])
+        table.register(
+            QMPCommand("guest-read", arguments: readArguments) { call throws(QMPError) in
+                try guestRead(call)
+            }
+        )
+        table.register(
+            QMPCommand("machine-state") { call throws(QMPError) in
+                MachineStateView.render(call.core)
+            }
+        )
         let faultArguments = QAPIArguments(
             [
                 QAPIArgument("command", .string), QAPIArgument("count", .int, optional: true),
@@ -59,14 +74,18 @@ enum ControlCommands {
                 QAPIArgument("close", .bool, optional: true),
             ]
         )
-        table.register(QMPCommand("inject-fault", arguments: faultArguments) { call throws(QMPError) in
-            try injectFault(call)
-            return .object(JSONObject())
-        })
-        table.register(QMPCommand("inject-fault-clear") { call throws(QMPError) in
-            call.core.faults.clear()
-            return .object(JSONObject())
-        })
+        table.register(
+            QMPCommand("inject-fault", arguments: faultArguments) { call throws(QMPError) in
+                try injectFault(call)
+                return .object(JSONObject())
+            }
+        )
+        table.register(
+            QMPCommand("inject-fault-clear") { call throws(QMPError) in
+                call.core.faults.clear()
+                return .object(JSONObject())
+            }
+        )
     }
 
     private static func guestWrite(_ call: QMPCall) throws(QMPError) {
@@ -82,13 +101,22 @@ enum ControlCommands {
                 try call.machine.writeSlotStatus(port: controller, value: UInt16(value))
             }
         } else if let command = a["command"]?.int64Value {
-            guard let target = a["target"]?.int64Value else { throw .generic("guest-write of an SHPC command needs 'target'") }
+            guard let target = a["target"]?.int64Value else {
+                throw .generic("guest-write of an SHPC command needs 'target'")
+            }
             try call.machine.shpcCommand(bridge: controller, code: UInt8(command), target: UInt8(target))
         } else if let offset = a["offset"]?.int64Value, let value = a["value"]?.int64Value {
             let size = Int(a["size"]?.int64Value ?? 4)
-            try call.machine.shpcWrite(bridge: controller, offset: Int(offset), size: size, value: UInt32(truncatingIfNeeded: value))
+            try call.machine.shpcWrite(
+                bridge: controller,
+                offset: Int(offset),
+                size: size,
+                value: UInt32(truncatingIfNeeded: value)
+            )
         } else {
-            throw .generic("guest-write needs 'register' and 'value' (PCIe port), 'command' and 'target' (SHPC command), or 'offset' and 'value' (SHPC register)")
+            throw .generic(
+                "guest-write needs 'register' and 'value' (PCIe port), 'command' and 'target' (SHPC command), or 'offset' and 'value' (SHPC register)"
+            )
         }
     }
 

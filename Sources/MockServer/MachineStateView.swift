@@ -14,7 +14,10 @@ enum MachineStateView {
         decoded.append("attention-led", ledText(slot.attentionLED))
         decoded.append("interlock", .bool(slot.isInterlockEngaged))
         decoded.append("hotplug-capable", .bool(slot.isHotplugCapable))
-        decoded.append("attention-button-pressed", .bool(slot.slotStatus & PCIeSlot.SlotStatus.attentionButtonPressed != 0))
+        decoded.append(
+            "attention-button-pressed",
+            .bool(slot.slotStatus & PCIeSlot.SlotStatus.attentionButtonPressed != 0)
+        )
         decoded.append("presence-changed", .bool(slot.slotStatus & PCIeSlot.SlotStatus.presenceDetectChanged != 0))
         decoded.append("command-completed", .bool(slot.slotStatus & PCIeSlot.SlotStatus.commandCompleted != 0))
         decoded.append("link-active", .bool(slot.linkStatus & PCIeSlot.LinkStatus.dataLinkLayerLinkActive != 0))
@@ -81,7 +84,9 @@ enum MachineStateView {
                 var s = JSONObject()
                 s.append("controller", .string(name))
                 s.append("type", "pcie-native")
-                if let child = controller.secondaryBus?.devicesByAddress.first { s.append("device", .string(child.id ?? child.path)) }
+                if let child = controller.secondaryBus?.devicesByAddress.first {
+                    s.append("device", .string(child.id ?? child.path))
+                }
                 s.append("present", .bool(slot.isPresent))
                 s.append("power-on", .bool(slot.powerOn))
                 s.append("power-led", ledText(slot.powerLED))

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import QMPWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A blocking QMP client for the control socket: connect, negotiate, run one command at a time.
 /// Events that arrive before a reply are collected in ``events``.
@@ -54,7 +55,9 @@ final class ControlClient {
         out.append(0x0A)
         var offset = 0
         while offset < out.count {
-            let n = out.withUnsafeBytes { send(fd, $0.baseAddress.map { $0 + offset }, out.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = out.withUnsafeBytes {
+                send(fd, $0.baseAddress.map { $0 + offset }, out.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure(description: "control socket closed", exitCode: 69) }
             offset += n
         }

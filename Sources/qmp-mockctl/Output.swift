@@ -37,7 +37,9 @@ enum Output {
         case .array(let elements):
             for element in elements {
                 if case .object(let object) = element {
-                    let summary = object.members.filter { !isContainer($0.value) }.map { "\($0.key)=\(scalar($0.value))" }
+                    let summary = object.members.filter { !isContainer($0.value) }.map {
+                        "\($0.key)=\(scalar($0.value))"
+                    }
                     lines.append("\(indent)- " + summary.joined(separator: " "))
                     for member in object.members where isContainer(member.value) {
                         lines.append("\(indent)  \(member.key):")

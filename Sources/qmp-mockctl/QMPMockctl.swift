@@ -2,7 +2,7 @@ import ArgumentParser
 import QMPWire
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `qmp-mockctl`: drives qmp-mockd's control socket from shell fixtures.
@@ -53,7 +53,9 @@ extension QMPMockctl {
         )
 
         struct Advance: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Run time forward (manual clock): 5s, 250ms, 1.5s, 100 (ms).")
+            static let configuration = CommandConfiguration(
+                abstract: "Run time forward (manual clock): 5s, 250ms, 1.5s, 100 (ms)."
+            )
             @OptionGroup var options: ControlOptions
             @Argument var duration: String
 
@@ -78,7 +80,8 @@ extension QMPMockctl {
 
         struct Set: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "linux, never-ack, slow, booting, cancel-on-second-press, manual (machine-wide, or per controller/slot)."
+                abstract:
+                    "linux, never-ack, slow, booting, cancel-on-second-press, manual (machine-wide, or per controller/slot)."
             )
             @OptionGroup var options: ControlOptions
             @Argument var persona: String
@@ -103,7 +106,9 @@ extension QMPMockctl {
     }
 
     struct State: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show devices, slots, LEDs, power, pending unplugs, personas.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show devices, slots, LEDs, power, pending unplugs, personas."
+        )
         @OptionGroup var options: ControlOptions
         func run() throws { try options.run("machine-state") }
     }
@@ -113,7 +118,8 @@ extension QMPMockctl {
         @OptionGroup var options: ControlOptions
         @Option(help: "PCIe port or SHPC bridge id.") var controller: String
         @Option(name: .customLong("slot-control"), help: "PCIe: Slot Control value.") var slotControl: String?
-        @Option(name: .customLong("slot-status"), help: "PCIe: Slot Status value (write 1 to clear).") var slotStatus: String?
+        @Option(name: .customLong("slot-status"), help: "PCIe: Slot Status value (write 1 to clear).") var slotStatus:
+            String?
         @Option(help: "SHPC: command code.") var command: String?
         @Option(help: "SHPC: command target slot.") var target: String?
         @Option(help: "SHPC: register offset.") var offset: String?
@@ -124,7 +130,9 @@ extension QMPMockctl {
             var args = JSONObject()
             args.append("controller", .string(controller))
             func number(_ text: String, _ name: String) throws -> JSONValue {
-                guard let n = parseInteger(text) else { throw ValidationError("--\(name) takes a number, not '\(text)'") }
+                guard let n = parseInteger(text) else {
+                    throw ValidationError("--\(name) takes a number, not '\(text)'")
+                }
                 return .int(n)
             }
             if let slotControl {
@@ -141,7 +149,9 @@ extension QMPMockctl {
                 args.append("value", try number(value, "value"))
                 if let size { args.append("size", .int(Int64(size))) }
             } else {
-                throw ValidationError("give --slot-control, --slot-status, --command with --target, or --offset with --value")
+                throw ValidationError(
+                    "give --slot-control, --slot-status, --command with --target, or --offset with --value"
+                )
             }
             try options.run("guest-write", args)
         }
@@ -174,7 +184,8 @@ extension QMPMockctl {
             @Option(help: "The QMP command to hit (* for any).") var command: String
             @Option(help: "How many commands it hits.") var count = 1
             @Option(help: "Fail with 'Class: text' (or just text: GenericError).") var error: String?
-            @Option(name: .customLong("delay-ms"), help: "Delay the reply by this many real milliseconds.") var delayMilliseconds: Int?
+            @Option(name: .customLong("delay-ms"), help: "Delay the reply by this many real milliseconds.")
+            var delayMilliseconds: Int?
             @Flag(help: "Close the client's connection instead of replying.") var close = false
 
             func run() throws {
@@ -183,7 +194,8 @@ extension QMPMockctl {
                 args.append("count", .int(Int64(count)))
                 if let error {
                     let parts = error.split(separator: ":", maxSplits: 1)
-                    let (errorClass, desc) = parts.count == 2 && !parts[0].contains(" ")
+                    let (errorClass, desc) =
+                        parts.count == 2 && !parts[0].contains(" ")
                         ? (String(parts[0]), String(parts[1].drop { $0 == " " })) : ("GenericError", error)
                     args.append("error", .object(["class": .string(errorClass), "desc": .string(desc)]))
                 }

@@ -62,13 +62,28 @@ struct QMPMockd: ParsableCommand {
     @Option(help: ArgumentHelp("Write every QMP message either way to this file as JSON lines.", valueName: "file"))
     var transcript: String?
 
-    @Option(help: ArgumentHelp("Control socket for tests: clock, guest and fault commands (QMP framing).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Control socket for tests: clock, guest and fault commands (QMP framing).",
+            valueName: "path"
+        )
+    )
     var control: String?
 
-    @Option(help: ArgumentHelp("realtime (default) or manual (time moves only by clock-advance on the control socket).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "realtime (default) or manual (time moves only by clock-advance on the control socket).",
+            valueName: "mode"
+        )
+    )
     var clock: String = "realtime"
 
-    @Option(help: ArgumentHelp("With --clock realtime: how many times faster than real time the guest runs.", valueName: "factor"))
+    @Option(
+        help: ArgumentHelp(
+            "With --clock realtime: how many times faster than real time the guest runs.",
+            valueName: "factor"
+        )
+    )
     var timeScale: Double = 1
 
     @Option(
