@@ -51,6 +51,11 @@ public enum Daemon {
             fail(logger, "machine configuration: \(error)", .configuration)
         }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
+        do {
+            try GuestWiring.attach(core: core, configuration: configuration.machine)
+        } catch {
+            fail(logger, "guest configuration: \(error)", .configuration)
+        }
         if let path = configuration.transcriptPath {
             do {
                 core.transcript = try Transcript(path: path, logger: logger)
