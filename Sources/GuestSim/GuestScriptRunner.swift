@@ -1,0 +1,103 @@
+import HotplugMachine
+
+/// Runs the steps of a ``GuestPersona/script(_:)`` guest for one PCIe port or one SHPC slot, once, from its
+/// first notification on.
+final class GuestScriptRunner {
+    /// Where the script acts.
+    enum Target {
+        case port(String)
+        case shpcSlot(bridge: String, slot: Int)
+    }
+
+    private enum Phase: Equatable {
+        case armed
+        case running(Int)
+        case done
+    }
+
+    private let machine: Machine
+    private let target: Target
+    private let steps: [GuestScriptStep]
+    private let poll: Int64
+    private let timers: GuestTimers
+    private var phase = Phase.armed
+
+    init(machine: Machine, target: Target, steps: [GuestScriptStep], poll: Int64, timers: GuestTimers) {
+        self.machine = machine
+        self.target = target
+        self.steps = steps
+        self.poll = max(1, poll)
+        self.timers = timers
+    }
+
+    /// `script-waiting` until started, `script-step-N` (1-based) while step N runs or waits, `script-done`.
+    var stateName: String {
+        switch phase {
+        case .armed: "script-waiting"
+        case .running(let index): "script-step-\(index + 1)"
+        case .done: "script-done"
+        }
+    }
+
+    /// A notification arrived: the first one starts the script.
+    func notify() {
+        guard phase == .armed else { return }
+        run(from: 0)
+    }
+
+    private func run(from start: Int) {
+        var index = start
+        while index < steps.count {
+            phase = .running(index)
+            switch steps[index] {
+            case .wait(let nanoseconds):
+                let next = index + 1
+                timers.after(nanoseconds) { [weak self] in self?.run(from: next) }
+                return
+            case .waitFor(let condition):
+                guard holds(condition) else {
+                    let again = index
+                    timers.after(poll) { [weak self] in self?.run(from: again) }
+                    return
+                }
+            case .writeSlotControl(let value):
+                if case .port(let port) = target { try? machine.writeSlotControl(port: port, value: value) }
+            case .writeSlotStatus(let value):
+                if case .port(let port) = target { try? machine.writeSlotStatus(port: port, value: value) }
+            case .shpcCommand(let code):
+                if case .shpcSlot(let bridge, let slot) = target {
+                    try? machine.shpcCommand(bridge: bridge, code: code, target: UInt8(slot))
+                }
+            case .acknowledgeEvents:
+                acknowledgeEvents()
+            }
+            index += 1
+        }
+        phase = .done
+    }
+
+    private func holds(_ condition: GuestCondition) -> Bool {
+        switch target {
+        case .port(let port):
+            guard let slot = try? machine.slotRegisters(port: port) else { return false }
+            return condition.holds(in: slot)
+        case .shpcSlot(let bridge, let slot):
+            guard let shpc = try? machine.shpcRegisters(bridge: bridge) else { return false }
+            return condition.holds(in: shpc, slot: slot)
+        }
+    }
+
+    private func acknowledgeEvents() {
+        switch target {
+        case .port(let port):
+            guard let slot = try? machine.slotRegisters(port: port) else { return }
+            let events = slot.slotStatus & PCIeSlot.SlotStatus.supportedEvents
+            if events != 0 { try? machine.writeSlotStatus(port: port, value: events) }
+        case .shpcSlot(let bridge, let slot):
+            let offset = SHPCRegisterMap.slotRegister(slot)
+            guard let value = try? machine.shpcRead(bridge: bridge, offset: offset, size: 4), value & 0x00FF_0000 != 0
+            else { return }
+            try? machine.shpcWrite(bridge: bridge, offset: offset, size: 4, value: value)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// Placeholder until the guest drivers land.
-enum GuestSimPlaceholder {}

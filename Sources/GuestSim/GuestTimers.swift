@@ -1,0 +1,57 @@
+import HotplugMachine
+
+/// The timers one driver (or script) has armed on the machine's virtual clock, so that abandoning the driver
+/// (persona switch, controller removed, guest reset) cancels all of them.
+///
+/// A guest runs only while its vCPUs do: a timer that falls due while the VM is paused (a zero-delay timer
+/// run by the server after a command) re-arms itself 1 ns later, which on the frozen virtual clock means
+/// "as soon as the VM runs again".
+final class GuestTimers {
+    private let machine: Machine
+    private var armed: [Int: MachineTimer] = [:]
+    private var nextID = 0
+
+    init(machine: Machine) {
+        self.machine = machine
+    }
+
+    /// Runs `action` after `nanoseconds` of virtual time; returns a handle for ``cancel(_:)``.
+    @discardableResult
+    func after(_ nanoseconds: Int64, _ action: @escaping () -> Void) -> Int {
+        nextID += 1
+        let id = nextID
+        arm(id, after: nanoseconds, action)
+        return id
+    }
+
+    /// Cancels one timer (nothing if it already ran).
+    func cancel(_ id: Int?) {
+        guard let id, let timer = armed.removeValue(forKey: id) else { return }
+        machine.cancel(timer)
+    }
+
+    /// Cancels every armed timer.
+    func cancelAll() {
+        for timer in armed.values { machine.cancel(timer) }
+        armed.removeAll()
+    }
+
+    /// Whether the timer is still armed.
+    func isArmed(_ id: Int?) -> Bool { id.map { armed[$0] != nil } ?? false }
+
+    private func arm(_ id: Int, after nanoseconds: Int64, _ action: @escaping () -> Void) {
+        armed[id] = machine.schedule(after: nanoseconds) { [weak self] machine in
+            guard let self, self.armed[id] != nil else { return }
+            if machine.runState.isRunning {
+                self.armed[id] = nil
+                action()
+            } else {
+                self.arm(id, after: 1, action)
+            }
+        }
+    }
+
+    deinit {
+        for timer in armed.values { machine.cancel(timer) }
+    }
+}

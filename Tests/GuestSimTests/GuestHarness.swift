@@ -1,0 +1,106 @@
+import GuestSim
+import HotplugMachine
+import QMPWire
+
+/// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8) with a
+/// manual host clock, an event recorder and a simulated guest. Time moves only through ``advance(ms:)``;
+/// machine operations run the due timers afterwards, as the server does after each command.
+final class GuestHarness: MachineEventSink {
+    struct Stamped {
+        var time: Int64
+        var event: MachineEvent
+    }
+
+    let clock = ManualHostClock()
+    let machine: Machine
+    let guest: GuestOS
+    private(set) var stamped: [Stamped] = []
+    private(set) var writes: [GuestRegisterWrite] = []
+
+    init(
+        version: String = "8.2.0",
+        configuration: GuestConfiguration = GuestConfiguration(),
+        paused: Bool = false
+    ) throws {
+        let profile = try QEMUProfile(version, package: "test").unwrap()
+        let clock = clock
+        machine = Machine(profile: profile, startPaused: paused) { clock.nanoseconds }
+        try machine.coldPlug(.standard)
+        guest = GuestOS(machine: machine, configuration: configuration)
+        machine.sink = self
+        guest.onRegisterWrite = { [weak self] in self?.writes.append($0) }
+        machine.runDueTimers()  // the daemon runs due timers once it is up: the drivers probe
+    }
+
+    /// YAML text of a `guest:` section (with the key) read as the daemon reads it.
+    static func configuration(yaml: String) throws -> GuestConfiguration {
+        let machineConfiguration = try MachineConfiguration.load(yaml: yaml)
+        return try GuestConfiguration.load(from: machineConfiguration.guestSection.unwrap())
+    }
+
+    func emit(_ event: MachineEvent) { stamped.append(Stamped(time: machine.clock.now, event: event)) }
+
+    /// Virtual milliseconds since the start.
+    var nowMilliseconds: Double { Double(machine.clock.now) / 1e6 }
+
+    /// Moves the host clock on; guest timers run at their instants while the VM runs.
+    func advance(ms: Double) { machine.advance(host: clock, by: Int64((ms * 1e6).rounded())) }
+
+    /// Runs a machine operation as a QMP command: its error text or nil; then deferred events and due timers.
+    func command(_ body: () throws(QMPError) -> Void) -> String? {
+        var result: String?
+        do throws(QMPError) {
+            try body()
+        } catch {
+            result = error.desc
+        }
+        machine.flushDeferredEvents()
+        machine.runDueTimers()
+        return result
+    }
+
+    func add(_ arguments: JSONObject) -> String? { command { () throws(QMPError) in try machine.deviceAdd(arguments) } }
+
+    func del(_ id: String) -> String? { command { () throws(QMPError) in try machine.deviceDel(id) } }
+
+    func setPersona(_ persona: GuestPersona, controller: String? = nil, slot: Int? = nil) -> String? {
+        command { () throws(QMPError) in try guest.setPersona(persona, controller: controller, slot: slot) }
+    }
+
+    /// Events since the last call: `NAME id-or-path@ms`.
+    func takeEvents() -> [String] {
+        defer { stamped.removeAll() }
+        return stamped.map { entry in
+            let data = entry.event.data
+            let who = data?["device"]?.stringValue ?? data?["path"]?.stringValue ?? ""
+            let ms = Double(entry.time) / 1e6
+            let time = ms == ms.rounded() ? String(Int64(ms)) : String(ms)
+            return "\(entry.event.name) \(who)@\(time)"
+        }
+    }
+
+    func slotControl(_ port: String) throws -> UInt16 { try machine.slotRegisters(port: port).slotControl }
+
+    func slotStatus(_ port: String) throws -> UInt16 { try machine.slotRegisters(port: port).slotStatus }
+
+    func shpc(_ bridge: String = "pci.7") throws -> SHPCController { try machine.shpcRegisters(bridge: bridge) }
+
+    func deviceOn(_ id: String) throws -> Bool { try machine.queryHotplug(id)["device-on"]?.boolValue ?? false }
+
+    func takeWrites() -> [GuestRegisterWrite] {
+        defer { writes.removeAll() }
+        return writes
+    }
+}
+
+/// A `virtio-rng-pci` (two `DEVICE_DELETED`: backend, then device) on a bus, optionally at an address.
+func rng(_ id: String, bus: String, addr: String? = nil) -> JSONObject {
+    var arguments: JSONObject = ["driver": "virtio-rng-pci", "id": .string(id), "bus": .string(bus)]
+    if let addr { arguments.append("addr", .string(addr)) }
+    return arguments
+}
+
+/// The two `DEVICE_DELETED` events of a `virtio-rng-pci` removed at `ms`.
+func deleted(_ id: String, at ms: String) -> [String] {
+    ["DEVICE_DELETED /machine/peripheral/\(id)/virtio-backend@\(ms)", "DEVICE_DELETED \(id)@\(ms)"]
+}
