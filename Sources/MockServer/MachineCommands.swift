@@ -46,6 +46,7 @@ enum MachineCommands {
         table.register(
             QMPCommand("system_reset") { call throws(QMPError) in
                 call.machine.systemReset()
+                call.core.afterSystemReset?()
                 return .object(JSONObject())
             }
         )

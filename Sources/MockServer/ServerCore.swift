@@ -20,6 +20,10 @@ public final class ServerCore {
     public let clockMode: ClockMode
     /// The guest persona of a controller (and SHPC slot), for `machine-state`; set by the guest wiring.
     public var personaName: ((String, Int?) -> String?)?
+    /// Runs after `system_reset` reset the devices (the guest sets its drivers up again).
+    public var afterSystemReset: (() -> Void)?
+    /// Objects that live as long as the core (the guest).
+    public var attachments: [AnyObject] = []
     /// The release being played.
     public var profile: QEMUProfile { machine.profile }
     public let logger: Logger
