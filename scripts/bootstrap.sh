@@ -2,7 +2,7 @@
 # Installs what building and testing qmp-mock needs, and nothing that is already there.
 # Idempotent and quiet when everything is present; uses sudo only when not root.
 #   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev, pkg-config)
-#   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, and .venv with qemu.qmp + pytest
+#   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp + pytest
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 want=(libsystemd-dev pkg-config)
 for arg in "$@"; do
     case "$arg" in
-        test) want+=(socat python3-venv systemd) ;;
+        # systemd: systemd-analyze, systemd-socket-activate, systemd-run and the user manager the
+        # systemd tests start; util-linux: unshare and nsenter for its private namespaces.
+        test) want+=(socat python3-venv systemd util-linux) ;;
         qemu) want+=(qemu-system-x86) ;;
         *) echo "bootstrap: unknown set '$arg'" >&2; exit 64 ;;
     esac

@@ -85,6 +85,18 @@ public enum Daemon {
                 fail(logger, error.description, code)
             }
         }
+        // Inherited sockets (socket activation, `fd:N`) already listen: serve them as they are, never
+        // unlink them. A connection already pending on one (socket activation starts the daemon on
+        // the first connect) is accepted as soon as the queue runs.
+        var inherited = configuration.inheritedQMPSockets.map { ($0, SessionRole.monitor) }
+        if let control = configuration.inheritedControlSocket { inherited.append((control, .control)) }
+        for (socket, role) in inherited {
+            UnixSocket.setNonBlockingCloseOnExec(socket.fd)
+            let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
+            server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: false)
+            let what = role == .control ? "control" : "\(mode.rawValue) monitor"
+            logger.info("listening on \(socket.name) (\(what), inherited fd \(socket.fd))")
+        }
 
         let registered = DispatchGroup()
         let signalSources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
@@ -96,17 +108,40 @@ public enum Daemon {
             return source
         }
         keepAlive = [server, core, machine] + signalSources.map { $0 as AnyObject }
-        server.start { _ in
-            hooks.stopping()
+        server.start(onStopping: hooks.stopping) { _ in
             exit(DaemonExitCode.success.rawValue)
         }
+        let monitorCount = configuration.qmpSockets.count + configuration.inheritedQMPSockets.count
         // READY=1 once the signal sources are registered (an early SIGTERM is then not lost) and
         // the sockets listen (they did before this point; accepting starts on the queue).
         registered.notify(queue: queue) {
-            logger.info("ready: QEMU \(configuration.profile) profile, \(configuration.qmpSockets.count) monitor(s)")
-            hooks.ready()
+            let status = server.beginStatusReports(
+                to: hooks.status,
+                intervalMilliseconds: hooks.statusIntervalMilliseconds
+            )
+            logger.info("ready: QEMU \(configuration.profile) profile, \(monitorCount) monitor(s); \(status)")
+            hooks.ready(status)
+            if let usec = hooks.watchdogIntervalMicroseconds, usec > 0 {
+                startWatchdog(every: usec / 2, on: queue, ping: hooks.watchdog)
+            }
         }
         dispatchMain()
+    }
+
+    /// Sends `ping` every `microseconds` from the server queue: a stuck queue stops the pings and
+    /// the service manager's watchdog fires. Call on the queue.
+    private static func startWatchdog(
+        every microseconds: UInt64,
+        on queue: DispatchQueue,
+        ping: @escaping @Sendable () -> Void
+    ) {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        let interval = DispatchTimeInterval.microseconds(Int(min(microseconds, UInt64(Int32.max))))
+        timer.setEventHandler { ping() }
+        timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(5))
+        timer.resume()
+        ping()
+        keepAlive.append(timer as AnyObject)
     }
 
     /// CLOCK_MONOTONIC in nanoseconds: the host time behind the virtual clock.

@@ -6,10 +6,28 @@ public import QMPWire
     public import Glibc
 #endif
 
+/// A listening socket the daemon did not create: passed by socket activation (`LISTEN_FDS`) or
+/// named on the command line as `fd:N`, like QEMU's `-chardev socket,fd=N`. It is served as it is
+/// (made non-blocking and close-on-exec) and never unlinked.
+public struct InheritedSocket: Sendable, Equatable {
+    /// The file descriptor.
+    public var fd: Int32
+    /// Its name in logs and transcripts: the path the socket is bound to, `@name` for an abstract
+    /// socket, or `fd:N` when it has no name.
+    public var name: String
+
+    public init(fd: Int32, name: String) {
+        self.fd = fd
+        self.name = name
+    }
+}
+
 /// Everything the daemon needs to start, as the command line or a test sets it.
 public struct DaemonConfiguration: Sendable {
-    /// Monitor socket paths (`--qmp`), each an independent monitor.
+    /// Monitor socket paths (`--qmp`) to create, each an independent monitor.
     public var qmpSockets: [String]
+    /// Inherited listening sockets served as further monitors (`--qmp fd:N`, socket activation).
+    public var inheritedQMPSockets: [InheritedSocket]
     public var monitorMode: MonitorMode
     public var profile: QEMUProfile
     /// `query-name`'s name.
@@ -26,8 +44,10 @@ public struct DaemonConfiguration: Sendable {
     public var backlog: Int32
     /// The simulated machine (`--config`, or the embedded default).
     public var machine: MachineConfiguration
-    /// The control socket (`--control`), if any.
+    /// The control socket (`--control`) to create, if any.
     public var controlSocket: String?
+    /// An inherited control socket (`--control fd:N`, or an activated socket named `control`).
+    public var inheritedControlSocket: InheritedSocket?
     /// `--clock realtime` (with `--time-scale`) or `--clock manual`.
     public var manualClock: Bool
     public var timeScale: Double
@@ -46,9 +66,13 @@ public struct DaemonConfiguration: Sendable {
         machine: MachineConfiguration = .standard,
         controlSocket: String? = nil,
         manualClock: Bool = false,
-        timeScale: Double = 1
+        timeScale: Double = 1,
+        inheritedQMPSockets: [InheritedSocket] = [],
+        inheritedControlSocket: InheritedSocket? = nil
     ) {
         self.qmpSockets = qmpSockets
+        self.inheritedQMPSockets = inheritedQMPSockets
+        self.inheritedControlSocket = inheritedControlSocket
         self.monitorMode = monitorMode
         self.profile = profile
         self.name = name

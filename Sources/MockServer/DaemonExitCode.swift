@@ -10,7 +10,7 @@ public enum DaemonExitCode: Int32, Sendable, CaseIterable {
     case cannotCreate = 73
     /// Another process is listening on a socket path: its socket is never replaced.
     case socketInUse = 75
-    /// The configuration (a file or value it names) is not usable.
+    /// The configuration (a file or value it names, or an inherited socket) is not usable.
     case configuration = 78
 
     /// A line of `--help`.
@@ -21,7 +21,9 @@ public enum DaemonExitCode: Int32, Sendable, CaseIterable {
         case .software: return "internal error"
         case .cannotCreate: return "a socket could not be created or bound"
         case .socketInUse: return "a live process already listens on a socket path"
-        case .configuration: return "configuration error (e.g. transcript file cannot be opened)"
+        case .configuration:
+            return
+                "configuration error (--config file, transcript file, or an inherited socket that is not a listening Unix stream socket)"
         }
     }
 }

@@ -70,13 +70,127 @@ public final class QMPServer: @unchecked Sendable {
         return timer
     }
 
-    /// Starts accepting on every monitor (on the queue). `onExit` runs, on the queue, once a
-    /// shutdown was requested and output was written out; it must not return.
-    public func start(onExit: @escaping @Sendable (ShutdownRequest) -> Never) {
+    /// Starts accepting on every monitor (on the queue). `onStopping` runs, on the queue, as soon
+    /// as a shutdown begins (with a line saying why); `onExit` once output was written out and the
+    /// sockets are closed; it must not return.
+    public func start(
+        onStopping: (@Sendable (String) -> Void)? = nil,
+        onExit: @escaping @Sendable (ShutdownRequest) -> Never
+    ) {
         queue.async { [self] in
+            self.onStopping = onStopping
             self.onExit = onExit
             for monitor in monitors { monitor.start() }
         }
+    }
+
+    // MARK: Service status (`STATUS=`)
+
+    /// What the status line reports.
+    struct StatusSummary: Equatable {
+        var sockets: Int
+        var sessions: Int
+        var devices: Int
+        var pendingUnplugs: Int
+
+        var line: String {
+            func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+            return [
+                count(sockets, "socket"), count(sessions, "session"), count(devices, "device"),
+                count(pendingUnplugs, "pending unplug"),
+            ].joined(separator: ", ")
+        }
+    }
+
+    private var onStopping: (@Sendable (String) -> Void)?
+    private var statusHandler: (@Sendable (String) -> Void)?
+    private var statusIntervalNanoseconds: UInt64 = 250_000_000
+    private var lastStatus: StatusSummary?
+    private var lastStatusUptime: UInt64 = 0
+    private var statusTimer: (any DispatchSourceTimer)?
+    /// When ``statusTimer`` fires next (uptime nanoseconds), if armed.
+    private var statusTimerDeadline: UInt64?
+
+    /// The current summary: listening sockets, open sessions, user devices (`/machine/peripheral*`)
+    /// and devices whose unplug request is pending; and the virtual time the first pending unplug
+    /// stops being pending.
+    func statusSummary() -> (StatusSummary, nextExpiry: Int64?) {
+        var devices = 0
+        var pending = 0
+        var nextExpiry: Int64?
+        let now = core.machine.clock.now
+        for device in core.machine.allDevices where device.path.hasPrefix("/machine/peripheral") {
+            devices += 1
+            if let deadline = device.pendingUnplugDeadline, deadline > now {
+                pending += 1
+                nextExpiry = min(nextExpiry ?? deadline, deadline)
+            }
+        }
+        let summary = StatusSummary(
+            sockets: monitors.count,
+            sessions: core.openSessions.count,
+            devices: devices,
+            pendingUnplugs: pending
+        )
+        return (summary, nextExpiry)
+    }
+
+    /// The status line for `READY=1`; from now on changes go to `handler` (when given), at most every
+    /// `intervalMilliseconds`, the last change always reported. Call on the queue.
+    public func beginStatusReports(
+        to handler: (@Sendable (String) -> Void)?,
+        intervalMilliseconds: Int
+    ) -> String {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let (summary, _) = statusSummary()
+        statusHandler = handler
+        statusIntervalNanoseconds = UInt64(max(intervalMilliseconds, 0)) * 1_000_000
+        lastStatus = summary
+        lastStatusUptime = DispatchTime.now().uptimeNanoseconds
+        return summary.line
+    }
+
+    /// At the end of a turn (and when the status timer fires): reports a changed summary now, or
+    /// arms the timer for when the rate limit allows it. With the realtime clock the timer is also
+    /// armed for when a pending unplug expires, which no turn marks. Costs a walk of the device
+    /// list, and no system call unless something changed.
+    private func updateStatus() {
+        guard statusHandler != nil else { return }
+        let (summary, nextExpiry) = statusSummary()
+        let now = DispatchTime.now().uptimeNanoseconds
+        if summary != lastStatus {
+            let due = lastStatusUptime &+ statusIntervalNanoseconds
+            if now >= due {
+                lastStatus = summary
+                lastStatusUptime = now
+                statusHandler?(summary.line)
+            } else {
+                armStatusTimer(at: due)
+            }
+        }
+        if let nextExpiry, case .realtime(let scale) = core.clockMode, core.machine.runState.isRunning {
+            let real = Double(max(0, nextExpiry - core.machine.clock.now)) / max(scale, 1e-9)
+            armStatusTimer(at: now &+ UInt64(min(real, 1e15)) &+ 1_000_000)
+        }
+    }
+
+    private func armStatusTimer(at deadline: UInt64) {
+        if let armed = statusTimerDeadline, armed <= deadline &+ 1_000_000 { return }
+        statusTimerDeadline = deadline
+        let timer = statusTimer ?? makeStatusTimer()
+        timer.schedule(deadline: DispatchTime(uptimeNanoseconds: deadline), leeway: .milliseconds(10))
+    }
+
+    private func makeStatusTimer() -> any DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.setEventHandler { [unowned self] in
+            statusTimerDeadline = nil
+            guard core.shutdownRequest == nil else { return }
+            updateStatus()
+        }
+        timer.resume()
+        statusTimer = timer
+        return timer
     }
 
     /// Handles SIGTERM/SIGINT (on the queue): `SHUTDOWN` to negotiated sessions, then exit.
@@ -102,9 +216,14 @@ public final class QMPServer: @unchecked Sendable {
         }
         if let request = core.shutdownRequest { shutDown(request) }
         armMachineTimer()
+        updateStatus()
     }
 
     private func shutDown(_ request: ShutdownRequest) -> Never {
+        switch request {
+        case .quit: onStopping?("shutting down: quit")
+        case .signal(let number): onStopping?("shutting down: signal \(number)")
+        }
         let connections = monitors.flatMap(\.connections)
         for connection in connections { connection.drain(timeoutMilliseconds: 1000) }
         for connection in connections {

@@ -46,6 +46,12 @@ public enum Systemd {
         }
     }
 
+    /// Whether `fd` is a listening Unix stream socket (`sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0)`),
+    /// the only kind of inherited socket the daemon can serve.
+    public static func isListeningUnixStreamSocket(_ fd: Int32) -> Bool {
+        sd_is_socket_unix(fd, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0
+    }
+
     /// The watchdog interval in microseconds when the manager enabled one for this process
     /// (`sd_watchdog_enabled`), else nil. Send `WATCHDOG=1` at half of it.
     public static func watchdogIntervalMicroseconds() -> UInt64? {

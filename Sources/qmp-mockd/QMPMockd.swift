@@ -17,10 +17,13 @@ struct QMPMockd: ParsableCommand {
         commandName: "qmp-mockd",
         abstract: "A mock QEMU that speaks QMP on Unix sockets.",
         discussion: """
-            Serves QEMU's QMP protocol on each --qmp socket (./qmp.sock when none is given), byte for byte \
-            as QEMU \(QEMUProfile.supported.joined(separator: ", ")) does, for testing management software.
-            Sends READY=1 to systemd (NOTIFY_SOCKET) once every socket listens. SIGTERM or SIGINT sends \
-            SHUTDOWN to connected clients, removes the sockets and exits 0.
+            Serves QEMU's QMP protocol on each --qmp socket (./qmp.sock when none is given and no socket \
+            was passed by socket activation), byte for byte as QEMU \
+            \(QEMUProfile.supported.joined(separator: ", ")) does, for testing management software.
+            As a systemd service: READY=1 once every socket listens, STATUS= lines, WATCHDOG=1 when \
+            WatchdogSec= is set, STOPPING=1 on shutdown; socket-activated sockets take their role from \
+            FileDescriptorName= (qmp, qmp-2, ..., control). SIGTERM or SIGINT sends SHUTDOWN to connected \
+            clients, removes the sockets it created and exits 0.
 
             Exit codes:
             \(DaemonExitCode.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n"))
@@ -30,7 +33,10 @@ struct QMPMockd: ParsableCommand {
 
     @Option(
         name: .customLong("qmp"),
-        help: ArgumentHelp("QMP monitor socket to create; repeat for several monitors.", valueName: "path")
+        help: ArgumentHelp(
+            "QMP monitor socket to create, or fd:N to serve an inherited listening socket; repeatable.",
+            valueName: "path|fd:N"
+        )
     )
     var qmpSockets: [String] = []
 
@@ -64,8 +70,8 @@ struct QMPMockd: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Control socket for tests: clock, guest and fault commands (QMP framing).",
-            valueName: "path"
+            "Control socket for tests: clock, guest and fault commands (QMP framing); a path or fd:N.",
+            valueName: "path|fd:N"
         )
     )
     var control: String?
@@ -120,6 +126,10 @@ struct QMPMockd: ParsableCommand {
             )
         }
         guard qmpSockets.allSatisfy({ !$0.isEmpty }) else { throw ValidationError("--qmp needs a path") }
+        for argument in qmpSockets + [control].compactMap({ $0 })
+        where SocketPlan.looksLikeDescriptor(argument) && SocketPlan.descriptor(argument) == nil {
+            throw ValidationError("'\(argument)': fd: must be followed by a file descriptor number")
+        }
         guard clock == "realtime" || clock == "manual" else {
             throw ValidationError("--clock must be realtime or manual, not '\(clock)'")
         }
@@ -130,12 +140,18 @@ struct QMPMockd: ParsableCommand {
     func run() throws {
         // Values were checked in validate(); the fallbacks below are never taken.
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        let logger = Logger(label: "qmp-mockd") { label in StderrLogHandler(label: label, level: level) }
-        var sockets = qmpSockets
-        if sockets.isEmpty {
-            sockets = ["./qmp.sock"]
-            logger.notice("no --qmp given: serving ./qmp.sock")
+        let journal = StderrLogHandler.stderrIsJournal()
+        let logger = Logger(label: "qmp-mockd") { label in
+            StderrLogHandler(label: label, level: level, syslogPrefix: journal)
         }
+        let plan: SocketPlan
+        do {
+            plan = try SocketPlan.make(qmp: qmpSockets, control: control, activated: Systemd.listenFDs())
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(DaemonExitCode.configuration.rawValue)
+        }
+        if plan.usesDefaultPath { logger.notice("no --qmp given: serving \(SocketPlan.defaultPath)") }
         guard let profile = QEMUProfile(qemuVersion, package: "qmp-mock \(Self.version)") else {
             throw ExitCode(DaemonExitCode.usage.rawValue)
         }
@@ -149,7 +165,7 @@ struct QMPMockd: ParsableCommand {
             }
         }
         let configuration = DaemonConfiguration(
-            qmpSockets: sockets,
+            qmpSockets: plan.qmpPaths,
             monitorMode: MonitorMode(rawValue: monitorMode) ?? .exclusive,
             profile: profile,
             name: name,
@@ -158,13 +174,23 @@ struct QMPMockd: ParsableCommand {
             transcriptPath: transcript,
             logLevel: level,
             machine: machine,
-            controlSocket: control,
+            controlSocket: plan.controlPath,
             manualClock: clock == "manual",
-            timeScale: timeScale
+            timeScale: timeScale,
+            inheritedQMPSockets: plan.inheritedQMP,
+            inheritedControlSocket: plan.inheritedControl
         )
+        // Without NOTIFY_SOCKET libsystemd does nothing; the status line is then not even computed.
+        let notifying = Systemd.isNotifySocketSet
+        let pid = getpid()
+        let status: (@Sendable (String) -> Void)? =
+            notifying ? { @Sendable status in Systemd.notify("STATUS=\(status)") } : nil
         let hooks = LifecycleHooks(
-            ready: { Systemd.notify("READY=1") },
-            stopping: { Systemd.notify("STOPPING=1") }
+            ready: { status in Systemd.notify("READY=1\nSTATUS=\(status)\nMAINPID=\(pid)") },
+            stopping: { status in Systemd.notify("STOPPING=1\nSTATUS=\(status)") },
+            status: status,
+            watchdogIntervalMicroseconds: notifying ? Systemd.watchdogIntervalMicroseconds() : nil,
+            watchdog: { Systemd.notify("WATCHDOG=1") }
         )
         Daemon.run(configuration, logger: logger, hooks: hooks)
     }
