@@ -39,22 +39,7 @@ public struct YAMLScalar: Sendable, Equatable {
     /// The integer a plain scalar spells (decimal, `0x` hex or `0o` octal, optionally signed), or nil.
     public var intValue: Int? {
         guard style == .plain else { return nil }
-        var digits = Substring(text)
-        var sign = ""
-        if let first = digits.first, first == "-" || first == "+" {
-            sign = first == "-" ? "-" : ""
-            digits = digits.dropFirst()
-        }
-        var radix = 10
-        if digits.hasPrefix("0x") || digits.hasPrefix("0X") {
-            radix = 16
-            digits = digits.dropFirst(2)
-        } else if digits.hasPrefix("0o") || digits.hasPrefix("0O") {
-            radix = 8
-            digits = digits.dropFirst(2)
-        }
-        guard let first = digits.first, first != "-", first != "+" else { return nil }
-        return Int(sign + digits, radix: radix)
+        return IntegerLiteral.parse(text).flatMap { Int(exactly: $0) }
     }
 
     /// The boolean a plain scalar spells (`true`/`false`, `yes`/`no`, `on`/`off`, any case), or nil.
