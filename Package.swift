@@ -68,7 +68,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MockServerTests",
-            dependencies: ["MockServer", "QMPWire", "HotplugMachine"],
+            dependencies: ["MockServer", "QMPWire", "HotplugMachine", "GuestSim"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

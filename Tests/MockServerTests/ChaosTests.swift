@@ -1,0 +1,299 @@
+import GuestSim
+import HotplugMachine
+import Logging
+import QMPWire
+import Testing
+
+@testable import MockServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Seeded, reproducible chaos: random device_add/device_del, guest register writes, persona
+/// switches, system_reset, stop/cont, clock advances and client reconnects on PCIe and SHPC, with
+/// the machine's invariants checked after every step. A failure prints its seed; run one seed with
+/// `CHAOS_SEED=<n> swift test --filter Chaos`, and add a failing seed to `regressionSeeds`.
+@Suite struct ChaosTests {
+    /// Seeds that once failed (kept as regression tests).
+    static let regressionSeeds: [UInt64] = []
+    static let seeds: [UInt64] = {
+        if let text = getenvString("CHAOS_SEED"), let seed = UInt64(text) { return [seed] }
+        return regressionSeeds + [1, 2, 3, 4]
+    }()
+    /// Steps per seed (`CHAOS_STEPS` for longer runs).
+    static let steps = getenvString("CHAOS_STEPS").flatMap { Int($0) } ?? 600
+
+    @Test(arguments: seeds)
+    func invariantsHold(seed: UInt64) throws {
+        var world = try ChaosWorld(seed: seed)
+        for step in 0..<Self.steps {
+            let operation = world.randomStep()
+            if let problem = world.checkInvariants() {
+                Issue.record("seed \(seed), step \(step) (\(operation)): \(problem)")
+                return
+            }
+        }
+        #expect(
+            world.stats.deleted > 0 && world.stats.added > 0,
+            "seed \(seed): the run exercised nothing: \(world.stats)"
+        )
+    }
+}
+
+func getenvString(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+/// SplitMix64: a tiny, reproducible generator.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The daemon's engine without sockets: core, machine, Linux guest, a QMP monitor session, a
+/// control session, and what the test has learned from the events.
+struct ChaosWorld {
+    final class Sink: SessionTransport {
+        func sessionHasOutput(_ session: QMPSession) {}
+    }
+
+    struct Stats: CustomStringConvertible {
+        var added = 0
+        var deleted = 0
+        var deviceOn = 0
+        var errors = 0
+        var description: String { "added \(added), deleted \(deleted), X_DEVICE_ON \(deviceOn), errors \(errors)" }
+    }
+
+    var rng: SplitMix64
+    let core: ServerCore
+    let host = ManualHostClock()
+    let sink = Sink()
+    var monitor: QMPSession
+    let control: QMPSession
+    /// Devices the client believes exist (cold-plugged and successfully added, not yet deleted), by path.
+    var live: Set<String> = []
+    /// Incarnations that already got X_DEVICE_ON.
+    var turnedOn: Set<String> = []
+    var idCounter = 0
+    var stats = Stats()
+    var lastProblem: String?
+
+    static let ports = ["pci.1", "pci.2", "pci.3", "pci.4", "pci.5", "pci.8"]
+    static let drivers = ["virtio-net-pci", "e1000e", "virtio-rng-pci", "pci-testdev", "e1000", "nvme"]
+
+    init(seed: UInt64) throws {
+        rng = SplitMix64(state: seed)
+        let profile = try QEMUProfile("8.2.0", package: "chaos").unwrap()
+        let host = self.host
+        let machine = Machine(profile: profile, startPaused: false, machineType: .q35) { host.nanoseconds }
+        try machine.coldPlug(MachineConfiguration.standard)
+        core = ServerCore(
+            machine: machine,
+            logger: Logger(label: "chaos") { _ in SwiftLogNoOpLogHandler() },
+            clock: .fixed(seconds: 1, microseconds: 0),
+            clockMode: .manual(host)
+        )
+        try GuestWiring.attach(core: core, configuration: .standard)
+        monitor = core.openSession(monitor: "qmp", transport: sink)
+        control = core.openSession(monitor: "control", role: .control, transport: sink)
+        for path in machine.allDevices.map(\.path) where path.hasPrefix("/machine/peripheral") { live.insert(path) }
+        _ = send(monitor, #"{"execute":"qmp_capabilities"}"#)
+        _ = send(control, #"{"execute":"qmp_capabilities"}"#)
+    }
+
+    /// Sends text to a session and returns the lines it queued, having processed every event on the monitor.
+    mutating func send(_ session: QMPSession, _ text: String) -> [String] {
+        Array(text.utf8).withUnsafeBytes { session.receive($0) }
+        return drain()
+    }
+
+    /// Takes the queued output of both sessions; learns from the monitor's events.
+    mutating func drain() -> [String] {
+        var replies: [String] = []
+        for session in [monitor, control] {
+            let text = String(decoding: session.outbound, as: UTF8.self)
+            session.outbound.removeAll()
+            for line in text.split(separator: "\r\n") {
+                if session === monitor, line.hasPrefix(#"{"timestamp""#) {
+                    learn(event: String(line))
+                } else if session === monitor {
+                    replies.append(String(line))
+                }
+            }
+        }
+        return replies
+    }
+
+    mutating func learn(event line: String) {
+        guard let value = Self.parse(line), let event = value.objectValue, let name = event["event"]?.stringValue else {
+            return
+        }
+        let path = event["data"]?.objectValue?["path"]?.stringValue ?? ""
+        switch name {
+        case "DEVICE_DELETED":
+            if path.hasSuffix("/virtio-backend") { return }
+            if live.remove(path) == nil {
+                lastProblem = "DEVICE_DELETED for \(path), which the client did not know to exist"
+            }
+            turnedOn.remove(path)
+            stats.deleted += 1
+        case "X_DEVICE_ON":
+            if !live.contains(path) { lastProblem = "X_DEVICE_ON for unknown \(path)" }
+            if !turnedOn.insert(path).inserted { lastProblem = "second X_DEVICE_ON for \(path)" }
+            stats.deviceOn += 1
+        default: break
+        }
+    }
+
+    static func parse(_ text: String) -> JSONValue? {
+        var parser = JSONStreamParser()
+        var result: JSONValue?
+        Array((text + " ").utf8).withUnsafeBytes { raw in
+            var position = 0
+            if case .success(let value) = parser.next(from: raw, position: &position) { result = value }
+        }
+        return result
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+
+    /// One random operation; returns its description.
+    mutating func randomStep() -> String {
+        let roll = rng.next() % 100
+        var op: String
+        switch roll {
+        case 0..<25:
+            idCounter += 1
+            let id = "d\(idCounter)"
+            let shpc = rng.next() % 3 == 0
+            let bus = shpc ? "pci.7" : pick(Self.ports)
+            let addr = shpc ? #","addr":"\#(1 + rng.next() % 31)""# : (rng.next() % 4 == 0 ? #","addr":"1""# : "")
+            op =
+                #"{"execute":"device_add","arguments":{"driver":"\#(pick(Self.drivers))","id":"\#(id)","bus":"\#(bus)"\#(addr)}}"#
+            // Known before the reply: the guest may already remove it in the same turn.
+            live.insert("/machine/peripheral/\(id)")
+            let replies = send(monitor, op)
+            if replies.contains(where: { $0.hasPrefix(#"{"return""#) }) {
+                stats.added += 1
+            } else {
+                live.remove("/machine/peripheral/\(id)")
+                stats.errors += 1
+            }
+        case 25..<45:
+            let target =
+                live.isEmpty ? "nope" : pick(live.sorted()).split(separator: "/").last.map(String.init) ?? "nope"
+            op = #"{"execute":"device_del","arguments":{"id":"\#(target)"}}"#
+            if send(monitor, op).contains(where: { $0.hasPrefix(#"{"error""#) }) { stats.errors += 1 }
+        case 45..<65:
+            op = #"{"execute":"clock-advance","arguments":{"ms":\#(pick([1, 50, 100, 500, 1000, 2500, 6000]))}}"#
+            _ = send(control, op)
+        case 65..<72:
+            let value = pick([0x1C0, 0x2C0, 0x3C0, 0x6C0, 0x7C0, 0x7F9, 0x11C0])
+            op =
+                #"{"execute":"guest-write","arguments":{"controller":"\#(pick(Self.ports))","register":"slot-control","value":\#(value)}}"#
+            _ = send(control, op)
+        case 72..<76:
+            op =
+                #"{"execute":"guest-write","arguments":{"controller":"pci.7","command":\#(pick([0x01, 0x3A, 0x04, 0x1F, 0x30, 0x49]))"#
+                + #","target":\#(1 + rng.next() % 31)}}"#
+            _ = send(control, op)
+        case 76..<84:
+            let persona = pick(["linux", "never-ack", "manual", "cancel-on-second-press", "linux", "linux"])
+            let scope = rng.next() % 2 == 0 ? #","controller":"\#(pick(Self.ports))""# : ""
+            op = #"{"execute":"guest-set-persona","arguments":{"persona":"\#(persona)"\#(scope)}}"#
+            _ = send(control, op)
+        case 84..<88:
+            op = #"{"execute":"system_reset"}"#
+            _ = send(monitor, op)
+        case 88..<94:
+            op = core.machine.runState.isRunning ? #"{"execute":"stop"}"# : #"{"execute":"cont"}"#
+            _ = send(monitor, op)
+        default:
+            // Another client connects and does not negotiate: while the machine raises events (stop or
+            // cont, then time), it must receive nothing but its greeting; then it leaves.
+            op = "un-negotiated client"
+            let other = core.openSession(monitor: "qmp", transport: sink)
+            other.outbound.removeAll()  // the greeting
+            _ = send(monitor, core.machine.runState.isRunning ? #"{"execute":"stop"}"# : #"{"execute":"cont"}"#)
+            _ = send(control, #"{"execute":"clock-advance","arguments":{"ms":100}}"#)
+            if !other.outbound.isEmpty {
+                lastProblem = "an un-negotiated session received: \(String(decoding: other.outbound, as: UTF8.self))"
+            }
+            core.closeSession(other, reason: "chaos")
+        }
+        return op
+    }
+
+    /// The invariants; nil when they hold.
+    mutating func checkInvariants() -> String? {
+        if let problem = lastProblem { return problem }
+        let machine = core.machine
+        // Every device that is gone produced its DEVICE_DELETED; nothing exists that the client does not know.
+        let actual = Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
+        if actual != live {
+            return
+                "devices \(actual.subtracting(live).sorted()) exist silently; \(live.subtracting(actual).sorted()) vanished without DEVICE_DELETED"
+        }
+        // An id stays taken until its DEVICE_DELETED.
+        if let path = live.first(where: { $0.hasPrefix("/machine/peripheral/") }) {
+            let id = String(path.dropFirst("/machine/peripheral/".count))
+            let reply = send(
+                monitor,
+                #"{"execute":"device_add","arguments":{"driver":"pci-testdev","id":"\#(id)","bus":"pci.1"}}"#
+            )
+            if reply != [#"{"error": {"class": "GenericError", "desc": "Duplicate device ID '\#(id)'"}}"#] {
+                return "device_add of live id \(id) answered \(reply)"
+            }
+        }
+        // query-pci, qom-list, machine-state and x-query-hotplug agree.
+        let qomNames = Set(
+            (Self.parse(
+                send(monitor, #"{"execute":"qom-list","arguments":{"path":"/machine/peripheral"}}"#).first ?? ""
+            )?
+            .objectValue?["return"]?.arrayValue ?? []).compactMap { $0.objectValue?["name"]?.stringValue }.filter {
+                $0 != "type"
+            }
+        )
+        let ids = Set(
+            live.filter { $0.hasPrefix("/machine/peripheral/") }.map {
+                String($0.dropFirst("/machine/peripheral/".count))
+            }
+        )
+        if qomNames != ids { return "qom-list \(qomNames.sorted()) vs devices \(ids.sorted())" }
+        var pciIDs: Set<String> = []
+        func walk(_ devices: [JSONValue]) {
+            for d in devices {
+                if let id = d.objectValue?["qdev_id"]?.stringValue, !id.isEmpty { pciIDs.insert(id) }
+                walk(d.objectValue?["pci_bridge"]?.objectValue?["devices"]?.arrayValue ?? [])
+            }
+        }
+        let pci =
+            Self.parse(send(monitor, #"{"execute":"query-pci"}"#).first ?? "")?.objectValue?["return"]?.arrayValue ?? []
+        for bus in pci { walk(bus.objectValue?["devices"]?.arrayValue ?? []) }
+        if pciIDs != ids { return "query-pci \(pciIDs.sorted()) vs devices \(ids.sorted())" }
+        let stateIDs = Set(
+            MachineStateView.render(core).objectValue?["devices"]?.arrayValue?.compactMap {
+                $0.objectValue?["id"]?.stringValue
+            } ?? []
+        )
+        if stateIDs != ids { return "machine-state \(stateIDs.sorted()) vs devices \(ids.sorted())" }
+        for device in machine.allDevices where device.id != nil && device.model.kind == .endpoint {
+            guard let id = device.id else { continue }
+            let reply = send(monitor, #"{"execute":"x-query-hotplug","arguments":{"id":"\#(id)"}}"#).first ?? ""
+            let info = Self.parse(reply)?.objectValue?["return"]?.objectValue
+            if let info, info["device-on"]?.boolValue != turnedOn.contains(device.path) {
+                return
+                    "x-query-hotplug \(id): device-on \(info["device-on"]?.jsonText ?? "?") but X_DEVICE_ON seen: \(turnedOn.contains(device.path))"
+            }
+        }
+        return lastProblem
+    }
+}
