@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 
 #if canImport(Glibc)
     @preconcurrency import Glibc
@@ -127,6 +128,13 @@ final class Connection: SessionTransport, @unchecked Sendable {
 
     func sessionHasOutput(_ session: QMPSession) {
         server.scheduleFlush(self)
+    }
+
+    func sessionOverflowed(_ session: QMPSession) {
+        server.core.logger.warning(
+            "session \(session.number): more than \(server.core.maxOutboundBytes) bytes of output pending (the client does not read); disconnecting it"
+        )
+        close(reason: "output buffer overflow")
     }
 
     func sessionRequestsClose(_ session: QMPSession) {

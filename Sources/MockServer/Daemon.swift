@@ -51,6 +51,7 @@ public enum Daemon {
             fail(logger, "machine configuration: \(error)", .configuration)
         }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
+        core.maxOutboundBytes = configuration.maxOutboundBytes
         do {
             try GuestWiring.attach(core: core, configuration: configuration.machine)
         } catch {

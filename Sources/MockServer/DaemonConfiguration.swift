@@ -44,6 +44,8 @@ public struct DaemonConfiguration: Sendable {
     public var backlog: Int32
     /// The simulated machine (`--config`, or the embedded default).
     public var machine: MachineConfiguration
+    /// Unsent output per session beyond which a client that does not read is disconnected.
+    public var maxOutboundBytes: Int = 8 << 20
     /// The control socket (`--control`) to create, if any.
     public var controlSocket: String?
     /// An inherited control socket (`--control fd:N`, or an activated socket named `control`).

@@ -144,7 +144,13 @@ public final class QMPSession {
 
     private func didAppend(from start: Int) {
         core.recordOutbound(self, outbound[start...])
-        if start == 0 { transport?.sessionHasOutput(self) }
+        if start == 0 {
+            transport?.sessionHasOutput(self)
+        } else if outbound.count > core.maxOutboundBytes && !isClosing {
+            // Counted with what is already written still in the buffer: a few KiB of slack.
+            markClosing()
+            transport?.sessionOverflowed(self)
+        }
     }
 
     /// Stops taking input; queued output is still written.

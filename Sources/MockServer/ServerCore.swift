@@ -22,6 +22,8 @@ public final class ServerCore {
     public var personaName: ((String, Int?) -> String?)?
     /// Runs after `system_reset` reset the devices (the guest sets its drivers up again).
     public var afterSystemReset: (() -> Void)?
+    /// A session whose unsent output passes this many bytes is disconnected (`--max-outbound`).
+    public var maxOutboundBytes = 8 << 20
     /// Objects that live as long as the core (the guest).
     public var attachments: [AnyObject] = []
     /// The release being played.

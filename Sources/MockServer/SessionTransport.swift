@@ -6,9 +6,12 @@ public protocol SessionTransport: AnyObject {
     func sessionRequestsClose(_ session: QMPSession)
     /// An injected fault: hold back output queued from now on for `milliseconds` of real time.
     func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int)
+    /// The client stopped reading and its pending output passed the cap: drop the connection now.
+    func sessionOverflowed(_ session: QMPSession)
 }
 
 extension SessionTransport {
     public func sessionRequestsClose(_ session: QMPSession) {}
     public func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int) {}
+    public func sessionOverflowed(_ session: QMPSession) {}
 }

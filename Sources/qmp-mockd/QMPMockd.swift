@@ -2,6 +2,7 @@ import ArgumentParser
 import HotplugMachine
 import Logging
 import MockServer
+import QMPWire
 import Systemd
 
 #if canImport(Glibc)
@@ -108,6 +109,33 @@ struct QMPMockd: ParsableCommand {
     )
     var logLevel: String = "info"
 
+    @Option(
+        help: ArgumentHelp(
+            "Disconnect a client whose unsent output passes this size (K, M, G suffixes).",
+            valueName: "size"
+        )
+    )
+    var maxOutbound: String = "8M"
+
+    @Option(
+        help: ArgumentHelp(
+            "Largest QMP message accepted, QEMU's 64 MiB by default (K, M, G suffixes).",
+            valueName: "size"
+        )
+    )
+    var maxMessageSize: String = "64M"
+
+    /// Bytes for `8M`, `512K`, `1G` or a plain number.
+    static func parseSize(_ text: String) -> Int? {
+        let units: [(Character, Int)] = [("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+        if let last = text.last?.uppercased().first, let unit = units.first(where: { $0.0 == last }) {
+            return Int(text.dropLast()).flatMap {
+                $0 > 0 ? $0.multipliedReportingOverflow(by: unit.1).overflow ? nil : $0 * unit.1 : nil
+            }
+        }
+        return Int(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+
     func validate() throws {
         guard MonitorMode(rawValue: monitorMode) != nil else {
             throw ValidationError("--monitor-mode must be exclusive or shared, not '\(monitorMode)'")
@@ -135,6 +163,12 @@ struct QMPMockd: ParsableCommand {
         }
         guard timeScale > 0, timeScale.isFinite else { throw ValidationError("--time-scale must be a positive number") }
         if control?.isEmpty == true { throw ValidationError("--control needs a path") }
+        guard Self.parseSize(maxOutbound) != nil else {
+            throw ValidationError("--max-outbound takes a size such as 8M, not '\(maxOutbound)'")
+        }
+        guard Self.parseSize(maxMessageSize) != nil else {
+            throw ValidationError("--max-message-size takes a size such as 64M, not '\(maxMessageSize)'")
+        }
     }
 
     func run() throws {
@@ -164,7 +198,7 @@ struct QMPMockd: ParsableCommand {
                 throw ExitCode(DaemonExitCode.configuration.rawValue)
             }
         }
-        let configuration = DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             qmpSockets: plan.qmpPaths,
             monitorMode: MonitorMode(rawValue: monitorMode) ?? .exclusive,
             profile: profile,
@@ -180,6 +214,8 @@ struct QMPMockd: ParsableCommand {
             inheritedQMPSockets: plan.inheritedQMP,
             inheritedControlSocket: plan.inheritedControl
         )
+        configuration.maxOutboundBytes = Self.parseSize(maxOutbound) ?? (8 << 20)
+        configuration.limits.maxMessageBytes = Self.parseSize(maxMessageSize) ?? (64 << 20)
         // Without NOTIFY_SOCKET libsystemd does nothing; the status line is then not even computed.
         let notifying = Systemd.isNotifySocketSet
         let pid = getpid()

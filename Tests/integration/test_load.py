@@ -153,3 +153,23 @@ def test_transcript_that_cannot_be_written(start_daemon):
     wait_until(lambda: "transcript" in d.stderr_text() and "write failed" in d.stderr_text(), 5, "the failure to be logged")
     assert d.stderr_text().count("write failed") == 1  # reported once
     assert c.cmd("query-status").startswith('{"return"')
+
+
+def test_reader_that_never_reads_is_capped_and_dropped(start_daemon):
+    d = start_daemon("--monitor-mode", "shared", "--max-outbound", "64K")
+    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(start_daemon.path("qmp.sock"))
+    slow.sendall(b'{"execute":"qmp_capabilities"}')  # and never reads again
+    good = d.negotiated()
+    dropped = lambda: "output buffer overflow" in d.stderr_text()
+    rounds = 0
+    while not dropped():
+        rounds += 1
+        assert rounds < 20000, "the slow reader was never disconnected"
+        good.send(b'{"execute":"stop"}{"execute":"cont"}')
+        for _ in range(4):
+            good.line()
+    assert "does not read" in d.stderr_text()
+    assert good.cmd("query-name") == return_line()  # the others are unaffected
+    slow.close()
