@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration format lint clean
+.PHONY: all build release run test test-swift test-integration format lint clean check-asan check-tsan
 
 all: build
 
@@ -45,3 +45,19 @@ lint:
 
 clean:
 	rm -rf .build .build-* .venv
+
+## check-asan / check-tsan: the whole suite (Swift tests, and the integration tests against a
+## sanitized daemon) under AddressSanitizer / ThreadSanitizer. Separate scratch folders.
+check-asan:
+	@scripts/bootstrap.sh test
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) QMP_MOCKD=$(abspath .build-asan/debug/qmp-mockd) \
+		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
+
+check-tsan:
+	@scripts/bootstrap.sh test
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 QMP_MOCKD=$(abspath .build-tsan/debug/qmp-mockd) \
+		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
