@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration format lint clean check-asan check-tsan
+.PHONY: all build release run test test-swift test-integration format lint clean check-asan check-tsan fuzz
 
 all: build
 
@@ -61,3 +61,22 @@ check-tsan:
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
 	TSAN_OPTIONS=halt_on_error=1 QMP_MOCKD=$(abspath .build-tsan/debug/qmp-mockd) \
 		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
+
+## fuzz: builds the libFuzzer targets (Fuzz/) and runs each for FUZZ_SECONDS on its seed corpus
+## (Fuzz/corpus/NAME, kept in the repository; new findings land in .build-fuzz/corpus/NAME).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz-wire fuzz-session fuzz-machine
+fuzz:
+	@scripts/bootstrap.sh
+	@for t in $(FUZZ_TARGETS); do \
+		FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz \
+			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library || exit 1; \
+	done
+	@for t in $(FUZZ_TARGETS); do \
+		n=$${t#fuzz-}; mkdir -p .build-fuzz/corpus/$$n; \
+		echo "== $$t for $(FUZZ_SECONDS) s"; \
+		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 .build-fuzz/corpus/$$n Fuzz/corpus/$$n \
+			2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done|crash" ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
