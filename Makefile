@@ -6,10 +6,11 @@ SWIFT       ?= swift
 CONFIG      ?= debug
 ARGS        ?=
 PYTEST_ARGS ?=
+BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration format lint clean check-asan check-tsan fuzz
+.PHONY: all build release run test test-swift test-integration bench bench-quick format lint clean check-asan check-tsan fuzz
 
 all: build
 
@@ -17,9 +18,10 @@ build:
 	@scripts/bootstrap.sh
 	$(SWIFT) build
 
+# The Swift runtime is linked statically (startup ~2x faster, less RSS); libsystemd and glibc stay dynamic.
 release:
 	@scripts/bootstrap.sh
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 ## run: start qmp-mockd (release build) in the foreground; pass flags with ARGS="--qmp /tmp/q.sock ..."
 run: release
@@ -29,13 +31,24 @@ run: release
 test:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory lint test-swift test-integration
+	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration
 
 test-swift:
 	$(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log; exit $${PIPESTATUS[0]}
 
 test-integration:
 	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
+
+## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; results to bench/results/
+bench: release
+	@scripts/bootstrap.sh qemu
+	mkdir -p bench/results
+	.build/release/qmp-bench suite --out bench/results $(BENCH_ARGS)
+
+## bench-quick: a few seconds, no QEMU, nothing written: proves qmp-bench works (no thresholds)
+bench-quick:
+	$(SWIFT) build --product qmp-bench
+	.build/debug/qmp-bench suite --quick --mockd $(abspath $(BIN_DEBUG))
 
 format:
 	$(SWIFT) format --in-place --configuration .swift-format -r Sources Tests Package.swift

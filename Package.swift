@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "qmp-mockd", targets: ["qmp-mockd"]),
         .executable(name: "qmp-mockctl", targets: ["qmp-mockctl"]),
+        .executable(name: "qmp-bench", targets: ["qmp-bench"]),
         .library(name: "QMPWire", targets: ["QMPWire"]),
         .library(name: "MockServer", targets: ["MockServer"]),
     ],
@@ -52,6 +53,12 @@ let package = Package(
         // The control-plane CLI for shell fixtures.
         .executableTarget(
             name: "qmp-mockctl",
+            dependencies: ["QMPWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
+        // Benchmarks any QMP socket (qmp-mockd or real QEMU); `make bench`. Glibc only, no Foundation.
+        .executableTarget(
+            name: "qmp-bench",
             dependencies: ["QMPWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
