@@ -83,7 +83,7 @@ fuzz:
 	@scripts/bootstrap.sh
 	@for t in $(FUZZ_TARGETS); do \
 		FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz \
-			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library || exit 1; \
+			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld || exit 1; \
 	done
 	@for t in $(FUZZ_TARGETS); do \
 		n=$${t#fuzz-}; mkdir -p .build-fuzz/corpus/$$n; \

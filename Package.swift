@@ -82,3 +82,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, declared only for `FUZZ=1 swift build ... -sanitize=fuzzer` (make fuzz): their
+// entry point replaces the `main` SwiftPM synthesises for ordinary executables.
+if Context.environment["FUZZ"] != nil {
+    package.targets += [
+        .executableTarget(name: "fuzz-wire", dependencies: ["QMPWire"], path: "Fuzz/fuzz-wire"),
+        .executableTarget(
+            name: "fuzz-session",
+            dependencies: ["QMPWire", "HotplugMachine", "MockServer", .product(name: "Logging", package: "swift-log")],
+            path: "Fuzz/fuzz-session"
+        ),
+        .executableTarget(
+            name: "fuzz-machine",
+            dependencies: ["QMPWire", "HotplugMachine", "GuestSim"],
+            path: "Fuzz/fuzz-machine"
+        ),
+    ]
+    package.products += ["fuzz-wire", "fuzz-session", "fuzz-machine"].map { .executable(name: $0, targets: [$0]) }
+}

@@ -21,7 +21,7 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
     return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
 }
 
-final class Events: MachineEventSink {
+final class Events: MachineEventSink {  // one per input, used on the fuzzing thread only
     var live: Set<String> = []
     var on: Set<String> = []
     func emit(_ event: MachineEvent) {
@@ -38,7 +38,9 @@ final class Events: MachineEventSink {
     }
 }
 
-let drivers = ["virtio-net-pci", "e1000e", "virtio-rng-pci", "pci-testdev", "e1000", "pcie-pci-bridge", "pci-bridge", "nope"]
+let drivers = [
+    "virtio-net-pci", "e1000e", "virtio-rng-pci", "pci-testdev", "e1000", "pcie-pci-bridge", "pci-bridge", "nope",
+]
 let buses = ["pci.1", "pci.2", "pci.3", "pci.4", "pci.5", "pci.7", "pci.8", "pcie.0", "zz"]
 let personas = ["linux", "never-ack", "manual", "cancel-on-second-press"]
 
@@ -49,7 +51,9 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let events = Events()
     machine.sink = events
     try? machine.coldPlug(.standard)
-    for device in machine.allDevices where device.path.hasPrefix("/machine/peripheral") { events.live.insert(device.path) }
+    for device in machine.allDevices where device.path.hasPrefix("/machine/peripheral") {
+        events.live.insert(device.path)
+    }
     let guest = GuestOS(machine: machine)
     var i = 0
     func byte() -> Int {
@@ -105,3 +109,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(actual == events.live, "devices and events disagree: \(actual.symmetricDifference(events.live))")
     return 0
 }
+
+/// libFuzzer's runtime references this symbol even when the driver is started through LLVMFuzzerRunDriver.
+@_cdecl("LLVMFuzzerTestOneInput")
+func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { fuzzOne(data, size) }

@@ -47,7 +47,10 @@ func containsInfinity(_ v: JSONValue) -> Bool {
     }
 }
 
-let allowedErrorPrefixes = ["JSON parse error, ", "JSON nesting depth limit exceeded", "JSON token count limit exceeded", "JSON token size limit exceeded"]
+let allowedErrorPrefixes = [
+    "JSON parse error, ", "JSON nesting depth limit exceeded", "JSON token count limit exceeded",
+    "JSON token size limit exceeded",
+]
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var parser = JSONStreamParser(limits: .init(maxMessageBytes: 1 << 16, maxTokens: 4096, maxNesting: 64))
@@ -75,3 +78,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     return 0
 }
+
+/// libFuzzer's runtime references this symbol even when the driver is started through LLVMFuzzerRunDriver.
+@_cdecl("LLVMFuzzerTestOneInput")
+func testOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt { fuzzOne(data, size) }
