@@ -98,6 +98,7 @@ extension Machine {
         if let bus = device.secondaryBus {
             for child in bus.children.reversed() { destroy(child) }
             busesByName[bus.name] = nil
+            bus.owner = nil
         }
         for child in device.model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
         device.parentBus?.remove(device)

@@ -5,8 +5,10 @@ public final class PCIBus {
     public let name: String
     /// A PCIe bus (QOM type `PCIE`) rather than conventional PCI (`PCI`).
     public let isExpress: Bool
-    /// The port or bridge whose secondary bus this is; nil for the root bus.
-    public private(set) weak var owner: Device?
+    /// The port or bridge whose secondary bus this is; nil for the root bus. Not `weak` (see
+    /// ``Device/parentBus``): the owner outlives its bus in the machine, and ``Machine`` clears it
+    /// when the owner is removed.
+    public internal(set) unowned(unsafe) var owner: Device?
     /// Devices by devfn (slot << 3 | function).
     public internal(set) var devices: [UInt8: Device] = [:]
     /// Devices in the order they were added (QOM destroys a bus's children newest first).
@@ -39,5 +41,6 @@ public final class PCIBus {
     func remove(_ device: Device) {
         if devices[device.devfn] === device { devices[device.devfn] = nil }
         children.removeAll { $0 === device }
+        device.parentBus = nil
     }
 }

@@ -12,7 +12,7 @@ import QMPWire
 /// All Dispatch set-up happens here, in nonisolated library code: handlers written inside `@main`
 /// would inherit MainActor isolation and trap when Dispatch runs them on its threads.
 public enum Daemon {
-    /// Objects that must live as long as the process (`dispatchMain()` never returns, and in `-O`
+    /// Objects that must live as long as the process (the main thread never returns, and in `-O`
     /// builds `withExtendedLifetime` around it does not keep them alive).
     nonisolated(unsafe) private static var keepAlive: [AnyObject] = []
 
@@ -99,23 +99,15 @@ public enum Daemon {
             logger.info("listening on \(socket.name) (\(what), inherited fd \(socket.fd))")
         }
 
-        let registered = DispatchGroup()
-        let signalSources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { server.handleSignal(number) }
-            registered.enter()
-            source.setRegistrationHandler { registered.leave() }
-            source.resume()
-            return source
-        }
-        keepAlive = [server, core, machine] + signalSources.map { $0 as AnyObject }
+        keepAlive = [server, core, machine]
         server.start(onStopping: hooks.stopping) { _ in
             exit(DaemonExitCode.success.rawValue)
         }
         let monitorCount = configuration.qmpSockets.count + configuration.inheritedQMPSockets.count
-        // READY=1 once the signal sources are registered (an early SIGTERM is then not lost) and
-        // the sockets listen (they did before this point; accepting starts on the queue).
-        registered.notify(queue: queue) {
+        // READY=1 once the sockets listen (they did before this point; accepting starts on the queue).
+        // SIGTERM and SIGINT are blocked in every thread and taken by `sigwait` below, so one that
+        // arrives at any moment after start-up is handled, never lost and never fatal.
+        queue.async {
             let status = server.beginStatusReports(
                 to: hooks.status,
                 intervalMilliseconds: hooks.statusIntervalMilliseconds
@@ -126,7 +118,15 @@ public enum Daemon {
                 startWatchdog(every: usec / 2, on: queue, ping: hooks.watchdog)
             }
         }
-        dispatchMain()
+        // Not `dispatchMain()`: on Linux it unblocks every signal on the main thread and waits in
+        // `sigsuspend`, so a SIGTERM arriving before a Dispatch signal source is registered took the
+        // default action and killed the daemon (seen: 1 start in 30). The main thread waits here instead.
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&blocked, &received) == 0 else { continue }
+            let signal = received
+            queue.async { server.handleSignal(signal) }
+        }
     }
 
     /// Sends `ping` every `microseconds` from the server queue: a stuck queue stops the pings and
