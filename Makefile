@@ -65,14 +65,14 @@ check-asan:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
-	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) QMP_MOCKD=$(abspath .build-asan/debug/qmp-mockd) \
+	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) QMP_MOCKD_SANITIZER=address QMP_MOCKD=$(abspath .build-asan/debug/qmp-mockd) \
 		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
 
 check-tsan:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
-	TSAN_OPTIONS=halt_on_error=1 QMP_MOCKD=$(abspath .build-tsan/debug/qmp-mockd) \
+	TSAN_OPTIONS=halt_on_error=1 QMP_MOCKD_SANITIZER=thread QMP_MOCKD=$(abspath .build-tsan/debug/qmp-mockd) \
 		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
 
 ## fuzz: builds the libFuzzer targets (Fuzz/) and runs each for FUZZ_SECONDS on its seed corpus

@@ -118,7 +118,9 @@ def test_connection_churn_returns_fds_and_rss_to_baseline(start_daemon):
     last.close()
     wait_until(lambda: socket_fd_count(d.pid) == fds0, 10, "socket fds back to baseline (%d)" % fds0)
     grown = rss_kib(d.pid) - rss0
-    assert grown < 4096, "RSS grew by %d KiB over %d connections" % (grown, count)
+    # Sanitizer runtimes keep shadow memory and histories of their own: only a gross leak counts there.
+    limit = 65536 if os.environ.get("QMP_MOCKD_SANITIZER") else 4096
+    assert grown < limit, "RSS grew by %d KiB over %d connections" % (grown, count)
 
 
 def test_sigterm_under_load(start_daemon):
