@@ -65,7 +65,9 @@ check-asan:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
-	LSAN_OPTIONS=suppressions=$(abspath scripts/lsan.supp) QMP_MOCKD_SANITIZER=address QMP_MOCKD=$(abspath .build-asan/debug/qmp-mockd) \
+	# The daemon ends with exit() and never frees its world: leak checks at its exit say nothing
+	# (memory growth is measured by the churn and cycle tests instead); memory errors still abort.
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 QMP_MOCKD_SANITIZER=address QMP_MOCKD=$(abspath .build-asan/debug/qmp-mockd) \
 		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
 
 check-tsan:
