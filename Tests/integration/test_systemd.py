@@ -187,6 +187,9 @@ class Activator:
                 argv.append("--fdname=" + name)
         for key in (env or {}):
             argv += ["-E", key]  # it passes on nothing else of the environment
+        for key in ("ASAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"):
+            if key in os.environ and key not in (env or {}):
+                argv += ["-E", key]  # sanitizer runs (make check-asan/check-tsan)
         argv += [binary, *args]
         self.stderr_path = os.path.join(workdir, "activate.stderr")
         self._err = open(self.stderr_path, "wb")
