@@ -11,18 +11,7 @@ enum Startup {
             close(fd)
             unlink(notifyPath)
         }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(notifyPath.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = withUnixAddress(notifyPath) { bind(fd, $0, $1) }
         guard bound == 0 else { throw BenchError.errno("bind \(notifyPath)") }
         let t0 = monotonicNow()
         let pid = try spawnProcess(argv, environment: ["NOTIFY_SOCKET": notifyPath])
