@@ -87,15 +87,19 @@ let package = Package(
 // entry point replaces the `main` SwiftPM synthesises for ordinary executables.
 if Context.environment["FUZZ"] != nil {
     package.targets += [
-        .executableTarget(name: "fuzz-wire", dependencies: ["QMPWire"], path: "Fuzz/fuzz-wire"),
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "fuzz-wire", dependencies: ["FuzzSupport", "QMPWire"], path: "Fuzz/fuzz-wire"),
         .executableTarget(
             name: "fuzz-session",
-            dependencies: ["QMPWire", "HotplugMachine", "MockServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "FuzzSupport", "QMPWire", "HotplugMachine", "MockServer",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Fuzz/fuzz-session"
         ),
         .executableTarget(
             name: "fuzz-machine",
-            dependencies: ["QMPWire", "HotplugMachine", "GuestSim"],
+            dependencies: ["FuzzSupport", "QMPWire", "HotplugMachine", "GuestSim"],
             path: "Fuzz/fuzz-machine"
         ),
     ]

@@ -1,3 +1,4 @@
+import FuzzSupport
 import GuestSim
 import HotplugMachine
 import QMPWire
@@ -7,18 +8,9 @@ import QMPWire
 // persona switches). Invariants: no crash; every removed device got exactly one DEVICE_DELETED and
 // no event names an unknown device; X_DEVICE_ON at most once per device.
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("fuzz_machine_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
+    runFuzzer(argc, argv, fuzzOne)
 }
 
 final class Events: MachineEventSink {  // one per input, used on the fuzzing thread only

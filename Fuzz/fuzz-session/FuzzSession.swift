@@ -1,3 +1,4 @@
+import FuzzSupport
 import HotplugMachine
 import Logging
 import MockServer
@@ -8,18 +9,9 @@ import QMPWire
 // one of QMP/return/error/event; error classes are QEMU's; nothing but the greeting and replies
 // before negotiation.
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("fuzz_session_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
+    runFuzzer(argc, argv, fuzzOne)
 }
 
 final class Collect: SessionTransport, @unchecked Sendable {  // stateless

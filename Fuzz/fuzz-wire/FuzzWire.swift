@@ -1,21 +1,13 @@
+import FuzzSupport
 import QMPWire
 
 // libFuzzer target: QEMU's JSON pipeline on raw bytes. Invariants: no crash; every error is one of
 // the parser's GenericError texts; every parsed value survives a write and a re-parse unchanged
 // (numbers compared by value: QEMU writes -0.0 as "-0", which reads back as the integer 0).
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("fuzz_wire_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var argc = argc
-    var argv = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
+    runFuzzer(argc, argv, fuzzOne)
 }
 
 func sameValue(_ a: JSONValue, _ b: JSONValue) -> Bool {

@@ -60,7 +60,7 @@ final class PCIeHotplugDriver: ControllerDriver {
         self.timers = GuestTimers(machine: os.machine)
     }
 
-    private var name: String { device.id ?? device.path }
+    private var name: String { device.name }
     private var machine: Machine { os.machine }
     private var latencies: GuestLatencies { os.latencies(for: persona ?? .linux) }
 

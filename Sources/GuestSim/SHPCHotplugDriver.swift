@@ -25,7 +25,7 @@ final class SHPCHotplugDriver: ControllerDriver {
         slots = SHPCController.validSlots.map { SHPCSlotDriver(slot: $0, bridge: self) }
     }
 
-    var name: String { device.id ?? device.path }
+    var name: String { device.name }
     var machine: Machine { os.machine }
 
     // MARK: ControllerDriver

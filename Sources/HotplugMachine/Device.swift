@@ -96,6 +96,9 @@ public final class Device {
     /// An integer property (given or default).
     func integer(_ name: String) -> Int64 { property(name)?.int64Value ?? 0 }
 
+    /// The id, or the QOM path of an anonymous device: how the control plane names devices.
+    public var name: String { id ?? path }
+
     /// What `DEVICE_DELETED` and the error texts call this device when it has no id.
     var idForErrors: String { id ?? "(null)" }
 }

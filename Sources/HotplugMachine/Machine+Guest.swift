@@ -32,15 +32,7 @@ extension Machine {
         let old = slot.slotControl
         let outcome = slot.writeSlotControl(value)
         port.pcieSlot = slot
-        reportGuestWrite(
-            GuestRegisterWrite(
-                controller: port.id ?? port.path,
-                register: "slot-control",
-                written: UInt32(value),
-                old: UInt32(old),
-                new: UInt32(slot.slotControl)
-            )
-        )
+        reportGuestWrite(port, "slot-control", written: value, old: old, new: slot.slotControl)
         if outcome.turnedOn, let child { deviceTurnedOn(child) }
         if outcome.detach {
             for device in bus.devicesByAddress { destroy(device) }
@@ -54,13 +46,18 @@ extension Machine {
         let old = slot.slotStatus
         slot.writeSlotStatus(value)
         port.pcieSlot = slot
+        reportGuestWrite(port, "slot-status", written: value, old: old, new: slot.slotStatus)
+    }
+
+    /// Reports a 16-bit PCIe slot register write to the observer.
+    private func reportGuestWrite(_ port: Device, _ register: String, written: UInt16, old: UInt16, new: UInt16) {
         reportGuestWrite(
             GuestRegisterWrite(
-                controller: port.id ?? port.path,
-                register: "slot-status",
-                written: UInt32(value),
+                controller: port.name,
+                register: register,
+                written: UInt32(written),
                 old: UInt32(old),
-                new: UInt32(slot.slotStatus)
+                new: UInt32(new)
             )
         )
     }
@@ -111,7 +108,7 @@ extension Machine {
             if let now = bridge.shpc {
                 reportGuestWrite(
                     GuestRegisterWrite(
-                        controller: bridge.id ?? bridge.path,
+                        controller: bridge.name,
                         register: register,
                         target: target,
                         written: written,

@@ -177,6 +177,26 @@ public final class Machine {
         return result
     }
 
+    /// How many user devices (`/machine/peripheral*`) exist.
+    public var userDeviceCount: Int { peripheral.count + anonymous.count }
+
+    /// User devices whose unplug request is still pending, and the earliest virtual time one stops
+    /// being pending. Walks only the user devices, without building arrays.
+    public func pendingUnplugs() -> (count: Int, nextExpiry: Int64?) {
+        let now = clock.now
+        var count = 0
+        var next: Int64?
+        func visit(_ device: Device) {
+            if let deadline = device.pendingUnplugDeadline, deadline > now {
+                count += 1
+                next = min(next ?? deadline, deadline)
+            }
+        }
+        peripheral.values.forEach(visit)
+        anonymous.values.forEach(visit)
+        return (count, next)
+    }
+
     /// The user devices with an id, by id.
     public func device(id: String) -> Device? { peripheral[id] }
 

@@ -79,13 +79,13 @@ enum MachineStateView {
             devices.append(.object(d))
         }
         for controller in machine.controllers {
-            let name = controller.id ?? controller.path
+            let name = controller.name
             if let slot = controller.pcieSlot {
                 var s = JSONObject()
                 s.append("controller", .string(name))
                 s.append("type", "pcie-native")
                 if let child = controller.secondaryBus?.devicesByAddress.first {
-                    s.append("device", .string(child.id ?? child.path))
+                    s.append("device", .string(child.name))
                 }
                 s.append("present", .bool(slot.isPresent))
                 s.append("power-on", .bool(slot.powerOn))
@@ -101,7 +101,7 @@ enum MachineStateView {
                     s.append("controller", .string(name))
                     s.append("type", "shpc")
                     s.append("slot", .int(Int64(n)))
-                    if let device { s.append("device", .string(device.id ?? device.path)) }
+                    if let device { s.append("device", .string(device.name)) }
                     s.append("slot-state", shpc.slotState(n).map { .string($0.rawValue) } ?? .string("reserved"))
                     s.append("power-led", ledText(shpc.powerLED(n)))
                     s.append("attention-led", ledText(shpc.attentionLED(n)))

@@ -115,24 +115,14 @@ public final class QMPServer: @unchecked Sendable {
     /// and devices whose unplug request is pending; and the virtual time the first pending unplug
     /// stops being pending.
     func statusSummary() -> (StatusSummary, nextExpiry: Int64?) {
-        var devices = 0
-        var pending = 0
-        var nextExpiry: Int64?
-        let now = core.machine.clock.now
-        for device in core.machine.allDevices where device.path.hasPrefix("/machine/peripheral") {
-            devices += 1
-            if let deadline = device.pendingUnplugDeadline, deadline > now {
-                pending += 1
-                nextExpiry = min(nextExpiry ?? deadline, deadline)
-            }
-        }
+        let pending = core.machine.pendingUnplugs()
         let summary = StatusSummary(
             sockets: monitors.count,
             sessions: core.openSessions.count,
-            devices: devices,
-            pendingUnplugs: pending
+            devices: core.machine.userDeviceCount,
+            pendingUnplugs: pending.count
         )
-        return (summary, nextExpiry)
+        return (summary, pending.nextExpiry)
     }
 
     /// The status line for `READY=1`; from now on changes go to `handler` (when given), at most every

@@ -169,6 +169,8 @@ extension ServerCore: MachineEventSink {
 extension ServerCore: MachineObserver {
     /// Reports a guest register write on the control plane (`GUEST_REGISTER_WRITE`).
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
+        // Nothing to build when no test watches (the guest writes registers on every hot-plug).
+        guard sessions.contains(where: { $0.role == .control && $0.mode == .command }) else { return }
         var data = JSONObject()
         data.append("controller", .string(write.controller))
         data.append("register", .string(write.register))
