@@ -64,7 +64,7 @@ public struct DeviceCatalog: Sendable {
             expressDeviceID: modern,
             classCode: classCode,
             subsystemVendorID: 0x1AF4,
-            subsystemID: legacy & 0xFF,
+            subsystemID: modern - 0x1040,  // the virtio device id (transitional proxies)
             classDescription: description
         )
     }

@@ -26,6 +26,8 @@ public struct DeviceModel: Sendable, Equatable {
     public var subsystemID: UInt16?
     /// `class_info.desc` of `query-pci`, when QEMU has one for the class.
     public var classDescription: String?
+    /// Configuration-space Interrupt Pin (`irq_pin` of `query-pci`): 1 (INTA#) unless the model says.
+    public var interruptPin: UInt8
 
     /// A `-device` property.
     public struct Property: Sendable, Equatable {
@@ -72,7 +74,8 @@ public struct DeviceModel: Sendable, Equatable {
         classCode: UInt16,
         subsystemVendorID: UInt16? = nil,
         subsystemID: UInt16? = nil,
-        classDescription: String? = nil
+        classDescription: String? = nil,
+        interruptPin: UInt8 = 1
     ) {
         self.name = name
         self.kind = kind
@@ -88,7 +91,19 @@ public struct DeviceModel: Sendable, Equatable {
         self.subsystemVendorID = subsystemVendorID
         self.subsystemID = subsystemID
         self.classDescription = classDescription
+        self.interruptPin = interruptPin
     }
+
+    /// Device and subsystem ids as the function reports them on its bus. A virtio proxy on a PCIe bus is
+    /// modern-only (`disable-legacy=auto`): the modern device id, and QEMU's default subsystem id (0x1100)
+    /// because only transitional proxies set the subsystem to the virtio device id.
+    public func identity(onExpressBus: Bool) -> (deviceID: UInt16, subsystemID: UInt16?) {
+        guard onExpressBus, let modern = expressDeviceID else { return (deviceID, subsystemID) }
+        return (modern, Self.defaultSubsystemID)
+    }
+
+    /// QEMU's subsystem id for functions that do not set their own (`PCI_SUBDEVICE_ID_QEMU`).
+    public static let defaultSubsystemID: UInt16 = 0x1100
 
     /// Whether the function has a PCI Express capability when it sits on a PCIe bus: express models,
     /// and virtio proxies (which add one there).

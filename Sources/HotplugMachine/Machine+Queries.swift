@@ -84,18 +84,18 @@ extension Machine {
             classInfo.append("class", .int(Int64(model.classCode)))
             info.append("class_info", .object(classInfo))
             var ids = JSONObject()
-            let deviceID =
-                (device.parentBus?.isExpress ?? false) ? (model.expressDeviceID ?? model.deviceID) : model.deviceID
-            ids.append("device", .int(Int64(deviceID)))
+            let identity = model.identity(onExpressBus: device.parentBus?.isExpress ?? false)
+            ids.append("device", .int(Int64(identity.deviceID)))
             ids.append("vendor", .int(Int64(model.vendorID)))
-            if let s = model.subsystemID { ids.append("subsystem", .int(Int64(s))) }
+            if let s = identity.subsystemID { ids.append("subsystem", .int(Int64(s))) }
             if let s = model.subsystemVendorID { ids.append("subsystem-vendor", .int(Int64(s))) }
             info.append("id", .object(ids))
-            let isBridge = device.secondaryBus != nil
-            if !isBridge && device.model.kind != .nonPCI && !builtinDevices.contains(where: { $0 === device }) {
+            // QEMU reports the IRQ line of every function with an interrupt pin; the line itself is what
+            // firmware routes (10 here; QEMU at -S, before any firmware, reports 0).
+            if model.interruptPin != 0 && model.kind != .nonPCI {
                 info.append("irq", .int(10))
             }
-            info.append("irq_pin", .int(builtinDevices.contains { $0 === device } ? 0 : 1))
+            info.append("irq_pin", .int(Int64(model.interruptPin)))
             info.append("qdev_id", .string(device.id ?? ""))
             if let sub = device.secondaryBus, let n = numbers[ObjectIdentifier(sub)] {
                 var busInfo = JSONObject()

@@ -61,15 +61,16 @@ public final class Machine {
         busesByName[rootBus.name] = rootBus
         for (index, f) in machineType.builtinFunctions.enumerated() {
             let model = DeviceModel(
-                name: "builtin-\(f.5.lowercased().replacingSpaces())",
+                name: "builtin-\(f.description.lowercased().replacingSpaces())",
                 isHotpluggable: false,
                 isUserCreatable: false,
-                vendorID: f.2,
-                deviceID: f.3,
-                classCode: f.4,
+                vendorID: f.vendorID,
+                deviceID: f.deviceID,
+                classCode: f.classCode,
                 subsystemVendorID: 0x1AF4,
-                subsystemID: 0x1100,
-                classDescription: f.5
+                subsystemID: DeviceModel.defaultSubsystemID,
+                classDescription: f.description,
+                interruptPin: f.interruptPin
             )
             let path =
                 index == 0
@@ -80,7 +81,7 @@ public final class Machine {
                 id: nil,
                 anonymousIndex: nil,
                 path: path,
-                devfn: UInt8(f.0 << 3 | f.1),
+                devfn: UInt8(f.slot << 3 | f.function),
                 properties: [:],
                 hotplugged: false
             )

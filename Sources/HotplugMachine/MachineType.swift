@@ -19,18 +19,22 @@ public enum MachineType: String, Sendable, CaseIterable {
         return self == .q35 ? "pc-q35-\(v)-machine" : "pc-i440fx-\(v)-machine"
     }
 
-    /// Built-in functions on the root bus: (slot, function, vendor, device, class, description, subsystem vendor, subsystem).
-    var builtinFunctions: [(Int, Int, UInt16, UInt16, UInt16, String)] {
+    /// Built-in functions on the root bus, in QEMU's order.
+    var builtinFunctions: [BuiltinFunction] {
         switch self {
         case .q35:
             return [
-                (0, 0, 0x8086, 0x29C0, 0x0600, "Host bridge"), (31, 0, 0x8086, 0x2918, 0x0601, "ISA bridge"),
-                (31, 2, 0x8086, 0x2922, 0x0106, "SATA controller"), (31, 3, 0x8086, 0x2930, 0x0C05, "SMBus"),
+                BuiltinFunction(0, 0, 0x8086, 0x29C0, 0x0600, "Host bridge", pin: 0),
+                BuiltinFunction(31, 0, 0x8086, 0x2918, 0x0601, "ISA bridge", pin: 0),
+                BuiltinFunction(31, 2, 0x8086, 0x2922, 0x0106, "SATA controller", pin: 1),
+                BuiltinFunction(31, 3, 0x8086, 0x2930, 0x0C05, "SMBus", pin: 1),
             ]
         case .pc:
             return [
-                (0, 0, 0x8086, 0x1237, 0x0600, "Host bridge"), (1, 0, 0x8086, 0x7000, 0x0601, "ISA bridge"),
-                (1, 1, 0x8086, 0x7010, 0x0101, "IDE controller"), (1, 3, 0x8086, 0x7113, 0x0680, "Bridge"),
+                BuiltinFunction(0, 0, 0x8086, 0x1237, 0x0600, "Host bridge", pin: 0),
+                BuiltinFunction(1, 0, 0x8086, 0x7000, 0x0601, "ISA bridge", pin: 0),
+                BuiltinFunction(1, 1, 0x8086, 0x7010, 0x0101, "IDE controller", pin: 0),
+                BuiltinFunction(1, 3, 0x8086, 0x7113, 0x0680, "Bridge", pin: 1),
             ]
         }
     }

@@ -55,7 +55,10 @@ enum ControlCommands {
             }
         )
         let readArguments = QAPIArguments([
-            QAPIArgument("controller", .string), QAPIArgument("slot", .int, optional: true),
+            QAPIArgument("controller", .string, optional: true), QAPIArgument("slot", .int, optional: true),
+            QAPIArgument("offset", .unsigned(bits: 8), optional: true),
+            QAPIArgument("size", .unsigned(bits: 8), optional: true),
+            QAPIArgument("device", .string, optional: true),
         ])
         table.register(
             QMPCommand("guest-read", arguments: readArguments) { call throws(QMPError) in
@@ -107,6 +110,7 @@ enum ControlCommands {
             try call.machine.shpcCommand(bridge: controller, code: UInt8(command), target: UInt8(target))
         } else if let offset = a["offset"]?.int64Value, let value = a["value"]?.int64Value {
             let size = Int(a["size"]?.int64Value ?? 4)
+            guard [1, 2, 4].contains(size) else { throw .generic("'size' must be 1, 2 or 4") }
             try call.machine.shpcWrite(
                 bridge: controller,
                 offset: Int(offset),
@@ -121,7 +125,22 @@ enum ControlCommands {
     }
 
     private static func guestRead(_ call: QMPCall) throws(QMPError) -> JSONValue {
-        let name = call.arguments["controller"]?.stringValue ?? ""
+        if let id = call.arguments["device"]?.stringValue {
+            guard call.arguments["controller"] == nil else {
+                throw .generic("guest-read takes 'controller' or 'device', not both")
+            }
+            let value = call.machine.vendorDeviceRead(of: id)
+            return .object(JSONObject([("vendor-device", .int(Int64(value)))]))
+        }
+        guard let name = call.arguments["controller"]?.stringValue else {
+            throw .generic("guest-read needs 'controller' (a hotplug controller) or 'device' (an endpoint)")
+        }
+        if let offset = call.arguments["offset"]?.int64Value {
+            let size = Int(call.arguments["size"]?.int64Value ?? 4)
+            guard [1, 2, 4].contains(size) else { throw .generic("'size' must be 1, 2 or 4") }
+            let value = try call.machine.shpcRead(bridge: name, offset: Int(offset), size: size)
+            return .object(JSONObject([("value", .int(Int64(value)))]))
+        }
         let device = try call.machine.findController(name)
         if let slot = device.pcieSlot {
             return .object(MachineStateView.pcieRegisters(slot))

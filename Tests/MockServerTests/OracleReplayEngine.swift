@@ -299,11 +299,7 @@ final class OracleReplayer {
     /// (modern id on a PCIe bus) while the device exists and, behind a PCIe port, the slot is powered
     /// (``PCIeSlot/powerOn``, `pcie_cap_update_power`); all ones otherwise.
     private func configIdentity(of id: String) -> UInt32 {
-        guard let device = machine?.device(id: id) else { return 0xFFFF_FFFF }
-        if let slot = device.parentBus?.owner?.pcieSlot, !slot.powerOn { return 0xFFFF_FFFF }
-        let express = device.parentBus?.isExpress ?? false
-        let deviceID = express ? (device.model.expressDeviceID ?? device.model.deviceID) : device.model.deviceID
-        return UInt32(deviceID) << 16 | UInt32(device.model.vendorID)
+        machine?.vendorDeviceRead(of: id) ?? 0xFFFF_FFFF
     }
 
     private func compareRead(_ entry: OracleEntry, shown: String, size: Int, expected: UInt64, got: UInt64) {

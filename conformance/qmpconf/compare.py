@@ -1,0 +1,235 @@
+"""What a client saw, normalised, and compared: QEMU against qmp-mockd under the deviations, or one
+target against a scenario's expectations."""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+
+from .deviations import Deviation
+from .scenario import Scenario, Step
+from .stream import Message
+
+MASK = "<masked>"
+TIMESTAMP_RE = re.compile(r'"timestamp": \{"seconds": -?\d+, "microseconds": -?\d+\}')
+
+
+@dataclass
+class StepRecord:
+    """What one target showed during one step (step 0 is connecting: greeting and negotiation)."""
+
+    step: Step | None
+    messages: list[Message] = field(default_factory=list)
+    value: int | None = None
+
+
+@dataclass
+class Recording:
+    target: str
+    steps: list[StepRecord]
+    exit_status: int | None = None
+
+
+def _typed(text: str):
+    """JSON with numbers kept as written kinds (1 and 1.0 differ, as they do on the wire)."""
+    return json.loads(text, parse_float=lambda s: float(s), parse_constant=lambda s: "<%s>" % s)
+
+
+def _project_pci(buses) -> list:
+    out = []
+
+    def walk(devices):
+        for d in devices or []:
+            entry = {k: d.get(k) for k in ("bus", "slot", "function", "qdev_id", "irq_pin", "id")}
+            entry["class"] = (d.get("class_info") or {}).get("class")
+            entry["has-irq"] = "irq" in d
+            bridge = d.get("pci_bridge")
+            if bridge is not None:
+                entry["bridge-buses"] = {k: bridge.get("bus", {}).get(k) for k in ("number", "secondary", "subordinate")}
+            out.append(entry)
+            walk((bridge or {}).get("devices"))
+
+    for bus in buses if isinstance(buses, list) else []:
+        walk(bus.get("devices"))
+    return out
+
+
+PROJECTIONS = {
+    # Every listed device, depth first: bus, slot, function, qdev_id, ids, class, interrupt pin, IRQ presence, a
+    # bridge's bus numbers; not regions, IRQ lines or bridge windows.
+    "pci-identity": _project_pci,
+}
+
+
+def _mask_path(obj, path: list[str]) -> bool:
+    for key in path[:-1]:
+        if not isinstance(obj, dict) or key not in obj:
+            return False
+        obj = obj[key]
+    if isinstance(obj, dict) and path[-1] in obj:
+        obj[path[-1]] = MASK
+        return True
+    return False
+
+
+class Normaliser:
+    """Turns messages into comparable text, applying the deviations (and counting their use)."""
+
+    def __init__(self, scenario: Scenario, deviations: list[Deviation]):
+        self.scenario = scenario
+        self.deviations = deviations
+
+    def _use(self, d: Deviation) -> None:
+        d.applied += 1
+        d.scenarios.add(self.scenario.name)
+
+    def view(self, m: Message, command: str | None, apply_deviations: bool = True) -> str | None:
+        """The comparable text of a message, or None when it is left out of the comparison."""
+        if self.scenario.exact:
+            return TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw)
+        if m.msg is None:
+            return "(not JSON) " + TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw)
+        try:
+            obj = _typed(m.raw)
+        except (ValueError, RecursionError):
+            obj = copy.deepcopy(m.msg)
+        event = m.event
+        if event and isinstance(obj, dict) and "timestamp" in obj:
+            obj["timestamp"] = MASK
+        if apply_deviations:
+            greeting = m.is_greeting
+            reply_command = None if (event or greeting) else command
+            for d in self.deviations:
+                s = d.spec
+                if d.kind == "mask":
+                    if any(d.selects(sel, reply_command, event, greeting) for sel in s["messages"]):
+                        if [p for p in s["paths"] if _mask_path(obj, p.split("."))]:
+                            self._use(d)
+                elif d.kind in ("unordered-reply", "reply-projection", "reply") and reply_command == s["command"]:
+                    if not isinstance(obj, dict):
+                        continue
+                    if d.kind == "reply":
+                        self._use(d)
+                        return "(reply to %s: deviation %s)" % (s["command"], d.id)
+                    if isinstance(obj.get("return"), list):
+                        self._use(d)
+                        if d.kind == "unordered-reply":
+                            obj["return"] = sorted(obj["return"], key=lambda v: json.dumps(v, sort_keys=True))
+                        else:
+                            obj["return"] = {"projection " + s["projection"]: PROJECTIONS[s["projection"]](obj["return"])}
+        return json.dumps(obj, sort_keys=True, ensure_ascii=False)
+
+    def mock_only(self, m: Message) -> bool:
+        for d in self.deviations:
+            if d.kind == "mock-only-event" and m.event == d.spec["event"]:
+                self._use(d)
+                return True
+        return False
+
+    def register_deviation(self, step: Step) -> Deviation | None:
+        for d in self.deviations:
+            if d.kind == "register" and d.spec["scenario"] == self.scenario.name and d.spec["step"] == step.index:
+                return d
+        return None
+
+
+def step_command(record: StepRecord) -> str | None:
+    return "qmp_capabilities" if record.step is None else record.step.command
+
+
+@dataclass
+class Difference:
+    """One step that differs: a title and the lines to print."""
+
+    step: Step | None
+    lines: list[str]
+
+
+def side_by_side(left: list[str], right: list[str], left_name: str, right_name: str, width: int = 78) -> list[str]:
+    def cut(s: str) -> str:
+        return s if len(s) <= width else s[: width - 1] + "…"
+
+    rows = ["    %-*s   %s" % (width, left_name, right_name)]
+    sm = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
+    for op, a0, a1, b0, b1 in sm.get_opcodes():
+        n = max(a1 - a0, b1 - b0)
+        for i in range(n):
+            lv = left[a0 + i] if a0 + i < a1 else ""
+            rv = right[b0 + i] if b0 + i < b1 else ""
+            mark = " " if op == "equal" else ("<" if not rv else (">" if not lv else "|"))
+            rows.append("  %s %-*s %s %s" % (mark, width, cut(lv), mark, cut(rv)))
+            if op != "equal" and lv and rv and (len(lv) > width or len(rv) > width):
+                rows += _detail(lv, rv, left_name, right_name)
+    return rows
+
+
+def _pretty(text: str) -> list[str]:
+    try:
+        return json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False).splitlines()
+    except ValueError:
+        return [text]
+
+
+def _detail(left: str, right: str, left_name: str, right_name: str) -> list[str]:
+    """Where two long messages differ: a unified diff of their indented forms."""
+    diff = difflib.unified_diff(_pretty(left), _pretty(right), left_name, right_name, n=3, lineterm="")
+    return ["      " + line for line in diff]
+
+
+def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: list[Deviation]) -> tuple[list[Difference], dict]:
+    """Step by step: messages (in order) and register values. Returns the differences and counts."""
+    norm = Normaliser(scenario, deviations)
+    diffs: list[Difference] = []
+    counts = {"steps": 0, "messages": 0, "reads": 0}
+    for q, k in zip(qemu.steps, mock.steps):
+        counts["steps"] += 1
+        command = step_command(q)
+        left = [v for m in q.messages if (v := norm.view(m, command)) is not None]
+        right = [v for m in k.messages if not norm.mock_only(m) and (v := norm.view(m, command)) is not None]
+        counts["messages"] += max(len(left), len(right))
+        lines = []
+        if left != right:
+            lines += side_by_side(left, right, "QEMU", "qmp-mockd")
+        if q.value is not None or k.value is not None:
+            counts["reads"] += 1
+            if q.value != k.value:
+                d = norm.register_deviation(q.step)
+                if d is not None:
+                    norm._use(d)
+                else:
+                    lines.append("    guest read: QEMU 0x%x, qmp-mockd 0x%x" % (q.value or 0, k.value or 0))
+        if lines:
+            diffs.append(Difference(q.step, lines))
+    if qemu.exit_status != mock.exit_status:
+        diffs.append(Difference(None, ["    exit status: QEMU %s, qmp-mockd %s" % (qemu.exit_status, mock.exit_status)]))
+    return diffs, counts
+
+
+def check_expectations(scenario: Scenario, rec: Recording, who: str) -> tuple[list[Difference], int]:
+    """A target against the `expect` of each step (events without their timestamp)."""
+    diffs, checked = [], 0
+    for r in rec.steps:
+        step = r.step
+        if step is None:
+            continue
+        if step.expect is not None:
+            checked += 1
+            got = []
+            for m in r.messages:
+                obj = copy.deepcopy(m.msg) if m.msg is not None else "(not JSON) " + m.raw
+                if isinstance(obj, dict) and m.event:
+                    obj.pop("timestamp", None)
+                got.append(json.dumps(obj, sort_keys=True, ensure_ascii=False))
+            want = [json.dumps(e, sort_keys=True, ensure_ascii=False) for e in step.expect]
+            if got != want:
+                diffs.append(Difference(step, side_by_side(want, got, "expected", who)))
+        if step.expect_value is not None:
+            checked += 1
+            if r.value != step.expect_value:
+                diffs.append(Difference(step, ["    guest read: expected 0x%x, %s 0x%x" % (
+                    step.expect_value, who, r.value or 0)]))
+    if rec.steps and rec.steps[-1].step is not None and rec.steps[-1].step.eof and rec.exit_status != 0:
+        diffs.append(Difference(None, ["    exit status: %s %s, expected 0" % (who, rec.exit_status)]))
+    return diffs, checked

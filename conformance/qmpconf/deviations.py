@@ -1,0 +1,76 @@
+"""docs/deviations.md: every intended difference between qmp-mockd and real QEMU, each as a fenced
+```deviation block (YAML) under a heading that explains it. The runner applies exactly these; a
+difference no block explains fails, and a block that no scenario needs fails too (the list stays true).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+BLOCK_RE = re.compile(r"^```deviation\s*\n(.*?)^```\s*$", re.S | re.M)
+KINDS = {
+    "mask": {"messages", "paths"},  # values at these paths are not compared
+    "mock-only-event": {"event"},  # an event QEMU does not have (it is checked against expectations instead)
+    "unordered-reply": {"command"},  # the returned list is compared as a multiset
+    "reply-projection": {"command", "projection"},  # only a named projection of the reply is compared
+    "reply": {"command"},  # the whole reply differs (commands qmp-mockd does not implement)
+    "register": {"scenario", "step"},  # the value the guest reads at that step differs
+}
+
+
+class DeviationError(Exception):
+    pass
+
+
+@dataclass
+class Deviation:
+    id: str
+    kind: str
+    reason: str
+    spec: dict
+    line: int
+    applied: int = 0
+    scenarios: set = field(default_factory=set)
+
+    def selects(self, selector: str, command: str | None, event: str | None, greeting: bool) -> bool:
+        if selector == "greeting":
+            return greeting
+        if selector.startswith("reply:"):
+            return command == selector[6:] and event is None and not greeting
+        if selector.startswith("event:"):
+            return event == selector[6:]
+        return False
+
+
+def load(path: str) -> list[Deviation]:
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    out, ids = [], set()
+    for m in BLOCK_RE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        where = "%s:%d" % (path, line)
+        try:
+            spec = yaml.safe_load(m.group(1))
+        except yaml.YAMLError as e:
+            raise DeviationError("%s: %s" % (where, e)) from None
+        if not isinstance(spec, dict):
+            raise DeviationError("%s: a deviation block is a mapping" % where)
+        for key in ("id", "kind", "reason"):
+            if not spec.get(key):
+                raise DeviationError("%s: a deviation has %s" % (where, key))
+        kind = spec["kind"]
+        if kind not in KINDS:
+            raise DeviationError("%s: kind %r is not one of %s" % (where, kind, ", ".join(KINDS)))
+        extra = set(spec) - KINDS[kind] - {"id", "kind", "reason"}
+        missing = KINDS[kind] - set(spec)
+        if extra or missing:
+            raise DeviationError("%s: %s takes %s" % (where, kind, ", ".join(sorted(KINDS[kind]))))
+        if spec["id"] in ids:
+            raise DeviationError("%s: duplicate id %s" % (where, spec["id"]))
+        ids.add(spec["id"])
+        out.append(Deviation(spec["id"], kind, str(spec["reason"]).strip(), spec, line))
+    if not out:
+        raise DeviationError("%s: no ```deviation blocks" % path)
+    return out

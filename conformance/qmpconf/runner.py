@@ -1,0 +1,173 @@
+"""Runs scenarios against the targets and reports."""
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from . import deviations as deviations_mod
+from .compare import Difference, Recording, StepRecord, check_expectations, compare
+from .machine import MachineError
+from .scenario import Scenario, ScenarioError, load
+from .stream import StreamTimeout
+from .targets import MockdTarget, QEMUTarget, Target, TargetError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def record(target: Target, scenario: Scenario) -> Recording:
+    """Starts the target, runs every step, and keeps what the client saw and the guest read."""
+    rec = Recording(target.name, [])
+    target.start()
+    try:
+        qmp = target.qmp
+        first = StepRecord(None)
+        qmp.wait(lambda m, e: len(m) >= 1, "greeting")
+        if scenario.negotiate:
+            qmp.send(b'{"execute": "qmp_capabilities"}\n')
+            qmp.wait_for(1, 1, [], False)
+        target.settle()
+        first.messages = list(qmp.messages)
+        rec.steps.append(first)
+        for step in scenario.steps:
+            start = len(qmp.messages)
+            r = StepRecord(step)
+            if step.kind in ("qmp", "raw"):
+                qmp.send(step.data)
+            elif step.kind == "read":
+                r.value = target.guest_read(step.access)
+            elif step.kind == "write":
+                target.guest_write(step.access)
+            elif step.kind == "advance":
+                target.advance(step.ms)
+            qmp.wait_for(start, step.replies, step.events, step.eof)
+            if not step.eof:
+                target.settle()
+            r.messages = list(qmp.messages[start:])
+            rec.steps.append(r)
+        if scenario.steps[-1].eof:
+            rec.exit_status = target.exit_status()
+    except StreamTimeout as e:
+        raise TargetError("%s, step %d: %s\n%s" % (target.name, len(rec.steps), e, target.stderr_tail())) from None
+    finally:
+        target.close()
+    return rec
+
+
+def qemu_version(binary: str) -> tuple[str, str]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
+    if not m:
+        raise SystemExit("conformance: cannot read the version of %s: %r" % (binary, out))
+    return out.splitlines()[0], "%s.%s.0" % (m.group(1), m.group(2))
+
+
+def print_differences(scenario: Scenario, diffs: list[Difference]) -> None:
+    for d in diffs:
+        if d.step is None:
+            title = "connect (greeting, negotiation) / exit"
+        else:
+            title = "step %d%s: %s" % (d.step.index, " (line %d)" % d.step.line if d.step.line else "", d.step.title())
+            if d.step.note:
+                title += "  # " + d.step.note
+        print("  %s" % title)
+        for line in d.lines:
+            print(line)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="conformance", description=__doc__)
+    ap.add_argument("names", nargs="*", help="scenario names (default: all)")
+    ap.add_argument("--qemu", default=os.environ.get("QEMU", "qemu-system-x86_64"))
+    ap.add_argument("--mockd", default=os.environ.get("QMP_MOCKD", os.path.join(ROOT, ".build/debug/qmp-mockd")))
+    ap.add_argument("--scenarios", default=os.path.join(ROOT, "conformance/scenarios"))
+    ap.add_argument("--machines", default=os.path.join(ROOT, "config"))
+    ap.add_argument("--deviations", default=os.path.join(ROOT, "docs/deviations.md"))
+    ap.add_argument("--list", action="store_true", help="list the scenarios and stop")
+    a = ap.parse_args(argv)
+
+    try:
+        devs = deviations_mod.load(a.deviations)
+        paths = sorted(glob.glob(os.path.join(a.scenarios, "*.yaml")))
+        scenarios = [load(p, a.machines) for p in paths]
+    except (ScenarioError, MachineError, deviations_mod.DeviationError) as e:
+        print("conformance: %s" % e, file=sys.stderr)
+        return 2
+    if a.names:
+        unknown = set(a.names) - {s.name for s in scenarios}
+        if unknown:
+            print("conformance: no scenario %s" % ", ".join(sorted(unknown)), file=sys.stderr)
+            return 2
+        scenarios = [s for s in scenarios if s.name in a.names]
+    if a.list:
+        for s in scenarios:
+            print("%-36s %-12s %3d steps  %s" % (s.name, "+".join(s.targets), len(s.steps), s.description.split("\n")[0]))
+        return 0
+
+    qemu = shutil.which(a.qemu) or (a.qemu if os.access(a.qemu, os.X_OK) else None)
+    if qemu is None and any("qemu" in s.targets for s in scenarios):
+        print("\n" + "!" * 78 + "\nconformance: FAILED: real QEMU (%s) is not installed, so nothing can be compared.\n"
+              "Install it with scripts/bootstrap.sh qemu (Debian's qemu-system-x86), or set QEMU=/path.\n"
+              % a.qemu + "!" * 78, file=sys.stderr)
+        return 3
+    if not os.access(a.mockd, os.X_OK):
+        print("conformance: qmp-mockd not found at %s (swift build, or set QMP_MOCKD)" % a.mockd, file=sys.stderr)
+        return 3
+    qemu_banner, profile = qemu_version(qemu) if qemu else ("(no QEMU)", "7.2.0")
+    print("conformance: %d scenarios; %s vs qmp-mockd --qemu-version %s; deviations: %d in %s" % (
+        len(scenarios), qemu_banner, profile, len(devs), os.path.relpath(a.deviations)))
+
+    t0 = time.monotonic()
+    failed, totals = [], {"steps": 0, "messages": 0, "reads": 0, "expectations": 0}
+    for s in scenarios:
+        t = time.monotonic()
+        diffs: list[Difference] = []
+        try:
+            recs = {}
+            if "qemu" in s.targets:
+                recs["qemu"] = record(QEMUTarget(s, qemu), s)
+            recs["mockd"] = record(MockdTarget(s, a.mockd, profile), s)
+            if "qemu" in s.targets:
+                d, counts = compare(s, recs["qemu"], recs["mockd"], devs)
+                diffs += d
+                for k, v in counts.items():
+                    totals[k] += v
+                d, n = check_expectations(s, recs["qemu"], "QEMU")
+            else:
+                d, n = check_expectations(s, recs["mockd"], "qmp-mockd")
+                totals["steps"] += len(recs["mockd"].steps)
+            diffs += d
+            totals["expectations"] += n
+        except TargetError as e:
+            diffs.append(Difference(None, ["    " + line for line in str(e).splitlines()]))
+        status = "ok" if not diffs else "FAIL"
+        print("%-4s %-36s %-10s %3d steps  %5.2f s" % (status, s.name, "+".join(s.targets), len(s.steps),
+                                                       time.monotonic() - t))
+        if diffs:
+            failed.append(s.name)
+            print_differences(s, diffs)
+
+    full_run = not a.names
+    unused = [d for d in devs if d.applied == 0]
+    print("\nconformance: %d scenarios, %d steps compared (%d messages, %d guest reads), %d expectations checked, "
+          "%.1f s" % (len(scenarios), totals["steps"], totals["messages"], totals["reads"], totals["expectations"],
+                      time.monotonic() - t0))
+    for d in devs:
+        if d.applied:
+            print("  deviation %-28s applied %4d times in %s" % (d.id, d.applied, ", ".join(sorted(d.scenarios))))
+    if full_run and unused:
+        for d in unused:
+            print("conformance: deviation %s (%s:%d) was never needed: remove it or add the scenario that shows it"
+                  % (d.id, os.path.relpath(a.deviations), d.line))
+    if failed:
+        print("conformance: FAILED: %s" % ", ".join(failed))
+        return 1
+    if full_run and unused:
+        return 1
+    print("conformance: all scenarios behave alike (or as docs/deviations.md says)")
+    return 0

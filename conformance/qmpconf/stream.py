@@ -1,0 +1,163 @@
+"""A QMP connection as a test client sees it: every line the server sends, in order, parsed where
+possible; waiting is always for something (a number of replies, named events, the end of the
+connection) with a deadline, never for a fixed time."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+WAIT_SECONDS = 15.0
+
+
+class StreamTimeout(Exception):
+    pass
+
+
+def parse_line(text: str):
+    """The message of one line, or None when it is not JSON (QEMU writes `inf` for 1e400)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+class Message:
+    """One line from the server."""
+
+    __slots__ = ("raw", "msg")
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.msg = parse_line(raw)
+
+    @property
+    def is_reply(self) -> bool:
+        return isinstance(self.msg, dict) and ("return" in self.msg or "error" in self.msg)
+
+    @property
+    def is_greeting(self) -> bool:
+        return isinstance(self.msg, dict) and "QMP" in self.msg
+
+    @property
+    def event(self) -> str | None:
+        if isinstance(self.msg, dict) and isinstance(self.msg.get("event"), str):
+            return self.msg["event"]
+        if self.msg is None and '"event": "' in self.raw:
+            return self.raw.split('"event": "', 1)[1].split('"', 1)[0]
+        return None
+
+    @property
+    def is_reply_like(self) -> bool:
+        """A reply, or an unparseable line that is not an event (QEMU's `"id": inf` replies)."""
+        return self.is_reply or (self.msg is None and self.event is None)
+
+
+class QMPStream:
+    """Reads one QMP socket on a thread; `messages` grows in arrival order."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.messages: list[Message] = []
+        self.eof = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def connect(path: str, alive=None, timeout: float = WAIT_SECONDS) -> "QMPStream":
+        """Connects, retrying while the server is still coming up (`alive()` says whether it can)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+                return QMPStream(s)
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                if alive is not None and not alive():
+                    raise StreamTimeout("the server exited before %s accepted connections" % path) from None
+                if time.monotonic() > deadline:
+                    raise StreamTimeout("%s never accepted a connection" % path) from None
+                time.sleep(0.001)  # the server is starting; nothing to wait on but the socket itself
+
+    def _read(self) -> None:
+        buf = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            with self._cond:
+                if not chunk:
+                    if buf.strip():
+                        self.messages.append(Message(buf.decode("utf-8", "backslashreplace")))
+                    self.eof = True
+                    self._cond.notify_all()
+                    return
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    text = line.decode("utf-8", "backslashreplace")
+                    if text.endswith("\r"):
+                        text = text[:-1]
+                    self.messages.append(Message(text))
+                self._cond.notify_all()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def wait(self, predicate, what: str, timeout: float = WAIT_SECONDS) -> None:
+        """Blocks until `predicate(messages, eof)` holds."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate(self.messages, self.eof):
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.eof and not predicate(self.messages, True)):
+                    got = [m.raw[:120] for m in self.messages[-5:]]
+                    raise StreamTimeout("waiting for %s%s; last lines: %s" % (
+                        what, " (connection closed)" if self.eof else "", got))
+                self._cond.wait(left)
+
+    def wait_for(self, start: int, replies: int, events: list[str], eof: bool) -> None:
+        """Waits until, counting from message `start`, `replies` replies and the named events (in
+        that order) arrived, and the connection closed if `eof`."""
+
+        def done(msgs: list[Message], closed: bool) -> bool:
+            new = msgs[start:]
+            if sum(1 for m in new if m.is_reply_like) < replies:
+                return False
+            it = iter(m.event for m in new if m.event)
+            if not all(any(e == name for e in it) for name in events):
+                return False
+            return closed or not eof
+
+        what = "%d repl%s%s%s" % (replies, "y" if replies == 1 else "ies",
+                                  (" and " + ", ".join(events)) if events else "", " and EOF" if eof else "")
+        self.wait(done, what)
+
+    def request(self, execute: str, arguments: dict | None = None) -> dict:
+        """Sends a command and returns its reply (events on the way are kept but skipped)."""
+        start = len(self.messages)
+        msg = {"execute": execute}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        self.send((json.dumps(msg) + "\n").encode())
+        self.wait_for(start, 1, [], False)
+        reply = next(m for m in self.messages[start:] if m.is_reply)
+        return reply.msg
+
+    def command(self, execute: str, arguments: dict | None = None):
+        reply = self.request(execute, arguments)
+        if "error" in reply:
+            raise RuntimeError("%s: %s" % (execute, reply["error"].get("desc")))
+        return reply["return"]
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self._thread.join(2)
