@@ -63,6 +63,21 @@ PROJECTIONS = {
 }
 
 
+def _member_order(raw: str) -> str:
+    """The member names of every object of a message, in wire order."""
+    names: list[str] = []
+
+    def hook(pairs):
+        names.extend(k for k, _ in pairs)
+        return dict(pairs)
+
+    try:
+        json.loads(raw, object_pairs_hook=hook)
+    except (ValueError, RecursionError):
+        return "?"
+    return ",".join(names)
+
+
 def _mask_path(obj, path: list[str]) -> bool:
     for key in path[:-1]:
         if not isinstance(obj, dict) or key not in obj:
@@ -85,12 +100,13 @@ class Normaliser:
         d.applied += 1
         d.scenarios.add(self.scenario.name)
 
-    def view(self, m: Message, command: str | None, apply_deviations: bool = True) -> str | None:
-        """The comparable text of a message, or None when it is left out of the comparison."""
-        if self.scenario.exact:
-            return TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw)
+    def view(self, m: Message, command: str | None) -> str:
+        """The comparable text of a message under the deviations. By default member order is not
+        compared; with `exact: true` a message no deviation touches is compared byte for byte (event
+        timestamps masked), and a touched one by its values and its member order."""
+        masked_raw = TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw)
         if m.msg is None:
-            return "(not JSON) " + TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw)
+            return "(not JSON) " + masked_raw
         try:
             obj = _typed(m.raw)
         except (ValueError, RecursionError):
@@ -98,28 +114,35 @@ class Normaliser:
         event = m.event
         if event and isinstance(obj, dict) and "timestamp" in obj:
             obj["timestamp"] = MASK
-        if apply_deviations:
-            greeting = m.is_greeting
-            reply_command = None if (event or greeting) else command
-            for d in self.deviations:
-                s = d.spec
-                if d.kind == "mask":
-                    if any(d.selects(sel, reply_command, event, greeting) for sel in s["messages"]):
-                        if [p for p in s["paths"] if _mask_path(obj, p.split("."))]:
-                            self._use(d)
-                elif d.kind in ("unordered-reply", "reply-projection", "reply") and reply_command == s["command"]:
-                    if not isinstance(obj, dict):
-                        continue
-                    if d.kind == "reply":
+        greeting = m.is_greeting
+        reply_command = None if (event or greeting) else command
+        touched, keep_order = False, True
+        for d in self.deviations:
+            s = d.spec
+            if d.kind == "mask":
+                if any(d.selects(sel, reply_command, event, greeting) for sel in s["messages"]):
+                    if [p for p in s["paths"] if _mask_path(obj, p.split("."))]:
                         self._use(d)
-                        return "(reply to %s: deviation %s)" % (s["command"], d.id)
-                    if isinstance(obj.get("return"), list):
-                        self._use(d)
-                        if d.kind == "unordered-reply":
-                            obj["return"] = sorted(obj["return"], key=lambda v: json.dumps(v, sort_keys=True))
-                        else:
-                            obj["return"] = {"projection " + s["projection"]: PROJECTIONS[s["projection"]](obj["return"])}
-        return json.dumps(obj, sort_keys=True, ensure_ascii=False)
+                        touched = True
+            elif d.kind in ("unordered-reply", "reply-projection", "reply") and reply_command == s["command"]:
+                if not isinstance(obj, dict):
+                    continue
+                if d.kind == "reply":
+                    self._use(d)
+                    return "(reply to %s: deviation %s)" % (s["command"], d.id)
+                if isinstance(obj.get("return"), list):
+                    self._use(d)
+                    touched, keep_order = True, False
+                    if d.kind == "unordered-reply":
+                        obj["return"] = sorted(obj["return"], key=lambda v: json.dumps(v, sort_keys=True))
+                    else:
+                        obj["return"] = {"projection " + s["projection"]: PROJECTIONS[s["projection"]](obj["return"])}
+        if self.scenario.exact and not touched:
+            return masked_raw
+        text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
+        if self.scenario.exact and keep_order:
+            text += "  (member order: %s)" % _member_order(m.raw)
+        return text
 
     def mock_only(self, m: Message) -> bool:
         for d in self.deviations:

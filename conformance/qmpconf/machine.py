@@ -87,8 +87,8 @@ class MachineSpec:
             if entries:
                 lines.append(section + ":")
                 lines += ["  - " + _flow(e) for e in entries]
-        if self.guest is not None:
-            lines.append("guest: " + _flow(self.guest))
+        # Without a guest section the runner is the guest: the simulated one does nothing at all.
+        lines.append("guest: " + _flow(self.guest if self.guest is not None else {"persona": "manual"}))
         return "\n".join(lines) + "\n"
 
     def bridges(self) -> list[Node]:

@@ -200,9 +200,10 @@ def _step(index: int, raw, where: str) -> Step:
         step.kind = "raw"
         try:
             obj = json.loads(step.data)
-            if isinstance(obj, dict) and isinstance(obj.get("execute"), str):
-                step.command = obj["execute"]
-        except ValueError:
+            if isinstance(obj, dict):
+                name = obj.get("execute", obj.get("exec-oob"))
+                step.command = name if isinstance(name, str) else None
+        except (ValueError, RecursionError):
             pass
         step.replies = 1
     elif kind == "advance":

@@ -369,8 +369,6 @@ class MockdTarget(Target):
             self.control = QMPStream.connect(control, self.alive)
             self.control.wait(lambda m, e: len(m) >= 1, "control greeting")
             self.control.command("qmp_capabilities")
-            if self.scenario.machine.guest is None:
-                self.control.command("guest-set-persona", {"persona": "manual"})
             self.qmp = QMPStream.connect(qmp, self.alive)
         except (StreamTimeout, RuntimeError) as e:
             raise TargetError("qmp-mockd did not start: %s\n%s" % (e, self.stderr_tail())) from None
