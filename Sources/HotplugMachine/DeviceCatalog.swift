@@ -90,7 +90,7 @@ public struct DeviceCatalog: Sendable {
                 .init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32"),
                 .init("num-queues", "uint16"),
             ]
-        ),
+        ).requiring("drive", error: "drive property not set"),
         virtio(
             "virtio-scsi-pci",
             backend: "virtio-scsi-device",
@@ -140,7 +140,7 @@ public struct DeviceCatalog: Sendable {
             subsystemVendorID: 0x1AF4,
             subsystemID: 0x1100,
             classDescription: "NVMe controller"
-        ),
+        ).requiring("serial", error: "serial property not set"),
         DeviceModel(
             name: "vfio-pci",
             isExpress: true,
@@ -159,7 +159,8 @@ public struct DeviceCatalog: Sendable {
             deviceID: 0x0005,
             classCode: 0x00FF,
             subsystemVendorID: 0x1AF4,
-            subsystemID: 0x1100
+            subsystemID: 0x1100,
+            interruptPin: 0
         ),
         DeviceModel(
             name: "pcie-root-port",
@@ -179,7 +180,8 @@ public struct DeviceCatalog: Sendable {
             vendorID: 0x104C,
             deviceID: 0x8232,
             classCode: 0x0604,
-            classDescription: "PCI bridge"
+            classDescription: "PCI bridge",
+            interruptPin: 0  // MSI only: QEMU leaves the pin at 0
         ),
         DeviceModel(
             name: "xio3130-downstream",
@@ -189,7 +191,8 @@ public struct DeviceCatalog: Sendable {
             vendorID: 0x104C,
             deviceID: 0x8233,
             classCode: 0x0604,
-            classDescription: "PCI bridge"
+            classDescription: "PCI bridge",
+            interruptPin: 0  // MSI only: QEMU leaves the pin at 0
         ),
         DeviceModel(
             name: "pcie-pci-bridge",

@@ -29,6 +29,23 @@ public struct DeviceModel: Sendable, Equatable {
     /// Configuration-space Interrupt Pin (`irq_pin` of `query-pci`): 1 (INTA#) unless the model says.
     public var interruptPin: UInt8
 
+    /// Properties the model's realize refuses to do without, each with QEMU's error text
+    /// (`virtio-blk-pci` without `drive`). Checked after the address, as realize runs after it.
+    public var requiredProperties: [Requirement] = []
+
+    /// A property realize needs, and QEMU's error when it is not set.
+    public struct Requirement: Sendable, Equatable {
+        public var name: String
+        public var error: String
+    }
+
+    /// The same model, with one more property its realize needs.
+    public func requiring(_ name: String, error: String) -> DeviceModel {
+        var copy = self
+        copy.requiredProperties.append(Requirement(name: name, error: error))
+        return copy
+    }
+
     /// A `-device` property.
     public struct Property: Sendable, Equatable {
         public var name: String

@@ -67,6 +67,9 @@ extension Machine {
                 "Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0."
             )
         }
+        for requirement in model.requiredProperties where properties[requirement.name] == nil {
+            throw .generic(requirement.error)
+        }
 
         let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
         let device = Device(

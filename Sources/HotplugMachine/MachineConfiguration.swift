@@ -31,7 +31,14 @@ public struct MachineConfiguration: Sendable {
             devices.append(DeviceSpec(driver: "pcie-root-port", id: "pci.\(n)", bus: "pcie.0", properties: properties))
         }
         devices.append(DeviceSpec(driver: "pcie-pci-bridge", id: "pci.7", bus: "pci.6"))
-        devices.append(DeviceSpec(driver: "virtio-blk-pci", id: "virtio-disk0", bus: "pci.8"))
+        devices.append(
+            DeviceSpec(
+                driver: "virtio-blk-pci",
+                id: "virtio-disk0",
+                bus: "pci.8",
+                properties: JSONObject([("drive", .string("libvirt-1-format"))])
+            )
+        )
         return MachineConfiguration(machineType: .q35, devices: devices)
     }()
 }

@@ -50,6 +50,8 @@ def record(target: Target, scenario: Scenario) -> Recording:
                 target.settle()
             r.messages = list(qmp.messages[start:])
             rec.steps.append(r)
+            if any(m.event == "RESET" for m in r.messages):
+                target.after_reset()
         if scenario.steps[-1].eof:
             rec.exit_status = target.exit_status()
     except StreamTimeout as e:
@@ -131,7 +133,7 @@ def main(argv=None) -> int:
             recs = {}
             if "qemu" in s.targets:
                 recs["qemu"] = record(QEMUTarget(s, qemu), s)
-            recs["mockd"] = record(MockdTarget(s, a.mockd, profile), s)
+            recs["mockd"] = record(MockdTarget(s, a.mockd, s.qemu_version or profile), s)
             if "qemu" in s.targets:
                 d, counts = compare(s, recs["qemu"], recs["mockd"], devs)
                 diffs += d

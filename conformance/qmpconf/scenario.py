@@ -83,6 +83,7 @@ class Scenario:
     negotiate: bool
     exact: bool
     steps: list[Step]
+    qemu_version: str | None = None  # qmp-mockd's profile when QEMU does not take part
 
 
 def duration_ms(value, where: str) -> float:
@@ -249,7 +250,7 @@ def _construct_mapping(loader, node):
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "steps"}
+TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "steps"}
 
 
 def load(path: str, machines_dir: str) -> Scenario:
@@ -288,6 +289,10 @@ def load(path: str, machines_dir: str) -> Scenario:
             if s.kind in ("qmp", "raw") and s.expect is None and not s.eof:
                 raise ScenarioError(
                     "%s: step %d: a scenario without QEMU says what each message step expects" % (path, s.index))
-    return Scenario(name=name, path=path, description=str(doc.get("description", "")).strip(), machine=machine,
+    version = doc.get("qemu-version")
+    if version is not None and "qemu" in targets:
+        raise ScenarioError("%s: qemu-version chooses qmp-mockd's profile for targets: [mockd] only "
+                            "(against QEMU the profile follows the QEMU binary)" % path)
+    return Scenario(name=name, path=path, qemu_version=None if version is None else str(version), description=str(doc.get("description", "")).strip(), machine=machine,
                     targets=tuple(targets), running=run == "running", negotiate=bool(doc.get("negotiate", True)),
                     exact=bool(doc.get("exact", False)), steps=steps)

@@ -80,6 +80,9 @@ class Target:
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def after_reset(self) -> None:
+        """What firmware does after a system reset, before the guest acts again."""
+
     # what every target implements
     def start(self) -> None: raise NotImplementedError
     def guest_read(self, access: dict) -> int: raise NotImplementedError
@@ -222,6 +225,12 @@ class QEMUTarget(Target):
             self.cfg_write(bus, devfn, 0x10, 4, bar & 0xFFFFFFF0)
             self.cfg_write(bus, devfn, 0x14, 4, bar >> 32)
             self.cfg_write(bus, devfn, 0x04, 2, self.cfg_read(bus, devfn, 0x04, 2) | 0x2)
+
+    def after_reset(self) -> None:
+        # A reset clears bus numbers, BARs and COMMAND: the runner's firmware runs again, as a BIOS would.
+        self.bus_numbers.clear()
+        self.bars.clear()
+        self._firmware()
 
     def _cap(self, dev_id: str, cap_id: int) -> int | None:
         key = (dev_id, cap_id)
