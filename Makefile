@@ -10,7 +10,7 @@ BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration bench bench-quick format lint clean check-asan check-tsan fuzz
+.PHONY: all build release run test test-swift test-integration conformance bench bench-quick format lint clean check-asan check-tsan fuzz
 
 all: build
 
@@ -27,17 +27,27 @@ release:
 run: release
 	.build/release/qmp-mockd $(ARGS)
 
-## test: everything — Swift unit tests, then integration tests against the built daemon over real sockets.
+## test: everything — Swift unit tests, integration tests against the built daemon over real sockets,
+## and the differential conformance suite against real QEMU.
 test:
 	@scripts/bootstrap.sh test
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration
+	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance
 
 test-swift:
 	$(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log; exit $${PIPESTATUS[0]}
 
 test-integration:
 	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
+
+## conformance: every scenario in conformance/scenarios against real QEMU (installed from Debian when
+## missing) and against qmp-mockd, compared under docs/deviations.md. Without QEMU it fails, loudly.
+CONFORMANCE_ARGS ?=
+conformance:
+	@scripts/bootstrap.sh test
+	@scripts/bootstrap.sh qemu || echo "conformance: installing qemu-system-x86 failed (see above)" >&2
+	$(SWIFT) build --product qmp-mockd
+	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
 
 ## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; results to bench/results/
 bench: release

@@ -96,8 +96,13 @@ class Normaliser:
         self.scenario = scenario
         self.deviations = deviations
 
+    step = 0  # the step being compared (a deviation counts once per step it applies in)
+
     def _use(self, d: Deviation) -> None:
-        d.applied += 1
+        key = (self.scenario.name, self.step)
+        if key not in d.steps:
+            d.steps.add(key)
+            d.applied += 1
         d.scenarios.add(self.scenario.name)
 
     def view(self, m: Message, command: str | None) -> str:
@@ -208,6 +213,7 @@ def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: li
     counts = {"steps": 0, "messages": 0, "reads": 0}
     for q, k in zip(qemu.steps, mock.steps):
         counts["steps"] += 1
+        norm.step = q.step.index if q.step else 0
         command = step_command(q)
         left = [v for m in q.messages if (v := norm.view(m, command)) is not None]
         right = [v for m in k.messages if not norm.mock_only(m) and (v := norm.view(m, command)) is not None]

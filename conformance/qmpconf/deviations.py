@@ -33,6 +33,7 @@ class Deviation:
     line: int
     applied: int = 0
     scenarios: set = field(default_factory=set)
+    steps: set = field(default_factory=set)  # (scenario, step) pairs it applied in
 
     def selects(self, selector: str, command: str | None, event: str | None, greeting: bool) -> bool:
         if selector == "greeting":

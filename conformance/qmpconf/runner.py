@@ -91,6 +91,8 @@ def main(argv=None) -> int:
     ap.add_argument("--machines", default=os.path.join(ROOT, "config"))
     ap.add_argument("--deviations", default=os.path.join(ROOT, "docs/deviations.md"))
     ap.add_argument("--list", action="store_true", help="list the scenarios and stop")
+    ap.add_argument("--all-deviations-needed", action="store_true",
+                    help="fail when a deviation applies nowhere (always on for a run of the whole suite)")
     a = ap.parse_args(argv)
 
     try:
@@ -154,14 +156,17 @@ def main(argv=None) -> int:
             failed.append(s.name)
             print_differences(s, diffs)
 
-    full_run = not a.names
+    default_dir = os.path.join(ROOT, "conformance/scenarios")
+    full_run = a.all_deviations_needed or (not a.names and os.path.realpath(a.scenarios) == os.path.realpath(default_dir))
     unused = [d for d in devs if d.applied == 0]
     print("\nconformance: %d scenarios, %d steps compared (%d messages, %d guest reads), %d expectations checked, "
           "%.1f s" % (len(scenarios), totals["steps"], totals["messages"], totals["reads"], totals["expectations"],
                       time.monotonic() - t0))
     for d in devs:
         if d.applied:
-            print("  deviation %-28s applied %4d times in %s" % (d.id, d.applied, ", ".join(sorted(d.scenarios))))
+            names = sorted(d.scenarios)
+            where = ", ".join(names) if len(names) <= 3 else "%s and %d more scenarios" % (", ".join(names[:3]), len(names) - 3)
+            print("  deviation %-34s applied in %3d steps: %s" % (d.id, d.applied, where))
     if full_run and unused:
         for d in unused:
             print("conformance: deviation %s (%s:%d) was never needed: remove it or add the scenario that shows it"

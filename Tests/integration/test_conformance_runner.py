@@ -1,0 +1,148 @@
+"""The conformance runner (conformance/) judges its own way: a difference it should catch is
+caught, a documented one is accepted, stale or malformed inputs are refused, and a missing QEMU
+fails loudly. These run the real runner against the real qmp-mockd (and real QEMU where the
+difference is between the two)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEFAULT_BINARY, REPO
+
+RUNNER = REPO / "conformance" / "run.py"
+DEVIATIONS = REPO / "docs" / "deviations.md"
+QEMU = shutil.which(os.environ.get("QEMU", "qemu-system-x86_64"))
+needs_qemu = pytest.mark.skipif(QEMU is None, reason="real QEMU not installed (make conformance fails loudly for this)")
+
+
+def mockd() -> str:
+    return os.environ.get("QMP_MOCKD", str(DEFAULT_BINARY))
+
+
+def run(tmp: Path, scenarios: dict[str, str], deviations: str | None = None, *args: str):
+    sdir = tmp / "scenarios"
+    sdir.mkdir(exist_ok=True)
+    for name, text in scenarios.items():
+        (sdir / (name + ".yaml")).write_text(text)
+    dev = DEVIATIONS
+    if deviations is not None:
+        dev = tmp / "deviations.md"
+        dev.write_text(deviations)
+    cmd = [sys.executable, str(RUNNER), "--scenarios", str(sdir), "--deviations", str(dev), "--mockd", mockd(), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+DEVICE_ON = """\
+description: x
+machine: oracle-q35
+targets: [mockd]
+steps:
+  - qmp: {execute: device_add, arguments: {driver: virtio-rng-pci, id: hp1, bus: rp1}}
+    expect: [{return: {}}]
+  - write: {port: rp1, register: slot-control, value: 0x1c0}
+    expect: [{event: X_DEVICE_ON, data: {device: %s, path: /machine/peripheral/hp1}}]
+  - read: {port: rp1, register: slot-control}
+    expect: 0x1c0
+"""
+
+
+def test_expectations_hold_for_qmp_mockd(tmp_path):
+    r = run(tmp_path, {"on": DEVICE_ON % "hp1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ok   on" in r.stdout
+    assert "3 expectations checked" in r.stdout
+
+
+def test_a_wrong_expectation_fails_with_a_side_by_side_diff(tmp_path):
+    r = run(tmp_path, {"on": DEVICE_ON % "hp2"})
+    assert r.returncode == 1, r.stdout
+    assert "FAIL on" in r.stdout
+    assert "step 2 (line 7): write" in r.stdout
+    header = next(line for line in r.stdout.splitlines() if "expected" in line and "qmp-mockd" in line)
+    assert header.index("qmp-mockd") > header.index("expected")
+    assert '"device": "hp2"' in r.stdout and '"device": "hp1"' in r.stdout
+
+
+QUERY_HOTPLUG = """\
+description: the v8 command, which QEMU 7.2 does not have
+machine: oracle-q35
+steps:
+  - qmp: {execute: query-status}
+  - qmp: {execute: x-query-hotplug, arguments: {id: rp1}}
+"""
+
+
+@needs_qemu
+def test_a_documented_difference_is_accepted_and_counted(tmp_path):
+    # Only the blocks this scenario needs (a full run also fails on blocks nobody needs).
+    text = DEVIATIONS.read_text()
+    keep = [b for b in text.split("```deviation")[1:] if "id: version-build" in b or "id: x-query-hotplug" in b]
+    r = run(tmp_path, {"q": QUERY_HOTPLUG}, "# d\n" + "".join("```deviation" + b.split("```")[0] + "```\n" for b in keep))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"deviation x-query-hotplug +applied in +1 steps: q", r.stdout), r.stdout
+
+
+@needs_qemu
+def test_an_undocumented_difference_fails(tmp_path):
+    deviations = """```deviation
+id: version-build
+kind: mask
+messages: [greeting, "reply:query-version"]
+paths: [QMP.version.qemu.micro, QMP.version.package, return.qemu.micro, return.package]
+reason: build identity
+```
+"""
+    r = run(tmp_path, {"q": QUERY_HOTPLUG}, deviations)
+    assert r.returncode == 1, r.stdout
+    assert "FAIL q" in r.stdout
+    assert "CommandNotFound" in r.stdout and "x-query-hotplug" in r.stdout
+
+
+def test_a_deviation_no_scenario_needs_fails_a_full_run(tmp_path):
+    deviations = """```deviation
+id: stale
+kind: reply
+command: no-such-command
+reason: nothing shows it any more
+```
+"""
+    r = run(tmp_path, {"on": DEVICE_ON % "hp1"}, deviations, "--all-deviations-needed")
+    assert r.returncode == 1
+    assert "deviation stale" in r.stdout and "was never needed" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("machine: oracle-q35\nstep: []\n", "unknown key step"),
+        ("steps:\n  - qmp: {execute: query-status}\n    replys: 2\n", "step 1 (line 2): unknown key replys"),
+        ("steps:\n  - write: {port: rp1, register: slot-capabilities, value: 1}\n", "a guest writes slot-control or slot-status"),
+        ("steps:\n  - advance: soon\n", "is not like 250ms"),
+        ("targets: [mockd]\nsteps:\n  - qmp: {execute: query-status}\n", "says what each message step expects"),
+        ("machine: nope\nsteps:\n  - advance: 1s\n", "machine 'nope': no file"),
+        ("qemu-version: '8.2.0'\nsteps:\n  - advance: 1s\n", "qemu-version chooses"),
+    ],
+)
+def test_malformed_scenarios_are_refused_with_file_and_step(tmp_path, text, message):
+    r = run(tmp_path, {"bad": text})
+    assert r.returncode == 2
+    assert message in r.stderr and "bad.yaml" in r.stderr
+
+
+def test_malformed_deviations_are_refused(tmp_path):
+    r = run(tmp_path, {"on": DEVICE_ON % "hp1"}, "```deviation\nid: x\nkind: register\nreason: r\n```\n")
+    assert r.returncode == 2
+    assert "register takes scenario, step" in r.stderr
+
+
+def test_a_missing_qemu_fails_loudly(tmp_path):
+    r = run(tmp_path, {"q": QUERY_HOTPLUG}, None, "--qemu", str(tmp_path / "no-qemu-here"))
+    assert r.returncode == 3
+    assert "FAILED: real QEMU" in r.stderr and "scripts/bootstrap.sh qemu" in r.stderr
