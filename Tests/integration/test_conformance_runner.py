@@ -146,3 +146,38 @@ def test_a_missing_qemu_fails_loudly(tmp_path):
     r = run(tmp_path, {"q": QUERY_HOTPLUG}, None, "--qemu", str(tmp_path / "no-qemu-here"))
     assert r.returncode == 3
     assert "FAILED: real QEMU" in r.stderr and "scripts/bootstrap.sh qemu" in r.stderr
+
+
+def _normaliser(exact: bool):
+    sys.path.insert(0, str(REPO / "conformance"))
+    from qmpconf import deviations as deviations_mod
+    from qmpconf.compare import Normaliser
+    from qmpconf.scenario import Scenario
+
+    scenario = Scenario(name="n", path="n.yaml", description="", machine=None, targets=("qemu", "mockd"),
+                        running=False, negotiate=True, exact=exact, steps=[])
+    return Normaliser(scenario, deviations_mod.load(str(DEVIATIONS)))
+
+
+def _message(raw: str):
+    from qmpconf.stream import Message
+
+    return Message(raw)
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_member_order_counts_only_in_exact_mode(exact):
+    n = _normaliser(exact)
+    a = n.view(_message('{"return": {}, "id": 1}'), "query-status")
+    b = n.view(_message('{"id": 1, "return": {}}'), "query-status")
+    assert (a != b) == exact
+
+
+def test_numbers_keep_their_kind_and_timestamps_are_masked():
+    n = _normaliser(False)
+    assert n.view(_message('{"return": {}, "id": 1}'), None) != n.view(_message('{"return": {}, "id": 1.0}'), None)
+    e1 = '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP"}'
+    e2 = '{"timestamp": {"seconds": 9, "microseconds": 8}, "event": "STOP"}'
+    assert n.view(_message(e1), None) == n.view(_message(e2), None)
+    exact = _normaliser(True)
+    assert exact.view(_message(e1), None) == exact.view(_message(e2), None)
