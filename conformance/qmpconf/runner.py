@@ -69,7 +69,7 @@ def qemu_version(binary: str) -> tuple[str, str]:
     return out.splitlines()[0], "%s.%s.0" % (m.group(1), m.group(2))
 
 
-def print_differences(scenario: Scenario, diffs: list[Difference]) -> None:
+def print_differences(diffs: list[Difference]) -> None:
     for d in diffs:
         if d.step is None:
             title = "connect (greeting, negotiation) / exit"
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
                                                        time.monotonic() - t))
         if diffs:
             failed.append(s.name)
-            print_differences(s, diffs)
+            print_differences(diffs)
 
     default_dir = os.path.join(ROOT, "conformance/scenarios")
     full_run = a.all_deviations_needed or (not a.names and os.path.realpath(a.scenarios) == os.path.realpath(default_dir))

@@ -336,9 +336,6 @@ class QEMUTarget(Target):
     def settle(self) -> None:
         pass  # qtest accesses and QMP replies are synchronous; late events are declared by the step
 
-    def version(self) -> str:
-        return subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-
 
 class MockdTarget(Target):
     """qmp-mockd with the scenario's machine, the manual clock and the `manual` guest persona (the
