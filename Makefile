@@ -10,7 +10,7 @@ BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration conformance bench bench-quick format lint clean check-asan check-tsan fuzz
+.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 bench bench-quick format lint clean check-asan check-tsan fuzz
 
 all: build
 
@@ -48,6 +48,15 @@ conformance:
 	@scripts/bootstrap.sh qemu || echo "conformance: installing qemu-system-x86 failed (see above)" >&2
 	$(SWIFT) build --product qmp-mockd
 	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
+
+## conformance-qemu10: the same suite against QEMU 10.0 (unpacked from bookworm-backports into
+## .build-qemu10, nothing installed); qmp-mockd runs its 10.0 profile. Not part of make test.
+conformance-qemu10:
+	@scripts/bootstrap.sh test
+	@[ -x .build-qemu10/usr/bin/qemu-system-x86_64 ] || scripts/get-qemu10.sh .build-qemu10
+	$(SWIFT) build --product qmp-mockd
+	QEMU=$(abspath .build-qemu10/usr/bin/qemu-system-x86_64) QMP_MOCKD=$(abspath $(BIN_DEBUG)) \
+		$(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
 
 ## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; results to bench/results/
 bench: release

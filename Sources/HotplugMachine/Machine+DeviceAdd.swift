@@ -18,12 +18,11 @@ extension Machine {
             }
             id = text
         }
-        guard let driverValue = arguments["driver"] else { throw .missingParameter("driver") }
-        let driver = try Self.optionText(driverValue, name: "driver")
+        guard let driver = optionString(arguments["driver"]) else { throw .missingParameter("driver") }
         guard let model = catalog.model(driver) else { throw .generic("'\(driver)' is not a valid device model name") }
         guard model.isUserCreatable else { throw .generic("Parameter 'driver' expects a pluggable device type") }
 
-        let bus = try resolveBus(arguments["bus"], for: model)
+        let bus = try resolveBus(optionString(arguments["bus"]), for: model)
         if hotplug && profile.checksDeviceHotpluggableFirst && !model.isHotpluggable {
             throw .generic("Device '\(model.name)' does not support hotplugging")
         }
@@ -37,10 +36,14 @@ extension Machine {
 
         var properties: [String: JSONValue] = [:]
         for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
+            if profile.deviceAddUsesQemuOpts && !member.value.isScalar { continue }
             guard let property = model.property(member.key) else {
                 throw .generic("Property '\(model.name).\(member.key)' not found")
             }
-            properties[member.key] = try Self.parseProperty(member.value, property, model: model.name)
+            // Since 9.2 QMP arguments keep their JSON types (the QAPI input visitor); configuration
+            // entries are text, like -device options.
+            let strict = hotplug && !profile.deviceAddUsesQemuOpts
+            properties[member.key] = try Self.parseProperty(member.value, property, model: model, strictTypes: strict)
         }
 
         // Realize.
@@ -109,9 +112,8 @@ extension Machine {
 
     /// `bus` given: found by name; omitted: the first bus of the right type (the root bus for PCI
     /// devices, as QEMU's depth-first search finds it first). Nil means the ISA bus.
-    private func resolveBus(_ value: JSONValue?, for model: DeviceModel) throws(QMPError) -> PCIBus? {
-        guard let value else { return model.kind == .nonPCI ? nil : rootBus }
-        let name = try Self.optionText(value, name: "bus")
+    private func resolveBus(_ name: String?, for model: DeviceModel) throws(QMPError) -> PCIBus? {
+        guard let name else { return model.kind == .nonPCI ? nil : rootBus }
         if name == Self.isaBusName {
             if model.kind == .nonPCI { return nil }
             throw .generic("Device '\(model.name)' can't go on ISA bus")
@@ -193,6 +195,15 @@ extension Machine {
     // MARK: Argument parsing as QemuOpts and the property setters do
 
     /// QemuOpts turns numbers and booleans into text; other JSON types are refused.
+    /// `driver` and `bus` as `qdev_device_add` reads them: text from any scalar through QemuOpts
+    /// (until 9.2), strings only since; anything else counts as absent.
+    func optionString(_ value: JSONValue?) -> String? {
+        guard let value else { return nil }
+        if case .string(let text) = value { return text }
+        guard profile.deviceAddUsesQemuOpts, value.isScalar else { return nil }
+        return try? Self.optionText(value, name: "")
+    }
+
     static func optionText(_ value: JSONValue, name: String) throws(QMPError) -> String {
         switch value {
         case .string(let s): return s
@@ -202,6 +213,39 @@ extension Machine {
         case .double(let d): return String(d)
         default: throw .invalidParameterType(name, expected: "string")
         }
+    }
+
+    /// `qemu_strtosz`: a non-negative number (a fraction needs a suffix) and an optional unit suffix
+    /// `B`, `K`, `M`, `G`, `T`, `P` or `E` (either case; powers of 1024). Nil when invalid or too large.
+    static func parseSize(_ text: String) -> Int64? {
+        var digits = Substring(text)
+        var shift: Int64 = 0
+        if let last = digits.last, let index = "BKMGTPE".firstIndex(of: Character(last.uppercased())) {
+            shift = Int64("BKMGTPE".distance(from: "BKMGTPE".startIndex, to: index)) * 10
+            digits = digits.dropLast()
+        }
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) else { return nil }
+        if digits.contains(".") {
+            guard shift > 0, let fraction = Double(digits) else { return nil }
+            let value = fraction * Double(Int64(1) << shift)
+            return value < 9.2e18 ? Int64(value) : nil
+        }
+        guard let whole = Int64(digits), whole <= Int64.max >> shift else { return nil }
+        return whole << shift
+    }
+
+    /// QEMU's MAC property syntax: six pairs of hex digits separated by `:` or `-`.
+    static func isMACAddress(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 17 else { return false }
+        for (i, b) in bytes.enumerated() {
+            if i % 3 == 2 {
+                guard b == UInt8(ascii: ":") || b == UInt8(ascii: "-") else { return false }
+            } else {
+                guard Unicode.Scalar(b).properties.isASCIIHexDigit else { return false }
+            }
+        }
+        return true
     }
 
     /// QEMU's `id_wellformed`: a letter, then letters, digits, `-`, `.` and `_`.
@@ -215,15 +259,38 @@ extension Machine {
     static func parseProperty(
         _ value: JSONValue,
         _ property: DeviceModel.Property,
-        model: String
+        model: DeviceModel,
+        strictTypes: Bool = false
     ) throws(QMPError) -> JSONValue {
+        let isInteger = ["uint8", "uint16", "uint32", "uint64", "int32", "size"].contains(property.type)
+        if strictTypes && property.name != "addr" {
+            // The QAPI input visitor: the JSON type must match (integers are checked below).
+            if property.type == "bool" && value.boolValue == nil {
+                throw .invalidParameterType(property.name, expected: "boolean")
+            }
+            if property.type != "bool" && !isInteger && value.stringValue == nil {
+                throw .invalidParameterType(property.name, expected: "string")
+            }
+        }
         if property.name == "addr" {
-            if case .int = value { return value }
+            // A number is a devfn for the visitor; QemuOpts makes it text first ("56" is slot 0x56).
+            if case .int = value, strictTypes { return value }
+            if case .int(let n) = value { return try parseProperty(.string(String(n)), property, model: model) }
+            guard value.isScalar else { throw .generic("Invalid parameter type for 'addr', expected int or str") }
             guard PCIAddress.parse(value) != nil else {
                 let shown = (try? optionText(value, name: "addr")) ?? value.jsonText
-                throw .generic("Property '\(model).addr' doesn't take value '\(shown)'")
+                throw .generic("Property '\(model.name).addr' doesn't take value '\(shown)'")
             }
             return value
+        }
+        if property.name == "mac" {
+            let text = try optionText(value, name: "mac")
+            guard isMACAddress(text) else {
+                // A virtio proxy forwards `mac` to its backend, which is the one that refuses it.
+                let owner = model.children.first?.type ?? model.name
+                throw .generic("Property '\(owner).mac' doesn't take value '\(text)'")
+            }
+            return .string(text)
         }
         switch property.type {
         case "bool":
@@ -233,8 +300,19 @@ extension Machine {
             case "off", "no", "false", "n": return .bool(false)
             default: throw .generic("Parameter '\(property.name)' expects 'on' or 'off'")
             }
-        case "uint8", "uint16", "uint32", "uint64", "int32", "size":
+        case "size" where strictTypes:
+            guard let i = value.int64Value, i >= 0 else { throw .parameterExpects(property.name, "uint64") }
+            return .int(i)
+        case "size":
+            // QemuOpts text through qemu_strtosz: a number with an optional B/K/M/G/T/P/E suffix.
+            let text = try optionText(value, name: property.name)
+            guard let size = Self.parseSize(text) else { throw .parameterExpects(property.name, "size") }
+            return .int(size)
+        case "uint8", "uint16", "uint32", "uint64", "int32":
             if let i = value.int64Value { return try checkRange(i, property) }
+            if strictTypes {
+                throw .parameterExpects(property.name, property.type == "int32" ? "int64" : "uint64")
+            }
             let text = try optionText(value, name: property.name)
             let parsed = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
             guard let parsed else { throw .generic("Parameter '\(property.name)' expects integer") }

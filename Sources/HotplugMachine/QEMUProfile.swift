@@ -38,6 +38,9 @@ extension QEMUProfile {
     public var checksDeviceHotpluggableFirst: Bool { version.isAtLeast(10, 0) }
     /// QMP `device_add` still goes through QemuOpts: `id` must be an identifier (until 9.1).
     public var validatesIdentifier: Bool { !version.isAtLeast(9, 2) }
+    /// Until 9.2 `device_add` goes through QemuOpts: scalars become text (`true` is `on`) and arrays,
+    /// objects and null are dropped without a word. Since then `driver` and `bus` count only as strings.
+    public var deviceAddUsesQemuOpts: Bool { !version.isAtLeast(9, 2) }
     /// A function added at an automatically chosen address behind a port whose function 0 is taken is
     /// refused (10.0) rather than accepted invisible to the guest (7.2, 8.2).
     public var refusesHiddenFunctionOnAutoAddress: Bool { version.isAtLeast(10, 0) }

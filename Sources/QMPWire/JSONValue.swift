@@ -13,6 +13,14 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object(JSONObject)
 
+    /// Whether this is a string, number or boolean (not null, an array or an object).
+    @inlinable public var isScalar: Bool {
+        switch self {
+        case .string, .int, .uint, .double, .bool: true
+        default: false
+        }
+    }
+
     /// The string, when this value is one.
     @inlinable public var stringValue: String? {
         if case .string(let s) = self { return s }

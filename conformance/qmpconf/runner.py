@@ -135,7 +135,9 @@ def main(argv=None) -> int:
             recs = {}
             if "qemu" in s.targets:
                 recs["qemu"] = record(QEMUTarget(s, qemu), s)
-            recs["mockd"] = record(MockdTarget(s, a.mockd, s.qemu_version or profile), s)
+            # Against QEMU the profile follows the binary; alone, 7.2 unless the scenario chooses.
+            mock_profile = s.qemu_version or (profile if "qemu" in s.targets else "7.2.0")
+            recs["mockd"] = record(MockdTarget(s, a.mockd, mock_profile), s)
             if "qemu" in s.targets:
                 d, counts = compare(s, recs["qemu"], recs["mockd"], devs)
                 diffs += d
