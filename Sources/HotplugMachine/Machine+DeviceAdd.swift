@@ -217,7 +217,7 @@ extension Machine {
 
     /// `qemu_strtosz`: a non-negative number (a fraction needs a suffix) and an optional unit suffix
     /// `B`, `K`, `M`, `G`, `T`, `P` or `E` (either case; powers of 1024). Nil when invalid or too large.
-    static func parseSize(_ text: String) -> Int64? {
+    public static func parseSize(_ text: String) -> Int64? {
         var digits = Substring(text)
         var shift: Int64 = 0
         if let last = digits.last, let index = "BKMGTPE".firstIndex(of: Character(last.uppercased())) {
@@ -235,7 +235,7 @@ extension Machine {
     }
 
     /// QEMU's MAC property syntax: six pairs of hex digits separated by `:` or `-`.
-    static func isMACAddress(_ text: String) -> Bool {
+    public static func isMACAddress(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count == 17 else { return false }
         for (i, b) in bytes.enumerated() {
