@@ -107,7 +107,7 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1044,
             classCode: 0x00FF,
             description: nil,
-            extra: [.init("rng", "str"), .init("max-bytes", "uint64"), .init("period", "uint32")]
+            extra: [.init("rng", "link<rng-backend>"), .init("max-bytes", "uint64"), .init("period", "uint32")]
         ),
         DeviceModel(
             name: "e1000e",

@@ -37,7 +37,7 @@ extension Machine {
         var properties: [String: JSONValue] = [:]
         for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
             if profile.deviceAddUsesQemuOpts && !member.value.isScalar { continue }
-            guard let property = model.property(member.key) else {
+            guard let property = model.property(member.key).flatMap(profile.adjust) else {
                 throw .generic("Property '\(model.name).\(member.key)' not found")
             }
             // Since 9.2 QMP arguments keep their JSON types (the QAPI input visitor); configuration

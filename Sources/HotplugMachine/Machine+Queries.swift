@@ -180,7 +180,7 @@ extension Machine {
                     type, property("parent_bus", "link<bus>"), property("realized", "bool"),
                     property("hotplugged", "bool"), property("hotpluggable", "bool"),
                 ]
-                list += device.model.properties.map { property($0.name, $0.type) }
+                list += device.model.properties.compactMap(profile.adjust).map { property($0.name, $0.type) }
                 list += device.model.children.map { property($0.name, "child<\($0.type)>") }
                 if let bus = device.secondaryBus { list.append(property(bus.name, "child<\(bus.typeName)>")) }
                 return .array(list)

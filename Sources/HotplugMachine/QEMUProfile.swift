@@ -48,6 +48,21 @@ extension QEMUProfile {
     /// `X is not a hotpluggable device`.
     public var notADeviceSuffix: String { version.isAtLeast(9, 2) ? "is not a device" : "is not a hotpluggable device" }
     /// The reset style of the slot registers.
+    /// A catalog property as this release has it: nil when the release has no such property, or
+    /// with the type its `qom-list` reports. Observed on 10.0.2 against 7.2.22: `addr` is a `str`
+    /// and `rombar` an `int32`, and root ports lost `x-native-hotplug` (8.2 keeps 7.2's, unverified).
+    public func adjust(_ property: DeviceModel.Property) -> DeviceModel.Property? {
+        guard version.isAtLeast(10, 0) else { return property }
+        var adjusted = property
+        switch property.name {
+        case "x-native-hotplug": return nil
+        case "addr": adjusted.type = "str"
+        case "rombar": adjusted.type = "int32"
+        default: break
+        }
+        return adjusted
+    }
+
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
 }

@@ -16,6 +16,7 @@ KINDS = {
     "unordered-reply": {"command"},  # the returned list is compared as a multiset
     "reply-projection": {"command", "projection"},  # only a named projection of the reply is compared
     "reply": {"command"},  # the whole reply differs (commands qmp-mockd does not implement)
+    "reply-subset": {"command", "arguments"},  # qmp-mockd returns a sub-multiset of QEMU's list
     "register": {"scenario", "step"},  # the value the guest reads at that step differs
 }
 
@@ -34,6 +35,17 @@ class Deviation:
     applied: int = 0
     scenarios: set = field(default_factory=set)
     steps: set = field(default_factory=set)  # (scenario, step) pairs it applied in
+
+    def matches_request(self, command: str | None, arguments: dict | None) -> bool:
+        """Whether a request is the one this deviation names (`arguments`: a regular expression
+        per argument, matched against its whole text)."""
+        if command != self.spec.get("command"):
+            return False
+        for name, pattern in (self.spec.get("arguments") or {}).items():
+            value = (arguments or {}).get(name)
+            if not isinstance(value, str) or not re.fullmatch(str(pattern), value):
+                return False
+        return True
 
     def selects(self, selector: str, command: str | None, event: str | None, greeting: bool) -> bool:
         if selector == "greeting":
