@@ -156,8 +156,12 @@ extension ServerCore: MachineEventSink {
         guard sessions.contains(where: { $0.role == role && $0.mode == .command }) else { return }
         let (seconds, microseconds) = clock.now()
         var line: [UInt8] = []
-        QMPMessage.appendLine(
-            QMPMessage.event(event.name, data: event.data, seconds: seconds, microseconds: microseconds),
+        line.reserveCapacity(256)
+        QMPMessage.appendEventLine(
+            event.name,
+            data: event.data,
+            seconds: seconds,
+            microseconds: microseconds,
             to: &line
         )
         for session in sessions where session.role == role && session.mode == .command {
@@ -171,7 +175,7 @@ extension ServerCore: MachineObserver {
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
         guard sessions.contains(where: { $0.role == .control && $0.mode == .command }) else { return }
-        var data = JSONObject()
+        var data = JSONObject(capacity: 6)
         data.append("controller", .string(write.controller))
         data.append("register", .string(write.register))
         if let target = write.target { data.append("target", .int(Int64(target))) }
