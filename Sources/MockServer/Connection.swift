@@ -66,6 +66,9 @@ final class Connection: SessionTransport, @unchecked Sendable {
             if n > 0 {
                 session.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 if session.isClosing { return }
+                // Replies go out before the next read: a client waiting for them gets them one
+                // system call earlier, and its next request is often there by that read.
+                server.flushPending()
                 // Read on until EAGAIN even after a short read: libdispatch does not fire the
                 // source again for an end of file that arrived together with the last bytes.
                 continue
