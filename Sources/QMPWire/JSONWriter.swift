@@ -52,6 +52,27 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// Appends an object with the keys of `layout`, in its precomputed QDict order, without building
+    /// it: `value(i, &out)` appends the value of `layout.keys[i]`. Same bytes as ``writeObject(_:into:)``
+    /// on the object with those members.
+    public static func writeObject(
+        layout: QDictLayout,
+        into out: inout [UInt8],
+        value: (Int, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for i in layout.order {
+            if !first { appendComma(into: &out) }
+            first = false
+            writeString(layout.keys[i], into: &out)
+            out.append(UInt8(ascii: ":"))
+            out.append(UInt8(ascii: " "))
+            value(i, &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// Appends a signed decimal integer.
     public static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
         if value < 0 {

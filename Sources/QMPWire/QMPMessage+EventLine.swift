@@ -36,6 +36,24 @@ extension QMPMessage {
         microseconds: Int64,
         to out: inout [UInt8]
     ) {
+        if let data {
+            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out) {
+                JSONWriter.writeObject(data, into: &$0)
+            }
+        } else {
+            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out, data: nil)
+        }
+    }
+
+    /// Appends the line of an event whose `data` member `data` writes (absent when nil), e.g. with
+    /// ``JSONWriter/writeObject(layout:into:value:)``.
+    public static func appendEventLine(
+        _ name: String,
+        seconds: Int64,
+        microseconds: Int64,
+        to out: inout [UInt8],
+        data: ((inout [UInt8]) -> Void)?
+    ) {
         out.append(UInt8(ascii: "{"))
         var first = true
         for member in data == nil ? envelopeWithoutData : envelopeWithData {
@@ -69,7 +87,7 @@ extension QMPMessage {
                 JSONWriter.writeString(name, into: &out)
             case .data:
                 appendKey("data", to: &out)
-                if let data { JSONWriter.writeObject(data, into: &out) }
+                data?(&out)
             }
         }
         out.append(UInt8(ascii: "}"))

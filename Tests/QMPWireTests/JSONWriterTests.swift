@@ -98,4 +98,23 @@ import Testing
             text(.string(plain + "\n\u{1}" + plain + "\u{E9}")) == "\"" + plain + #"\n\u0001"# + plain + #"\u00E9""#
         )
     }
+
+    @Test func layoutObjectsMatchBuiltObjects() {
+        let keySets = [
+            ["controller", "register", "value", "old", "new"], ["a"], [], ["device", "path"],
+            ["timestamp", "event", "data", "seconds", "microseconds", "x\"y"],
+        ]
+        for keys in keySets {
+            let layout = QDictLayout(keys: keys)
+            var object = JSONObject()
+            for (i, key) in keys.enumerated() { object.append(key, .int(Int64(i * 7))) }
+            var expected: [UInt8] = []
+            JSONWriter.writeObject(object, into: &expected)
+            var out: [UInt8] = []
+            JSONWriter.writeObject(layout: layout, into: &out) { i, out in
+                JSONWriter.writeInteger(Int64(i * 7), into: &out)
+            }
+            #expect(out == expected)
+        }
+    }
 }
