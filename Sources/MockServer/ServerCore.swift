@@ -131,8 +131,11 @@ public final class ServerCore {
         transcript?.record(direction: .clientToServer, session: session.number, socket: session.monitor, text: text)
     }
 
+    /// Whether ``recordOutbound(_:_:)`` does anything (checked before slicing the output for it).
+    var recordsOutbound: Bool { logMessages || transcript != nil }
+
     func recordOutbound(_ session: QMPSession, _ line: ArraySlice<UInt8>) {
-        guard logMessages || transcript != nil else { return }
+        guard recordsOutbound else { return }
         let text = line.count >= 2 ? line.dropLast(2) : line  // without CRLF
         if logMessages {
             logger.debug("session \(session.number) <- \(String(decoding: text, as: UTF8.self))")

@@ -65,9 +65,7 @@ public enum JSONWriter {
         for i in layout.order {
             if !first { appendComma(into: &out) }
             first = false
-            writeString(layout.keys[i], into: &out)
-            out.append(UInt8(ascii: ":"))
-            out.append(UInt8(ascii: " "))
+            out.append(contentsOf: layout.renderedKeys[i])
             value(i, &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -87,6 +85,11 @@ public enum JSONWriter {
     public static func writeUnsigned(_ value: UInt64, into out: inout [UInt8]) {
         if value < 10 {
             out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        if value < 100 {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
             return
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in

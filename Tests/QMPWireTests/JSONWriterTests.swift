@@ -117,4 +117,12 @@ import Testing
             #expect(out == expected)
         }
     }
+
+    @Test func integersAroundTheShortcuts() {
+        let values: [Int64] = [0, 9, 10, 42, 99, 100, 101, 65535, -1, -10, -99, -100, .max, .min]
+        for value in values {
+            #expect(text(.int(value)) == String(value))
+        }
+        #expect(text(.uint(.max)) == "18446744073709551615")
+    }
 }
