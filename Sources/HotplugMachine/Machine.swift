@@ -159,7 +159,7 @@ public final class Machine {
 
     /// `query-status`: `StatusInfo` in QEMU's member order.
     public func statusInfo() -> JSONObject {
-        var info = JSONObject()
+        var info = JSONObject(capacity: 3)
         info.append("running", .bool(runState.isRunning))
         if profile.statusHasSingleStep { info.append("singlestep", .bool(false)) }
         info.append("status", .string(runState.rawValue))

@@ -10,7 +10,7 @@ public enum QMPMessage {
 
     /// `{"return": VALUE, "id": ID}`.
     public static func success(_ value: JSONValue, id: JSONValue?) -> JSONObject {
-        var reply = JSONObject()
+        var reply = JSONObject(capacity: 2)
         reply.append("return", value)
         if let id { reply.append("id", id) }
         return reply
