@@ -150,6 +150,18 @@ public final class GuestOS: MachineObserver {
     /// Takes the controllers the guest can now see and drops the drivers of controllers that are gone
     /// (called at start and whenever a driver has configured or removed a card).
     func discoverControllers() {
+        let generation = machine.topologyGeneration
+        // While the topology and the set of drivers are what the last pass left (drivers only ever
+        // go in a pass), only the controllers that pass left without a driver can change: try those,
+        // in topology order. This runs at the end of every hot-plug job.
+        if let last = lastDiscovery, last.generation == generation, last.drivers == drivers.count {
+            guard !last.undriven.isEmpty else { return }
+            lastDiscovery = nil
+            let undriven = adoptControllers(last.undriven)
+            lastDiscovery = (generation, drivers.count, undriven)
+            return
+        }
+        lastDiscovery = nil
         let controllers = machine.controllers
         drivers.removeAll { driver in
             guard controllers.contains(where: { $0 === driver.device }) else {
@@ -158,12 +170,28 @@ public final class GuestOS: MachineObserver {
             }
             return false
         }
-        for device in controllers where driver(for: device) == nil && isVisible(device) {
-            guard let driver = makeDriver(device) else { continue }
+        let undriven = adoptControllers(controllers)
+        lastDiscovery = (generation, drivers.count, undriven)
+    }
+
+    /// Gives each of `controllers` without a driver one if the guest can see it; returns those left
+    /// without a driver.
+    private func adoptControllers(_ controllers: [Device]) -> [Device] {
+        var undriven: [Device] = []
+        for device in controllers where driver(for: device) == nil {
+            guard isVisible(device), let driver = makeDriver(device) else {
+                undriven.append(device)
+                continue
+            }
             drivers.append(driver)
             driver.attach()
         }
+        return undriven
     }
+
+    /// What the last discovery pass saw: the topology generation, the number of drivers it left, and
+    /// the controllers it left without a driver (topology order).
+    private var lastDiscovery: (generation: UInt64, drivers: Int, undriven: [Device])?
 
     // MARK: Helpers
 

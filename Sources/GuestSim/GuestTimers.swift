@@ -40,8 +40,11 @@ final class GuestTimers {
     func isArmed(_ id: Int?) -> Bool { id.map { armed[$0] != nil } ?? false }
 
     private func arm(_ id: Int, after nanoseconds: Int64, _ action: @escaping () -> Void) {
-        armed[id] = machine.schedule(after: nanoseconds) { [weak self] machine in
-            guard let self, self.armed[id] != nil else { return }
+        // `unowned`: every machine timer armed here is in `armed`, and `deinit` cancels them all, so
+        // none runs after this object is gone (and a weak reference would give it a side table, which
+        // sends all its reference counting down the slow path).
+        armed[id] = machine.schedule(after: nanoseconds) { [unowned self] machine in
+            guard self.armed[id] != nil else { return }
             if machine.runState.isRunning {
                 self.armed[id] = nil
                 action()

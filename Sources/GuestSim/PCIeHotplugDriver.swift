@@ -14,6 +14,10 @@ import QMPWire
 /// arrives while the slot is being powered on or off is ignored (shpchp's rule; pciehp would act on it
 /// afterwards), presence changes are kept for afterwards; "already enabled" is not special-cased (a powered
 /// slot is configured and its indicators set again).
+///
+/// Timer and completion closures capture the driver `unowned`: they run only from its own ``GuestTimers``
+/// (or synchronously), which it alone owns (with its script runner) and which cancels every timer when it
+/// goes, so none outlives the driver; a weak capture would send all its reference counting down the slow path.
 final class PCIeHotplugDriver: ControllerDriver {
     let device: Device
     private unowned let os: GuestOS
@@ -72,9 +76,9 @@ final class PCIeHotplugDriver: ControllerDriver {
 
     func interruptRaised() {
         guard mode == .driver || mode == .script, interruptTimer == nil else { return }
-        interruptTimer = timers.after(latencies.interrupt) { [weak self] in
-            self?.interruptTimer = nil
-            self?.serviceInterrupt()
+        interruptTimer = timers.after(latencies.interrupt) { [unowned self] in
+            self.interruptTimer = nil
+            self.serviceInterrupt()
         }
     }
 
@@ -132,36 +136,44 @@ final class PCIeHotplugDriver: ControllerDriver {
                 poll: latencies.scriptPoll,
                 timers: timers
             )
-            timers.after(0) { [weak self] in self?.armScript() }
+            timers.after(0) { [unowned self] in self.armScript() }
         case .booting(let until, let scan) where until > machine.clock.now:
             mode = .booting
-            timers.after(until - machine.clock.now) { [weak self] in self?.probe(bootScan: scan) }
+            timers.after(until - machine.clock.now) { [unowned self] in self.probe(bootScan: scan) }
         default:
             mode = .probing
-            timers.after(0) { [weak self] in self?.probe(bootScan: false) }
+            timers.after(0) { [unowned self] in self.probe(bootScan: false) }
         }
     }
 
     // MARK: Registers
 
-    private func registers() -> PCIeSlot? { try? machine.slotRegisters(port: name) }
+    /// The port the machine knows by the driver's name: the driver's own device while it is in the
+    /// machine (no look-up by name on every register access), else whatever the name resolves to now.
+    private func port() -> Device? {
+        if device.parentBus != nil { return device }
+        return try? machine.pciePort(name)
+    }
+
+    private func registers() -> PCIeSlot? { port()?.pcieSlot }
+
+    private func writeSlotStatus(_ value: UInt16) {
+        guard let port = port() else { return }
+        machine.writeSlotStatus(port, value: value)
+    }
 
     /// `pcie_write_cmd`: changes the `mask` fields of Slot Control to `value`, then waits for the command.
     private func writeCommand(_ value: UInt16, mask: UInt16) {
-        guard let slot = registers() else { return }
+        guard let port = port(), let slot = port.pcieSlot else { return }
         let new = (slot.slotControl & ~mask) | (value & mask)
-        do throws(QMPError) {
-            try machine.writeSlotControl(port: name, value: new)
-        } catch {
-            return
-        }
+        machine.writeSlotControl(port, value: new)
         waitForCommandCompleted()
     }
 
     /// `pcie_poll_cmd`: Command Completed is set at once by QEMU; clear it (write 1).
     private func waitForCommandCompleted() {
         guard let slot = registers(), slot.slotStatus & PCIeSlot.SlotStatus.commandCompleted != 0 else { return }
-        try? machine.writeSlotStatus(port: name, value: PCIeSlot.SlotStatus.commandCompleted)
+        writeSlotStatus(PCIeSlot.SlotStatus.commandCompleted)
     }
 
     private func setIndicators(power: UInt16?, attention: UInt16?) {
@@ -198,7 +210,7 @@ final class PCIeHotplugDriver: ControllerDriver {
             pending |= PCIeSlot.SlotStatus.attentionButtonPressed
         }
         // "Clear all remaining event bits": QEMU restores them (the value names bits that were not set).
-        try? machine.writeSlotStatus(port: name, value: Self.allEvents)
+        writeSlotStatus(Self.allEvents)
         // An empty slot with power on is powered off, notifications disabled meanwhile.
         if slot.hasPowerController, !occupied, slot.powerOn {
             writeCommand(0, mask: Self.notificationMask)
@@ -236,7 +248,7 @@ final class PCIeHotplugDriver: ControllerDriver {
         case .driver:
             guard let slot = registers() else { return }
             let events = slot.slotStatus & Self.handledEvents
-            if events != 0 { try? machine.writeSlotStatus(port: name, value: events) }
+            if events != 0 { writeSlotStatus(events) }
             var work = events & ~PCIeSlot.SlotStatus.commandCompleted
             if busy { work &= ~PCIeSlot.SlotStatus.attentionButtonPressed }  // "Button ignore"
             pending |= work
@@ -307,7 +319,7 @@ final class PCIeHotplugDriver: ControllerDriver {
     }
 
     private func armButtonWindow(_ nanoseconds: Int64) {
-        buttonTimer = timers.after(nanoseconds) { [weak self] in self?.buttonWindowExpired() }
+        buttonTimer = timers.after(nanoseconds) { [unowned self] in self.buttonWindowExpired() }
     }
 
     /// `pciehp_queue_pushbutton_work`.
@@ -336,23 +348,22 @@ final class PCIeHotplugDriver: ControllerDriver {
         }
         state = .poweringOff
         busy = true
-        disableSlot { [weak self] in
-            self?.state = .off
-            self?.endJob()
+        disableSlot { [unowned self] in
+            self.state = .off
+            self.endJob()
         }
     }
 
     /// `pciehp_handle_presence_or_link_change`: an on slot is turned off, then an occupied off slot on.
     private func handlePresenceOrLinkChange() {
         busy = true
-        let finish = { [weak self] () -> Void in self?.endJob() }
+        let finish = { [unowned self] () -> Void in self.endJob() }
         switch state {
         case .on, .blinkingOff, .confirmingOff:
             timers.cancel(buttonTimer)
             buttonTimer = nil
             state = .poweringOff
-            disableSlot { [weak self] in
-                guard let self else { return }
+            disableSlot { [unowned self] in
                 self.state = .off
                 self.turnOnIfOccupied(then: finish)
             }
@@ -376,8 +387,8 @@ final class PCIeHotplugDriver: ControllerDriver {
         timers.cancel(buttonTimer)
         buttonTimer = nil
         state = .poweringOn
-        enableSlot { [weak self] enabled in
-            self?.state = enabled ? .on : .off
+        enableSlot { [unowned self] enabled in
+            self.state = enabled ? .on : .off
             finish()
         }
     }
@@ -392,8 +403,7 @@ final class PCIeHotplugDriver: ControllerDriver {
             writeCommand(0, mask: PCIeSlot.SlotControl.powerControllerOff)  // power on
         }
         setIndicators(power: PCIeSlot.SlotControl.powerIndicatorBlinking, attention: nil)
-        timers.after(latencies.linkUp) { [weak self] in
-            guard let self else { return }
+        timers.after(latencies.linkUp) { [unowned self] in
             guard let slot = self.registers(), slot.isPresent,
                 slot.linkStatus & PCIeSlot.LinkStatus.dataLinkLayerLinkActive != 0
             else {
@@ -412,8 +422,8 @@ final class PCIeHotplugDriver: ControllerDriver {
 
     /// `set_slot_off`: power off, wait, power indicator off and attention indicator on.
     private func setSlotOff(completion: @escaping () -> Void) {
-        let finish = { [weak self] () -> Void in
-            self?.setIndicators(
+        let finish = { [unowned self] () -> Void in
+            self.setIndicators(
                 power: PCIeSlot.SlotControl.powerIndicatorOff,
                 attention: PCIeSlot.SlotControl.attentionIndicatorOn
             )
@@ -436,8 +446,8 @@ final class PCIeHotplugDriver: ControllerDriver {
         }
         if !slot.powerOn, !force { return completion() }  // "Already disabled"
         writeCommand(PCIeSlot.SlotControl.powerControllerOff, mask: PCIeSlot.SlotControl.powerControllerOff)
-        timers.after(latencies.powerOffSettle) { [weak self] in
-            self?.setIndicators(power: PCIeSlot.SlotControl.powerIndicatorOff, attention: nil)
+        timers.after(latencies.powerOffSettle) { [unowned self] in
+            self.setIndicators(power: PCIeSlot.SlotControl.powerIndicatorOff, attention: nil)
             completion()
         }
     }

@@ -73,7 +73,7 @@ public final class Device {
 
     /// `{"device": ID, "path": PATH}` (`DeviceAndPath`; `device` omitted without an id).
     public var deviceAndPath: JSONObject {
-        var object = JSONObject()
+        var object = JSONObject(capacity: 2)
         if let id { object.append("device", .string(id)) }
         object.append("path", .string(path))
         return object

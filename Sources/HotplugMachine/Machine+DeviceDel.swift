@@ -7,7 +7,10 @@ extension Machine {
     /// Resolves a `device_del`/`x-query-hotplug` argument as QEMU's `find_device_state` does: an id,
     /// or a QOM path (absolute, or relative to `/machine/peripheral`).
     func findDevice(_ text: String) throws(QMPError) -> Device {
-        let path = text.hasPrefix("/") ? text : (text.isEmpty ? "/machine/peripheral" : "/machine/peripheral/\(text)")
+        let isPath = text.utf8.first == UInt8(ascii: "/")
+        // An id is `/machine/peripheral/ID`: look it up without building the path (the usual case).
+        if !isPath, !text.isEmpty, let device = peripheral[text] { return device }
+        let path = isPath ? text : (text.isEmpty ? "/machine/peripheral" : "/machine/peripheral/\(text)")
         if let device = deviceAt(path: path) { return device }
         if qomObjectExists(path) { throw .generic("\(text) \(profile.notADeviceSuffix)") }
         throw QMPError(.deviceNotFound, "Device '\(text)' not found")
@@ -15,11 +18,14 @@ extension Machine {
 
     /// The device whose canonical path is `path`.
     func deviceAt(path: String) -> Device? {
-        if path.hasPrefix("/machine/peripheral/") {
-            return peripheral[String(path.dropFirst("/machine/peripheral/".count))]
+        // The prefixes are ASCII: dropping their UTF-8 bytes is dropping their characters.
+        let peripheralPrefix = "/machine/peripheral/"
+        if path.hasPrefix(peripheralPrefix) {
+            return peripheral[String(Substring(path.utf8.dropFirst(peripheralPrefix.utf8.count)))]
         }
-        if path.hasPrefix("/machine/peripheral-anon/device["), path.hasSuffix("]") {
-            let number = path.dropFirst("/machine/peripheral-anon/device[".count).dropLast()
+        let anonymousPrefix = "/machine/peripheral-anon/device["
+        if path.hasPrefix(anonymousPrefix), path.hasSuffix("]") {
+            let number = Substring(path.utf8.dropFirst(anonymousPrefix.utf8.count).dropLast())
             return Int(number).flatMap { anonymous[$0] }
         }
         return builtinDevices.first { $0.path == path }
@@ -102,6 +108,7 @@ extension Machine {
         }
         for child in device.model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
         device.parentBus?.remove(device)
+        topologyChanged()
         if let id = device.id, peripheral[id] === device { peripheral[id] = nil }
         if let index = device.anonymousIndex, anonymous[index] === device { anonymous[index] = nil }
         emit(.deviceDeleted(device))

@@ -26,7 +26,12 @@ extension Machine {
 
     /// A guest write to a port's Slot Control register (`pcie_cap_slot_write_config`).
     public func writeSlotControl(port name: String, value: UInt16) throws(QMPError) {
-        let port = try pciePort(name)
+        writeSlotControl(try pciePort(name), value: value)
+    }
+
+    /// A guest write to the Slot Control register of a port the caller already holds (the guest's
+    /// driver); nothing happens for a device without slot registers or secondary bus.
+    public func writeSlotControl(_ port: Device, value: UInt16) {
         guard var slot = port.pcieSlot, let bus = port.secondaryBus else { return }
         let child = bus.devicesByAddress.first
         let old = slot.slotControl
@@ -41,7 +46,11 @@ extension Machine {
 
     /// A guest write to a port's Slot Status register (RW1C events).
     public func writeSlotStatus(port name: String, value: UInt16) throws(QMPError) {
-        let port = try pciePort(name)
+        writeSlotStatus(try pciePort(name), value: value)
+    }
+
+    /// A guest write to the Slot Status register of a port the caller already holds.
+    public func writeSlotStatus(_ port: Device, value: UInt16) {
         guard var slot = port.pcieSlot else { return }
         let old = slot.slotStatus
         slot.writeSlotStatus(value)
@@ -175,6 +184,12 @@ extension Machine {
         return device
     }
 
-    /// Every hotplug controller, in topology order.
-    public var controllers: [Device] { allDevices.filter { $0.pcieSlot != nil || $0.shpc != nil } }
+    /// Every hotplug controller, in topology order. Cached until the topology changes (the guest
+    /// asks on every hot-plug interrupt).
+    public var controllers: [Device] {
+        if let cache = controllerCache, cache.generation == topologyGeneration { return cache.devices }
+        let devices = allDevices.filter { $0.pcieSlot != nil || $0.shpc != nil }
+        controllerCache = (topologyGeneration, devices)
+        return devices
+    }
 }

@@ -32,6 +32,10 @@ public final class Machine {
     var anonymous: [Int: Device] = [:]
     var builtinDevices: [Device] = []
     private var anonymousBusCount = 0
+    /// Changes whenever a device joins or leaves the topology (``topologyChanged()``).
+    public private(set) var topologyGeneration: UInt64 = 0
+    /// ``controllers`` as of a topology generation.
+    var controllerCache: (generation: UInt64, devices: [Device])?
     /// Events QEMU sends after the reply of the command that caused them (objects finalised later).
     private var deferredEvents: [MachineEvent] = []
     private var deferring = false
@@ -156,7 +160,7 @@ public final class Machine {
 
     /// `query-status`: `StatusInfo` in QEMU's member order.
     public func statusInfo() -> JSONObject {
-        var info = JSONObject()
+        var info = JSONObject(capacity: 3)
         info.append("running", .bool(runState.isRunning))
         if profile.statusHasSingleStep { info.append("singlestep", .bool(false)) }
         info.append("status", .string(runState.rawValue))
@@ -177,6 +181,9 @@ public final class Machine {
         walk(rootBus)
         return result
     }
+
+    /// Marks the topology as changed (a device was added or removed): cached walks are stale.
+    func topologyChanged() { topologyGeneration &+= 1 }
 
     /// How many user devices (`/machine/peripheral*`) exist.
     public var userDeviceCount: Int { peripheral.count + anonymous.count }

@@ -19,6 +19,8 @@ public final class QMPServer: @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var monitors: [MonitorListener] = []
     private var flushList: [Connection] = []
+    /// Reads the client sockets (on a thread of its own, running the reads on ``queue``).
+    private(set) lazy var poller = ConnectionPoller(queue: queue) { [unowned self] in finishTurn() }
     private var onExit: (@Sendable (ShutdownRequest) -> Never)?
 
     /// - Parameters:
@@ -197,13 +199,17 @@ public final class QMPServer: @unchecked Sendable {
         flushList.append(connection)
     }
 
+    /// Writes out what was queued for any session so far in this turn.
+    func flushPending() {
+        guard !flushList.isEmpty else { return }
+        let list = flushList
+        flushList.removeAll(keepingCapacity: true)
+        for connection in list { connection.flush() }
+    }
+
     /// Writes out what this turn queued, then carries out a pending shutdown.
     func finishTurn() {
-        if !flushList.isEmpty {
-            let list = flushList
-            flushList.removeAll(keepingCapacity: true)
-            for connection in list { connection.flush() }
-        }
+        flushPending()
         if let request = core.shutdownRequest { shutDown(request) }
         armMachineTimer()
         updateStatus()

@@ -143,7 +143,7 @@ public final class QMPSession {
     }
 
     private func didAppend(from start: Int) {
-        core.recordOutbound(self, outbound[start...])
+        if core.recordsOutbound { core.recordOutbound(self, outbound[start...]) }
         if start == 0 {
             transport?.sessionHasOutput(self)
         } else if outbound.count > core.maxOutboundBytes && !isClosing {

@@ -131,8 +131,11 @@ public final class ServerCore {
         transcript?.record(direction: .clientToServer, session: session.number, socket: session.monitor, text: text)
     }
 
+    /// Whether ``recordOutbound(_:_:)`` does anything (checked before slicing the output for it).
+    var recordsOutbound: Bool { logMessages || transcript != nil }
+
     func recordOutbound(_ session: QMPSession, _ line: ArraySlice<UInt8>) {
-        guard logMessages || transcript != nil else { return }
+        guard recordsOutbound else { return }
         let text = line.count >= 2 ? line.dropLast(2) : line  // without CRLF
         if logMessages {
             logger.debug("session \(session.number) <- \(String(decoding: text, as: UTF8.self))")
@@ -153,13 +156,20 @@ extension ServerCore: MachineEventSink {
     }
 
     private func broadcast(_ event: MachineEvent, to role: SessionRole) {
+        if let data = event.data {
+            broadcast(event.name, to: role) { JSONWriter.writeObject(data, into: &$0) }
+        } else {
+            broadcast(event.name, to: role, data: nil)
+        }
+    }
+
+    /// Renders an event once, its `data` member written by `data`, and queues it to the sessions.
+    private func broadcast(_ name: String, to role: SessionRole, data: ((inout [UInt8]) -> Void)?) {
         guard sessions.contains(where: { $0.role == role && $0.mode == .command }) else { return }
         let (seconds, microseconds) = clock.now()
         var line: [UInt8] = []
-        QMPMessage.appendLine(
-            QMPMessage.event(event.name, data: event.data, seconds: seconds, microseconds: microseconds),
-            to: &line
-        )
+        line.reserveCapacity(256)
+        QMPMessage.appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &line, data: data)
         for session in sessions where session.role == role && session.mode == .command {
             session.sendRendered(line)
         }
@@ -171,13 +181,26 @@ extension ServerCore: MachineObserver {
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
         guard sessions.contains(where: { $0.role == .control && $0.mode == .command }) else { return }
-        var data = JSONObject()
-        data.append("controller", .string(write.controller))
-        data.append("register", .string(write.register))
-        if let target = write.target { data.append("target", .int(Int64(target))) }
-        data.append("value", .int(Int64(write.written)))
-        data.append("old", .int(Int64(write.old)))
-        data.append("new", .int(Int64(write.new)))
-        emitControl(MachineEvent("GUEST_REGISTER_WRITE", data: data))
+        // The data object {controller, register, [target,] value, old, new}, written in its
+        // precomputed QDict order (the guest writes registers 17 times per hot-plug cycle).
+        let layout = write.target == nil ? Self.registerWriteLayout : Self.registerWriteTargetLayout
+        broadcast("GUEST_REGISTER_WRITE", to: .control) { out in
+            JSONWriter.writeObject(layout: layout, into: &out) { index, out in
+                // Index into registerWriteTargetLayout's keys.
+                switch write.target == nil && index >= 2 ? index + 1 : index {
+                case 0: JSONWriter.writeString(write.controller, into: &out)
+                case 1: JSONWriter.writeString(write.register, into: &out)
+                case 2: JSONWriter.writeInteger(Int64(write.target ?? 0), into: &out)
+                case 3: JSONWriter.writeInteger(Int64(write.written), into: &out)
+                case 4: JSONWriter.writeInteger(Int64(write.old), into: &out)
+                default: JSONWriter.writeInteger(Int64(write.new), into: &out)
+                }
+            }
+        }
     }
+
+    static let registerWriteLayout = QDictLayout(keys: ["controller", "register", "value", "old", "new"])
+    static let registerWriteTargetLayout = QDictLayout(keys: [
+        "controller", "register", "target", "value", "old", "new",
+    ])
 }

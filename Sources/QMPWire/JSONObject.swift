@@ -20,6 +20,12 @@ public struct JSONObject: Sendable, Equatable {
 
     public init() { members = [] }
 
+    /// An empty object with room for `capacity` members (saves regrowing while building one).
+    public init(capacity: Int) {
+        members = []
+        members.reserveCapacity(capacity)
+    }
+
     /// Builds an object from key/value pairs; a later duplicate key replaces the earlier value.
     public init(_ pairs: [(String, JSONValue)]) {
         members = []

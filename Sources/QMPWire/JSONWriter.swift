@@ -16,8 +16,8 @@ public enum JSONWriter {
     /// Appends the compact text of `value` to `out`.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: appendASCII("null", into: &out)
+        case .bool(let b): appendASCII(b ? "true" : "false", into: &out)
         case .int(let i): writeInteger(i, into: &out)
         case .uint(let u): writeUnsigned(u, into: &out)
         case .double(let d): writeDouble(d, into: &out)
@@ -25,7 +25,7 @@ public enum JSONWriter {
         case .array(let elements):
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
-                if i > 0 { out.append(contentsOf: ", ".utf8) }
+                if i > 0 { appendComma(into: &out) }
                 write(element, into: &out)
             }
             out.append(UInt8(ascii: "]"))
@@ -40,13 +40,33 @@ public enum JSONWriter {
         QDictOrder.withOrderedIndices(of: object) { order in
             var first = true
             for i in order {
-                if !first { out.append(contentsOf: ", ".utf8) }
+                if !first { appendComma(into: &out) }
                 first = false
                 let member = object.members[i]
                 writeString(member.key, into: &out)
-                out.append(contentsOf: ": ".utf8)
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
                 write(member.value, into: &out)
             }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends an object with the keys of `layout`, in its precomputed QDict order, without building
+    /// it: `value(i, &out)` appends the value of `layout.keys[i]`. Same bytes as ``writeObject(_:into:)``
+    /// on the object with those members.
+    public static func writeObject(
+        layout: QDictLayout,
+        into out: inout [UInt8],
+        value: (Int, inout [UInt8]) -> Void
+    ) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for i in layout.order {
+            if !first { appendComma(into: &out) }
+            first = false
+            out.append(contentsOf: layout.renderedKeys[i])
+            value(i, &out)
         }
         out.append(UInt8(ascii: "}"))
     }
@@ -65,6 +85,11 @@ public enum JSONWriter {
     public static func writeUnsigned(_ value: UInt64, into out: inout [UInt8]) {
         if value < 10 {
             out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        if value < 100 {
+            out.append(UInt8(ascii: "0") + UInt8(value / 10))
+            out.append(UInt8(ascii: "0") + UInt8(value % 10))
             return
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
@@ -87,6 +112,24 @@ public enum JSONWriter {
         }
     }
 
+    /// `", "`, without going through a `String`'s UTF-8 view.
+    @inline(__always)
+    private static func appendComma(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: " "))
+    }
+
+    /// Appends the bytes of an ASCII literal (`null`, `true`, `false`) with one copy.
+    @inline(__always)
+    private static func appendASCII(_ text: StaticString, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Bytes copied as they are: printable ASCII except `"` and `\\`.
+    private static let plainBytes: [Bool] = (0..<256).map {
+        $0 >= 0x20 && $0 < 0x7F && $0 != Int(UInt8(ascii: "\"")) && $0 != Int(UInt8(ascii: "\\"))
+    }
+
     private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     @inline(__always)
@@ -99,59 +142,79 @@ public enum JSONWriter {
         out.append(hexDigits[Int(unit & 0xF)])
     }
 
-    /// Appends a quoted, escaped string.
+    /// Appends a quoted, escaped string. Runs of bytes that need no escape (the usual case: QMP
+    /// names and paths) are copied at once.
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
             var i = 0
+            var runStart = 0
             let n = bytes.count
             while i < n {
-                let b = bytes[i]
-                if b >= 0x20 && b < 0x7F {
-                    if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-                    out.append(b)
+                if plainBytes[Int(bytes[i])] {
                     i += 1
                     continue
                 }
-                if b < 0x80 {
-                    switch b {
-                    case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                    case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                    case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                    case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                    case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                    default: appendEscapedUnit(UInt32(b), into: &out)
-                    }
-                    i += 1
-                    continue
-                }
-                // Multi-byte UTF-8 (Swift strings are always valid UTF-8).
-                var scalar: UInt32
-                var length: Int
-                if b >= 0xF0 {
-                    scalar = UInt32(b & 0x07)
-                    length = 4
-                } else if b >= 0xE0 {
-                    scalar = UInt32(b & 0x0F)
-                    length = 3
-                } else {
-                    scalar = UInt32(b & 0x1F)
-                    length = 2
-                }
-                for k in 1..<length where i + k < n {
-                    scalar = (scalar << 6) | UInt32(bytes[i + k] & 0x3F)
-                }
-                i += length
-                if scalar > 0xFFFF {
-                    let v = scalar - 0x10000
-                    appendEscapedUnit(0xD800 + (v >> 10), into: &out)
-                    appendEscapedUnit(0xDC00 + (v & 0x3FF), into: &out)
-                } else {
-                    appendEscapedUnit(scalar, into: &out)
-                }
+                if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+                i = appendEscaped(bytes, at: i, into: &out)
+                runStart = i
             }
+            if runStart < n { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escape of the character starting at `bytes[i]` (one that is not copied as is);
+    /// returns the index after it.
+    private static func appendEscaped(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        at start: Int,
+        into out: inout [UInt8]
+    ) -> Int {
+        var i = start
+        let n = bytes.count
+        let b = bytes[i]
+        if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+            out.append(UInt8(ascii: "\\"))
+            out.append(b)
+            return i + 1
+        }
+        if b < 0x80 {
+            switch b {
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            default: appendEscapedUnit(UInt32(b), into: &out)
+            }
+            return i + 1
+        }
+        // Multi-byte UTF-8 (Swift strings are always valid UTF-8).
+        var scalar: UInt32
+        var length: Int
+        if b >= 0xF0 {
+            scalar = UInt32(b & 0x07)
+            length = 4
+        } else if b >= 0xE0 {
+            scalar = UInt32(b & 0x0F)
+            length = 3
+        } else {
+            scalar = UInt32(b & 0x1F)
+            length = 2
+        }
+        for k in 1..<length where i + k < n {
+            scalar = (scalar << 6) | UInt32(bytes[i + k] & 0x3F)
+        }
+        i += length
+        if scalar > 0xFFFF {
+            let v = scalar - 0x10000
+            appendEscapedUnit(0xD800 + (v >> 10), into: &out)
+            appendEscapedUnit(0xDC00 + (v & 0x3FF), into: &out)
+        } else {
+            appendEscapedUnit(scalar, into: &out)
+        }
+        return min(i, n)
     }
 }

@@ -13,8 +13,12 @@ public enum QDictOrder {
         var key = key
         return key.withUTF8 { bytes in
             var value: UInt32 = 0x238F_13AF &* UInt32(truncatingIfNeeded: bytes.count)
+            // Shift by (i * 5) % 24, stepped instead of divided.
+            var shift: UInt32 = 0
             for i in 0..<bytes.count {
-                value = value &+ (UInt32(bytes[i]) << UInt32((i &* 5) % 24))
+                value = value &+ (UInt32(bytes[i]) << shift)
+                shift += 5
+                if shift >= 24 { shift -= 24 }
             }
             return (1_103_515_243 &* value &+ 12345) % bucketCount
         }

@@ -19,10 +19,10 @@ public struct QMPError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The reply object, with `id` when the request had one.
     public func response(id: JSONValue?) -> JSONObject {
-        var error = JSONObject()
+        var error = JSONObject(capacity: 2)
         error.append("class", .string(errorClass.rawValue))
         error.append("desc", .string(desc))
-        var reply = JSONObject()
+        var reply = JSONObject(capacity: 2)
         reply.append("error", .object(error))
         if let id { reply.append("id", id) }
         return reply

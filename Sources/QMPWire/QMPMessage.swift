@@ -10,7 +10,7 @@ public enum QMPMessage {
 
     /// `{"return": VALUE, "id": ID}`.
     public static func success(_ value: JSONValue, id: JSONValue?) -> JSONObject {
-        var reply = JSONObject()
+        var reply = JSONObject(capacity: 2)
         reply.append("return", value)
         if let id { reply.append("id", id) }
         return reply
@@ -19,10 +19,10 @@ public enum QMPMessage {
     /// `{"timestamp": {"seconds": S, "microseconds": US}, "event": NAME, "data": DATA}`; `data` is
     /// omitted when nil, as QEMU does for events without data.
     public static func event(_ name: String, data: JSONObject?, seconds: Int64, microseconds: Int64) -> JSONObject {
-        var timestamp = JSONObject()
+        var timestamp = JSONObject(capacity: 2)
         timestamp.append("seconds", .int(seconds))
         timestamp.append("microseconds", .int(microseconds))
-        var event = JSONObject()
+        var event = JSONObject(capacity: 3)
         event.append("event", .string(name))
         if let data { event.append("data", .object(data)) }
         event.append("timestamp", .object(timestamp))

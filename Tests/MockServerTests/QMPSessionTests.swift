@@ -213,4 +213,38 @@ import Testing
             ]
         )
     }
+
+    @Test func guestRegisterWriteEventsRenderLikeTheirObjects() {
+        let harness = SessionHarness()
+        let control = harness.core.openSession(monitor: "c", role: .control, transport: harness.transport)
+        _ = harness.take(control)
+        harness.send(control, #"{"execute":"qmp_capabilities"}"#)
+        let writes = [
+            GuestRegisterWrite(controller: "pci.1", register: "slot-status", written: 16, old: 80, new: 64),
+            GuestRegisterWrite(
+                controller: "/machine/peripheral-anon/device[3]",
+                register: "shpc-command",
+                target: 7,
+                written: 0x48,
+                old: 0,
+                new: 0xFFFF_FFFF
+            ),
+        ]
+        for write in writes {
+            harness.core.guestRegisterWrite(write)
+            var data = JSONObject()
+            data.append("controller", .string(write.controller))
+            data.append("register", .string(write.register))
+            if let target = write.target { data.append("target", .int(Int64(target))) }
+            data.append("value", .int(Int64(write.written)))
+            data.append("old", .int(Int64(write.old)))
+            data.append("new", .int(Int64(write.new)))
+            var expected: [UInt8] = []
+            QMPMessage.appendLine(
+                QMPMessage.event("GUEST_REGISTER_WRITE", data: data, seconds: 100, microseconds: 5),
+                to: &expected
+            )
+            #expect(harness.take(control) == [String(decoding: expected.dropLast(2), as: UTF8.self)])
+        }
+    }
 }

@@ -66,4 +66,63 @@ import Testing
         QMPMessage.appendLine(JSONObject(), to: &out)
         #expect(out == Array("{}\r\n".utf8))
     }
+
+    @Test func eventLineMatchesTheEnvelopeObject() {
+        let datas: [JSONObject?] = [
+            nil, JSONObject(), JSONObject([("device", "hp\"1"), ("path", "/machine/peripheral/hp1")]),
+            JSONObject([("controller", "pci.1"), ("register", "slot-status"), ("value", 16), ("old", 80), ("new", 64)]),
+        ]
+        for data in datas {
+            for (seconds, microseconds) in [(Int64(0), Int64(0)), (1_795_652_477, 761_830), (-1, 999_999)] {
+                var expected: [UInt8] = []
+                QMPMessage.appendLine(
+                    QMPMessage.event("X_DEVICE_ON", data: data, seconds: seconds, microseconds: microseconds),
+                    to: &expected
+                )
+                var line: [UInt8] = []
+                QMPMessage.appendEventLine(
+                    "X_DEVICE_ON",
+                    data: data,
+                    seconds: seconds,
+                    microseconds: microseconds,
+                    to: &line
+                )
+                #expect(line == expected)
+            }
+        }
+    }
+
+    @Test func longStringsWithEscapesInTheMiddle() {
+        let plain = String(repeating: "abc/", count: 40)
+        #expect(
+            text(.string(plain + "\n\u{1}" + plain + "\u{E9}")) == "\"" + plain + #"\n\u0001"# + plain + #"\u00E9""#
+        )
+    }
+
+    @Test func layoutObjectsMatchBuiltObjects() {
+        let keySets = [
+            ["controller", "register", "value", "old", "new"], ["a"], [], ["device", "path"],
+            ["timestamp", "event", "data", "seconds", "microseconds", "x\"y"],
+        ]
+        for keys in keySets {
+            let layout = QDictLayout(keys: keys)
+            var object = JSONObject()
+            for (i, key) in keys.enumerated() { object.append(key, .int(Int64(i * 7))) }
+            var expected: [UInt8] = []
+            JSONWriter.writeObject(object, into: &expected)
+            var out: [UInt8] = []
+            JSONWriter.writeObject(layout: layout, into: &out) { i, out in
+                JSONWriter.writeInteger(Int64(i * 7), into: &out)
+            }
+            #expect(out == expected)
+        }
+    }
+
+    @Test func integersAroundTheShortcuts() {
+        let values: [Int64] = [0, 9, 10, 42, 99, 100, 101, 65535, -1, -10, -99, -100, .max, .min]
+        for value in values {
+            #expect(text(.int(value)) == String(value))
+        }
+        #expect(text(.uint(.max)) == "18446744073709551615")
+    }
 }

@@ -1,0 +1,106 @@
+extension QMPMessage {
+    /// The members of an event envelope.
+    private enum EnvelopeMember: Sendable {
+        case timestamp, event, data
+    }
+
+    /// Envelope member order with and without `data`, and the order inside `timestamp`: taken once
+    /// from ``QDictOrder`` applied to what ``event(_:data:seconds:microseconds:)`` builds.
+    private static let envelopeWithData = envelopeOrder(data: JSONObject())
+    private static let envelopeWithoutData = envelopeOrder(data: nil)
+    private static let secondsFirst: Bool = {
+        guard case .object(let timestamp)? = event("E", data: nil, seconds: 0, microseconds: 0)["timestamp"] else {
+            return true
+        }
+        return QDictOrder.orderedKeys(of: timestamp).first == "seconds"
+    }()
+
+    private static func envelopeOrder(data: JSONObject?) -> [EnvelopeMember] {
+        QDictOrder.orderedKeys(of: event("E", data: data, seconds: 0, microseconds: 0)).compactMap {
+            switch $0 {
+            case "timestamp": .timestamp
+            case "event": .event
+            case "data": .data
+            default: nil
+            }
+        }
+    }
+
+    /// Appends the line of ``event(_:data:seconds:microseconds:)``, byte for byte, without building
+    /// the envelope objects: events are the most frequent output (guest register writes on the
+    /// control plane), and their envelope never changes shape.
+    public static func appendEventLine(
+        _ name: String,
+        data: JSONObject?,
+        seconds: Int64,
+        microseconds: Int64,
+        to out: inout [UInt8]
+    ) {
+        if let data {
+            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out) {
+                JSONWriter.writeObject(data, into: &$0)
+            }
+        } else {
+            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out, data: nil)
+        }
+    }
+
+    /// Appends the line of an event whose `data` member `data` writes (absent when nil), e.g. with
+    /// ``JSONWriter/writeObject(layout:into:value:)``.
+    public static func appendEventLine(
+        _ name: String,
+        seconds: Int64,
+        microseconds: Int64,
+        to out: inout [UInt8],
+        data: ((inout [UInt8]) -> Void)?
+    ) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for member in data == nil ? envelopeWithoutData : envelopeWithData {
+            if !first {
+                out.append(UInt8(ascii: ","))
+                out.append(UInt8(ascii: " "))
+            }
+            first = false
+            switch member {
+            case .timestamp:
+                appendKey("timestamp", to: &out)
+                out.append(UInt8(ascii: "{"))
+                if secondsFirst {
+                    appendKey("seconds", to: &out)
+                    JSONWriter.writeInteger(seconds, into: &out)
+                    out.append(UInt8(ascii: ","))
+                    out.append(UInt8(ascii: " "))
+                    appendKey("microseconds", to: &out)
+                    JSONWriter.writeInteger(microseconds, into: &out)
+                } else {
+                    appendKey("microseconds", to: &out)
+                    JSONWriter.writeInteger(microseconds, into: &out)
+                    out.append(UInt8(ascii: ","))
+                    out.append(UInt8(ascii: " "))
+                    appendKey("seconds", to: &out)
+                    JSONWriter.writeInteger(seconds, into: &out)
+                }
+                out.append(UInt8(ascii: "}"))
+            case .event:
+                appendKey("event", to: &out)
+                JSONWriter.writeString(name, into: &out)
+            case .data:
+                appendKey("data", to: &out)
+                data?(&out)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
+    /// `"KEY": ` for a key that needs no escaping.
+    private static func appendKey(_ key: StaticString, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
+        out.append(UInt8(ascii: " "))
+    }
+}
