@@ -27,8 +27,6 @@ let package = Package(
         // 5. libsystemd through pkg-config, and a thin Swift wrapper.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSettings),
-        // Linux headers Swift's Glibc module leaves out (epoll).
-        .target(name: "CLinux"),
         // 2. The simulated machine: pure and deterministic.
         .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
@@ -37,7 +35,7 @@ let package = Package(
         .target(
             name: "MockServer",
             dependencies: [
-                "QMPWire", "HotplugMachine", "GuestSim", "CLinux",
+                "QMPWire", "HotplugMachine", "GuestSim",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -19,8 +19,6 @@ public final class QMPServer: @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var monitors: [MonitorListener] = []
     private var flushList: [Connection] = []
-    /// Reads the client sockets (on a thread of its own, running the reads on ``queue``).
-    private(set) lazy var poller = ConnectionPoller(queue: queue) { [unowned self] in finishTurn() }
     private var onExit: (@Sendable (ShutdownRequest) -> Never)?
 
     /// - Parameters:

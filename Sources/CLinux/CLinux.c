@@ -1,2 +1,0 @@
-// Headers only (include/CLinux.h); SwiftPM needs a source file in a C target.
-#include "CLinux.h"
