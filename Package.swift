@@ -44,8 +44,8 @@ let package = Package(
         .executableTarget(
             name: "qmp-mockd",
             dependencies: [
-                "MockServer", "Systemd", "QMPWire",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // No ArgumentParser here: it costs start-up time and memory (DaemonOptions).
+                "MockServer", "Systemd", "QMPWire", "HotplugMachine",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

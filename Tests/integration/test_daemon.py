@@ -11,6 +11,7 @@ import select
 import signal
 import socket
 import stat
+import subprocess
 import time
 
 import pytest
@@ -21,6 +22,7 @@ from conftest import (
     EX_OK,
     EX_TEMPFAIL,
     EX_USAGE,
+    EXIT_TIMEOUT,
     START_TIMEOUT,
     Client,
     base_env,
@@ -416,6 +418,10 @@ def test_socket_mode_option(start_daemon, mode):
 # ---------------------------------------------------------------------------
 USAGE_ERRORS = [
     ["--bogus"],
+    ["--paused=yes"],
+    ["--time-scale", "0"],
+    ["--max-outbound", "lots"],
+    ["--clock", "--paused"],
     ["--qemu-version", "9.9.9"],
     ["--qemu-version", "8.2"],
     ["--qemu-version"],
@@ -739,3 +745,18 @@ def test_client_vanishing_without_reading_greeting(start_daemon):
     assert c.cmd("query-status") == RUNNING
     assert d.alive()
 
+
+
+def test_help_and_version_exit_0(mockd_binary):
+    out = subprocess.run([mockd_binary, "--help"], capture_output=True, text=True, timeout=EXIT_TIMEOUT)
+    assert out.returncode == 0 and out.stdout.startswith("OVERVIEW: ")
+    for flag in ("--qmp", "--control", "--monitor-mode", "--qemu-version", "--max-message-size", "EXIT CODES"):
+        assert flag in out.stdout
+    out = subprocess.run([mockd_binary, "--version"], capture_output=True, text=True, timeout=EXIT_TIMEOUT)
+    assert out.returncode == 0 and out.stdout.strip()
+
+
+def test_option_equals_value_form(start_daemon):
+    d = start_daemon("--name=vm-eq", "--monitor-mode=shared")
+    c = d.negotiated()
+    assert c.cmd("query-name") == return_line('{"name": "vm-eq"}')

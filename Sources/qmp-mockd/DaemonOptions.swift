@@ -1,0 +1,203 @@
+import HotplugMachine
+import Logging
+import MockServer
+
+/// The `qmp-mockd` command line, parsed by hand: a parsing library by reflection (and the Foundation
+/// it pulls in) cost more than half of the daemon's start-up instructions and a third of its idle
+/// memory. `--name value` and `--name=value` both work; `--qmp` repeats.
+struct DaemonOptions {
+    var qmpSockets: [String] = []
+    var monitorMode = MonitorMode.exclusive
+    var qemuVersion = QEMUProfile.defaultVersion
+    var name: String?
+    var paused = false
+    var socketMode: UInt32 = 0o600
+    var transcript: String?
+    var control: String?
+    var manualClock = false
+    var timeScale: Double = 1
+    var config: String?
+    var logLevel = Logger.Level.info
+    var maxOutbound = 8 << 20
+    var maxMessageSize = 64 << 20
+
+    /// What the command line asks for.
+    enum Request {
+        case run(DaemonOptions)
+        case help
+        case version
+    }
+
+    /// A usage error: the text for stderr (exit 64).
+    struct UsageError: Error {
+        var message: String
+    }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> Request {
+        var options = DaemonOptions()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if argument == "--help" || argument == "-h" { return .help }
+            if argument == "--version" { return .version }
+            guard argument.hasPrefix("--") else { throw UsageError(message: "Unexpected argument '\(argument)'") }
+            var key = String(argument.dropFirst(2))
+            var inline: String?
+            if let equals = key.firstIndex(of: "=") {
+                inline = String(key[key.index(after: equals)...])
+                key = String(key[..<equals])
+            }
+            if key == "paused" {
+                guard inline == nil else { throw UsageError(message: "--paused takes no value") }
+                options.paused = true
+                continue
+            }
+            guard Self.valueNames[key] != nil else { throw UsageError(message: "Unknown option '--\(key)'") }
+            let value: String
+            if let inline {
+                value = inline
+            } else {
+                guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                    throw UsageError(message: "Missing value for '--\(key) <\(Self.valueNames[key] ?? "value")>'")
+                }
+                value = arguments[index]
+                index += 1
+            }
+            try options.set(key, value)
+        }
+        return .run(options)
+    }
+
+    private static let valueNames: [String: String] = [
+        "qmp": "path|fd:N", "monitor-mode": "mode", "qemu-version": "version", "name": "name",
+        "socket-mode": "mode", "transcript": "file", "control": "path|fd:N", "clock": "mode",
+        "time-scale": "factor", "config": "file", "log-level": "level", "max-outbound": "size",
+        "max-message-size": "size",
+    ]
+
+    private mutating func set(_ key: String, _ value: String) throws(UsageError) {
+        switch key {
+        case "qmp":
+            guard !value.isEmpty else { throw UsageError(message: "--qmp needs a path") }
+            try Self.checkDescriptor(value)
+            qmpSockets.append(value)
+        case "monitor-mode":
+            guard let mode = MonitorMode(rawValue: value) else {
+                throw UsageError(message: "--monitor-mode must be exclusive or shared, not '\(value)'")
+            }
+            monitorMode = mode
+        case "qemu-version":
+            guard QEMUProfile(value, package: "") != nil else {
+                let versions = QEMUProfile.supported.joined(separator: ", ")
+                throw UsageError(message: "--qemu-version must be one of \(versions), not '\(value)'")
+            }
+            qemuVersion = value
+        case "name": name = value
+        case "socket-mode":
+            guard let mode = UInt32(value, radix: 8), mode <= 0o777 else {
+                throw UsageError(message: "--socket-mode must be octal permissions such as 0600, not '\(value)'")
+            }
+            socketMode = mode
+        case "transcript": transcript = value
+        case "control":
+            guard !value.isEmpty else { throw UsageError(message: "--control needs a path") }
+            try Self.checkDescriptor(value)
+            control = value
+        case "clock":
+            guard value == "realtime" || value == "manual" else {
+                throw UsageError(message: "--clock must be realtime or manual, not '\(value)'")
+            }
+            manualClock = value == "manual"
+        case "time-scale":
+            guard let scale = Double(value), scale > 0, scale.isFinite else {
+                throw UsageError(message: "--time-scale must be a positive number")
+            }
+            timeScale = scale
+        case "config": config = value
+        case "log-level":
+            guard let level = Logger.Level(rawValue: value) else {
+                let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+                throw UsageError(message: "--log-level must be one of \(levels)")
+            }
+            logLevel = level
+        case "max-outbound":
+            guard let size = Self.parseSize(value) else {
+                throw UsageError(message: "--max-outbound takes a size such as 8M, not '\(value)'")
+            }
+            maxOutbound = size
+        default:  // max-message-size
+            guard let size = Self.parseSize(value) else {
+                throw UsageError(message: "--max-message-size takes a size such as 64M, not '\(value)'")
+            }
+            maxMessageSize = size
+        }
+    }
+
+    private static func checkDescriptor(_ argument: String) throws(UsageError) {
+        if SocketPlan.looksLikeDescriptor(argument) && SocketPlan.descriptor(argument) == nil {
+            throw UsageError(message: "'\(argument)': fd: must be followed by a file descriptor number")
+        }
+    }
+
+    /// Bytes for `8M`, `512K`, `1G` or a plain number.
+    static func parseSize(_ text: String) -> Int? {
+        let units: [(Character, Int)] = [("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
+        if let last = text.last?.uppercased().first, let unit = units.first(where: { $0.0 == last }) {
+            return Int(text.dropLast()).flatMap {
+                $0 > 0 ? $0.multipliedReportingOverflow(by: unit.1).overflow ? nil : $0 * unit.1 : nil
+            }
+        }
+        return Int(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    static func help(version: String) -> String {
+        let versions = QEMUProfile.supported.joined(separator: ", ")
+        let levels = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        let exitCodes = DaemonExitCode.allCases.map { "  \($0.rawValue)  \($0.summary)" }.joined(separator: "\n")
+        return """
+            OVERVIEW: A mock QEMU that speaks QMP on Unix sockets. (qmp-mockd \(version))
+
+            Serves QEMU's QMP protocol on each --qmp socket (./qmp.sock when none is given and no socket
+            was passed by socket activation), byte for byte as QEMU \(versions) does, for testing
+            management software. As a systemd service: READY=1 once every socket listens, STATUS= lines,
+            WATCHDOG=1 when WatchdogSec= is set, STOPPING=1 on shutdown; socket-activated sockets take
+            their role from FileDescriptorName= (qmp, qmp-2, ..., control). SIGTERM or SIGINT sends
+            SHUTDOWN to connected clients, removes the sockets it created and exits 0.
+
+            USAGE: qmp-mockd [--qmp <path|fd:N> ...] [<options>]
+
+            OPTIONS:
+              --qmp <path|fd:N>        QMP monitor socket to create, or fd:N to serve an inherited
+                                       listening socket; repeatable.
+              --monitor-mode <mode>    exclusive (QEMU: one client at a time, others wait) or shared
+                                       (all clients at once). (default: exclusive)
+              --qemu-version <version> QEMU release to play: \(versions). (default: \(QEMUProfile.defaultVersion))
+              --name <name>            VM name reported by query-name (QEMU's -name).
+              --paused                 Start paused in the prelaunch state, like QEMU's -S.
+              --socket-mode <mode>     Permissions of the created sockets, in octal. (default: 0600)
+              --transcript <file>      Write every QMP message either way to this file as JSON lines.
+              --control <path|fd:N>    Control socket for tests: clock, guest and fault commands (QMP
+                                       framing); a path or fd:N.
+              --clock <mode>           realtime (default) or manual (time moves only by clock-advance
+                                       on the control socket).
+              --time-scale <factor>    With --clock realtime: how many times faster than real time the
+                                       guest runs. (default: 1)
+              --config <file>          YAML file describing the simulated machine (default: the
+                                       embedded machine in README).
+              --log-level <level>      \(levels);
+                                       debug logs one line per QMP message. (default: info)
+              --max-outbound <size>    Disconnect a client whose unsent output passes this size (K, M,
+                                       G suffixes). (default: 8M)
+              --max-message-size <size>
+                                       Largest QMP message accepted, QEMU's 64 MiB by default (K, M, G
+                                       suffixes). (default: 64M)
+              --version                Show the version.
+              -h, --help               Show help information.
+
+            EXIT CODES:
+            \(exitCodes)
+
+            """
+    }
+}
