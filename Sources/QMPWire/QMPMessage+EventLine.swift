@@ -66,21 +66,16 @@ extension QMPMessage {
             case .timestamp:
                 appendKey("timestamp", to: &out)
                 out.append(UInt8(ascii: "{"))
-                if secondsFirst {
-                    appendKey("seconds", to: &out)
-                    JSONWriter.writeInteger(seconds, into: &out)
-                    out.append(UInt8(ascii: ","))
-                    out.append(UInt8(ascii: " "))
-                    appendKey("microseconds", to: &out)
-                    JSONWriter.writeInteger(microseconds, into: &out)
-                } else {
-                    appendKey("microseconds", to: &out)
-                    JSONWriter.writeInteger(microseconds, into: &out)
-                    out.append(UInt8(ascii: ","))
-                    out.append(UInt8(ascii: " "))
-                    appendKey("seconds", to: &out)
-                    JSONWriter.writeInteger(seconds, into: &out)
-                }
+                let (firstKey, firstValue, secondKey, secondValue): (StaticString, _, StaticString, _) =
+                    secondsFirst
+                    ? ("seconds", seconds, "microseconds", microseconds)
+                    : ("microseconds", microseconds, "seconds", seconds)
+                appendKey(firstKey, to: &out)
+                JSONWriter.writeInteger(firstValue, into: &out)
+                out.append(UInt8(ascii: ","))
+                out.append(UInt8(ascii: " "))
+                appendKey(secondKey, to: &out)
+                JSONWriter.writeInteger(secondValue, into: &out)
                 out.append(UInt8(ascii: "}"))
             case .event:
                 appendKey("event", to: &out)
