@@ -13,7 +13,7 @@ extension Machine {
         // QemuOpts (until 9.1): a string id must be an identifier; a non-string id is silently dropped.
         var id: String?
         if case .string(let text) = arguments["id"] {
-            if profile.validatesIdentifier && !Self.isIdentifier(text) {
+            if profile.deviceAddUsesQemuOpts && !Self.isIdentifier(text) {
                 throw .generic("Parameter 'id' expects an identifier")
             }
             id = text
@@ -35,14 +35,14 @@ extension Machine {
         if let id, peripheral[id] != nil { throw .generic("Duplicate device ID '\(id)'") }
 
         var properties: [String: JSONValue] = [:]
+        // Since 9.2 QMP arguments keep their JSON types (the QAPI input visitor); configuration
+        // entries are text, like -device options.
+        let strict = hotplug && !profile.deviceAddUsesQemuOpts
         for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
             if profile.deviceAddUsesQemuOpts && !member.value.isScalar { continue }
             guard let property = model.property(member.key).flatMap(profile.adjust) else {
                 throw .generic("Property '\(model.name).\(member.key)' not found")
             }
-            // Since 9.2 QMP arguments keep their JSON types (the QAPI input visitor); configuration
-            // entries are text, like -device options.
-            let strict = hotplug && !profile.deviceAddUsesQemuOpts
             properties[member.key] = try Self.parseProperty(member.value, property, model: model, strictTypes: strict)
         }
 
@@ -195,7 +195,6 @@ extension Machine {
 
     // MARK: Argument parsing as QemuOpts and the property setters do
 
-    /// QemuOpts turns numbers and booleans into text; other JSON types are refused.
     /// `driver` and `bus` as `qdev_device_add` reads them: text from any scalar through QemuOpts
     /// (until 9.2), strings only since; anything else counts as absent.
     func optionString(_ value: JSONValue?) -> String? {
@@ -205,6 +204,7 @@ extension Machine {
         return try? Self.optionText(value, name: "")
     }
 
+    /// QemuOpts turns numbers and booleans into text; other JSON types are refused.
     static func optionText(_ value: JSONValue, name: String) throws(QMPError) -> String {
         switch value {
         case .string(let s): return s
@@ -263,16 +263,6 @@ extension Machine {
         model: DeviceModel,
         strictTypes: Bool = false
     ) throws(QMPError) -> JSONValue {
-        let isInteger = ["uint8", "uint16", "uint32", "uint64", "int32", "size"].contains(property.type)
-        if strictTypes && property.name != "addr" {
-            // The QAPI input visitor: the JSON type must match (integers are checked below).
-            if property.type == "bool" && value.boolValue == nil {
-                throw .invalidParameterType(property.name, expected: "boolean")
-            }
-            if property.type != "bool" && !isInteger && value.stringValue == nil {
-                throw .invalidParameterType(property.name, expected: "string")
-            }
-        }
         if property.name == "addr" {
             // A number is a devfn for the visitor; QemuOpts makes it text first ("56" is slot 0x56).
             if case .int = value, strictTypes { return value }
@@ -284,18 +274,12 @@ extension Machine {
             }
             return value
         }
-        if property.name == "mac" {
-            let text = try optionText(value, name: "mac")
-            guard isMACAddress(text) else {
-                // A virtio proxy forwards `mac` to its backend, which is the one that refuses it.
-                let owner = model.children.first?.type ?? model.name
-                throw .generic("Property '\(owner).mac' doesn't take value '\(text)'")
-            }
-            return .string(text)
-        }
+        // With `strictTypes` the QAPI input visitor wants the JSON type of the property; otherwise
+        // QemuOpts text is parsed as the property setter does.
         switch property.type {
         case "bool":
             if case .bool = value { return value }
+            if strictTypes { throw .invalidParameterType(property.name, expected: "boolean") }
             switch try optionText(value, name: property.name) {
             case "on", "yes", "true", "y": return .bool(true)
             case "off", "no", "false", "n": return .bool(false)
@@ -319,7 +303,16 @@ extension Machine {
             guard let parsed else { throw .generic("Parameter '\(property.name)' expects integer") }
             return try checkRange(parsed, property)
         default:
-            return .string(try optionText(value, name: property.name))
+            if strictTypes && value.stringValue == nil {
+                throw .invalidParameterType(property.name, expected: "string")
+            }
+            let text = try optionText(value, name: property.name)
+            if property.name == "mac" && !isMACAddress(text) {
+                // A virtio proxy forwards `mac` to its backend, which is the one that refuses it.
+                let owner = model.children.first?.type ?? model.name
+                throw .generic("Property '\(owner).mac' doesn't take value '\(text)'")
+            }
+            return .string(text)
         }
     }
 

@@ -36,10 +36,9 @@ extension QEMUProfile {
     public var portHotplugOffHidesBus: Bool { version.isAtLeast(8, 2) }
     /// `device_add` checks the device class's hot-pluggability before the bus (10.0) rather than at realize.
     public var checksDeviceHotpluggableFirst: Bool { version.isAtLeast(10, 0) }
-    /// QMP `device_add` still goes through QemuOpts: `id` must be an identifier (until 9.1).
-    public var validatesIdentifier: Bool { !version.isAtLeast(9, 2) }
-    /// Until 9.2 `device_add` goes through QemuOpts: scalars become text (`true` is `on`) and arrays,
-    /// objects and null are dropped without a word. Since then `driver` and `bus` count only as strings.
+    /// Until 9.2 `device_add` goes through QemuOpts: a string `id` must be an identifier, scalars
+    /// become text (`true` is `on`), and arrays, objects and null are dropped without a word. Since
+    /// then arguments keep their JSON types, and `driver` and `bus` count only as strings.
     public var deviceAddUsesQemuOpts: Bool { !version.isAtLeast(9, 2) }
     /// A function added at an automatically chosen address behind a port whose function 0 is taken is
     /// refused (10.0) rather than accepted invisible to the guest (7.2, 8.2).
@@ -47,7 +46,6 @@ extension QEMUProfile {
     /// `device_del`/`x-query-hotplug` of a non-device path: `X is not a device` (from 9.2) instead of
     /// `X is not a hotpluggable device`.
     public var notADeviceSuffix: String { version.isAtLeast(9, 2) ? "is not a device" : "is not a hotpluggable device" }
-    /// The reset style of the slot registers.
     /// A catalog property as this release has it: nil when the release has no such property, or
     /// with the type its `qom-list` reports. Observed on 10.0.2 against 7.2.22: `addr` is a `str`
     /// and `rombar` an `int32`, and root ports lost `x-native-hotplug` (8.2 keeps 7.2's, unverified).
@@ -63,6 +61,7 @@ extension QEMUProfile {
         return adjusted
     }
 
+    /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
 }

@@ -156,20 +156,29 @@ extension ServerCore: MachineEventSink {
     }
 
     private func broadcast(_ event: MachineEvent, to role: SessionRole) {
-        if let data = event.data {
-            broadcast(event.name, to: role) { JSONWriter.writeObject(data, into: &$0) }
-        } else {
-            broadcast(event.name, to: role, data: nil)
+        guard hasListeners(role) else { return }
+        let line = stampedLine {
+            QMPMessage.appendEventLine(event.name, data: event.data, seconds: $1, microseconds: $2, to: &$0)
         }
+        queue(line, to: role)
     }
 
-    /// Renders an event once, its `data` member written by `data`, and queues it to the sessions.
-    private func broadcast(_ name: String, to role: SessionRole, data: ((inout [UInt8]) -> Void)?) {
-        guard sessions.contains(where: { $0.role == role && $0.mode == .command }) else { return }
+    /// Whether any negotiated session of `role` would receive an event (nothing is rendered otherwise).
+    private func hasListeners(_ role: SessionRole) -> Bool {
+        sessions.contains { $0.role == role && $0.mode == .command }
+    }
+
+    /// An event line stamped now: `build(&line, seconds, microseconds)` writes it.
+    private func stampedLine(_ build: (inout [UInt8], Int64, Int64) -> Void) -> [UInt8] {
         let (seconds, microseconds) = clock.now()
         var line: [UInt8] = []
         line.reserveCapacity(256)
-        QMPMessage.appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &line, data: data)
+        build(&line, seconds, microseconds)
+        return line
+    }
+
+    /// Queues a line, rendered once, to every negotiated session of `role`.
+    private func queue(_ line: [UInt8], to role: SessionRole) {
         for session in sessions where session.role == role && session.mode == .command {
             session.sendRendered(line)
         }
@@ -180,21 +189,27 @@ extension ServerCore: MachineObserver {
     /// Reports a guest register write on the control plane (`GUEST_REGISTER_WRITE`).
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
-        guard sessions.contains(where: { $0.role == .control && $0.mode == .command }) else { return }
-        // The data object {controller, register, [target,] value, old, new}, written in its
-        // precomputed QDict order (the guest writes registers 17 times per hot-plug cycle).
-        let layout = write.target == nil ? Self.registerWriteLayout : Self.registerWriteTargetLayout
-        broadcast("GUEST_REGISTER_WRITE", to: .control) { out in
-            JSONWriter.writeObject(layout: layout, into: &out) { index, out in
-                // Index into registerWriteTargetLayout's keys.
-                switch write.target == nil && index >= 2 ? index + 1 : index {
-                case 0: JSONWriter.writeString(write.controller, into: &out)
-                case 1: JSONWriter.writeString(write.register, into: &out)
-                case 2: JSONWriter.writeInteger(Int64(write.target ?? 0), into: &out)
-                case 3: JSONWriter.writeInteger(Int64(write.written), into: &out)
-                case 4: JSONWriter.writeInteger(Int64(write.old), into: &out)
-                default: JSONWriter.writeInteger(Int64(write.new), into: &out)
-                }
+        guard hasListeners(.control) else { return }
+        let writeData: (inout [UInt8]) -> Void = { Self.writeData(of: write, into: &$0) }
+        let line = stampedLine {
+            QMPMessage.appendEventLine("GUEST_REGISTER_WRITE", seconds: $1, microseconds: $2, to: &$0, data: writeData)
+        }
+        queue(line, to: .control)
+    }
+
+    /// The data object `{controller, register, [target,] value, old, new}`, written in its
+    /// precomputed QDict order (the guest writes registers 17 times per hot-plug cycle).
+    private static func writeData(of write: GuestRegisterWrite, into out: inout [UInt8]) {
+        let layout = write.target == nil ? registerWriteLayout : registerWriteTargetLayout
+        JSONWriter.writeObject(layout: layout, into: &out) { index, out in
+            // Index into registerWriteTargetLayout's keys (registerWriteLayout lacks `target`, index 2).
+            switch write.target == nil && index >= 2 ? index + 1 : index {
+            case 0: JSONWriter.writeString(write.controller, into: &out)
+            case 1: JSONWriter.writeString(write.register, into: &out)
+            case 2: JSONWriter.writeInteger(Int64(write.target ?? 0), into: &out)
+            case 3: JSONWriter.writeInteger(Int64(write.written), into: &out)
+            case 4: JSONWriter.writeInteger(Int64(write.old), into: &out)
+            default: JSONWriter.writeInteger(Int64(write.new), into: &out)
             }
         }
     }

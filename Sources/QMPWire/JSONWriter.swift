@@ -114,14 +114,24 @@ public enum JSONWriter {
 
     /// `", "`, without going through a `String`'s UTF-8 view.
     @inline(__always)
-    private static func appendComma(into out: inout [UInt8]) {
+    static func appendComma(into out: inout [UInt8]) {
         out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: " "))
+    }
+
+    /// `"KEY": ` for a literal key that needs no escaping (envelope members).
+    @inline(__always)
+    static func appendKey(_ key: StaticString, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendASCII(key, into: &out)
+        out.append(UInt8(ascii: "\""))
+        out.append(UInt8(ascii: ":"))
         out.append(UInt8(ascii: " "))
     }
 
     /// Appends the bytes of an ASCII literal (`null`, `true`, `false`) with one copy.
     @inline(__always)
-    private static func appendASCII(_ text: StaticString, into out: inout [UInt8]) {
+    static func appendASCII(_ text: StaticString, into out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 

@@ -57,45 +57,32 @@ extension QMPMessage {
         out.append(UInt8(ascii: "{"))
         var first = true
         for member in data == nil ? envelopeWithoutData : envelopeWithData {
-            if !first {
-                out.append(UInt8(ascii: ","))
-                out.append(UInt8(ascii: " "))
-            }
+            if !first { JSONWriter.appendComma(into: &out) }
             first = false
             switch member {
             case .timestamp:
-                appendKey("timestamp", to: &out)
+                JSONWriter.appendKey("timestamp", into: &out)
                 out.append(UInt8(ascii: "{"))
                 let (firstKey, firstValue, secondKey, secondValue): (StaticString, _, StaticString, _) =
                     secondsFirst
                     ? ("seconds", seconds, "microseconds", microseconds)
                     : ("microseconds", microseconds, "seconds", seconds)
-                appendKey(firstKey, to: &out)
+                JSONWriter.appendKey(firstKey, into: &out)
                 JSONWriter.writeInteger(firstValue, into: &out)
-                out.append(UInt8(ascii: ","))
-                out.append(UInt8(ascii: " "))
-                appendKey(secondKey, to: &out)
+                JSONWriter.appendComma(into: &out)
+                JSONWriter.appendKey(secondKey, into: &out)
                 JSONWriter.writeInteger(secondValue, into: &out)
                 out.append(UInt8(ascii: "}"))
             case .event:
-                appendKey("event", to: &out)
+                JSONWriter.appendKey("event", into: &out)
                 JSONWriter.writeString(name, into: &out)
             case .data:
-                appendKey("data", to: &out)
+                JSONWriter.appendKey("data", into: &out)
                 data?(&out)
             }
         }
         out.append(UInt8(ascii: "}"))
         out.append(0x0D)
         out.append(0x0A)
-    }
-
-    /// `"KEY": ` for a key that needs no escaping.
-    private static func appendKey(_ key: StaticString, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-        out.append(UInt8(ascii: " "))
     }
 }

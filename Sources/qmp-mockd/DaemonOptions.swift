@@ -126,11 +126,13 @@ struct DaemonOptions {
                 throw UsageError(message: "--max-outbound takes a size such as 8M, not '\(value)'")
             }
             maxOutbound = size
-        default:  // max-message-size
+        case "max-message-size":
             guard let size = Self.parseSize(value) else {
                 throw UsageError(message: "--max-message-size takes a size such as 64M, not '\(value)'")
             }
             maxMessageSize = size
+        default:
+            throw UsageError(message: "Unknown option '--\(key)'")
         }
     }
 
@@ -140,15 +142,10 @@ struct DaemonOptions {
         }
     }
 
-    /// Bytes for `8M`, `512K`, `1G` or a plain number.
+    /// A positive size as QEMU writes sizes (`8M`, `512K`, `1G`, a plain number of bytes).
     static func parseSize(_ text: String) -> Int? {
-        let units: [(Character, Int)] = [("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30)]
-        if let last = text.last?.uppercased().first, let unit = units.first(where: { $0.0 == last }) {
-            return Int(text.dropLast()).flatMap {
-                $0 > 0 ? $0.multipliedReportingOverflow(by: unit.1).overflow ? nil : $0 * unit.1 : nil
-            }
-        }
-        return Int(text).flatMap { $0 > 0 ? $0 : nil }
+        guard let size = Machine.parseSize(text), size > 0 else { return nil }
+        return Int(exactly: size)
     }
 
     static func help(version: String) -> String {

@@ -23,6 +23,24 @@ def parse_line(text: str):
         return None
 
 
+def connect_unix(path: str, alive=None, timeout: float = WAIT_SECONDS) -> socket.socket:
+    """A stream connection to `path`, retried while the server is still coming up (`alive()` says
+    whether it still can): QEMU says nowhere when its sockets listen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError):
+            s.close()
+            if alive is not None and not alive():
+                raise StreamTimeout("the server exited before %s accepted connections" % path) from None
+            if time.monotonic() > deadline:
+                raise StreamTimeout("%s never accepted a connection" % path) from None
+            time.sleep(0.001)  # nothing to wait on but the socket itself
+
+
 class Message:
     """One line from the server."""
 
@@ -67,20 +85,7 @@ class QMPStream:
 
     @staticmethod
     def connect(path: str, alive=None, timeout: float = WAIT_SECONDS) -> "QMPStream":
-        """Connects, retrying while the server is still coming up (`alive()` says whether it can)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(path)
-                return QMPStream(s)
-            except (FileNotFoundError, ConnectionRefusedError):
-                s.close()
-                if alive is not None and not alive():
-                    raise StreamTimeout("the server exited before %s accepted connections" % path) from None
-                if time.monotonic() > deadline:
-                    raise StreamTimeout("%s never accepted a connection" % path) from None
-                time.sleep(0.001)  # the server is starting; nothing to wait on but the socket itself
+        return QMPStream(connect_unix(path, alive, timeout))
 
     def _read(self) -> None:
         buf = b""

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 from .scenario import PCIE_REGISTERS, Scenario
-from .stream import QMPStream, StreamTimeout, WAIT_SECONDS
+from .stream import QMPStream, StreamTimeout, WAIT_SECONDS, connect_unix
 
 SHPC_BAR_BASE = 0xFE000000
 SHPC_BAR_STEP = 0x100000  # one 1 MiB bridge-window granule per SHPC BAR
@@ -126,25 +126,12 @@ class QEMUTarget(Target):
             self.setup = QMPStream.connect(setup, self.alive)
             self.setup.wait(lambda m, e: len(m) >= 1, "greeting")
             self.setup.command("qmp_capabilities")
-            self.qtest = self._connect_qtest(qt)
+            self.qtest = connect_unix(qt, self.alive)
             self.qtest_file = self.qtest.makefile("rb")
             self._firmware()
             self.qmp = QMPStream.connect(qmp, self.alive)
         except (StreamTimeout, RuntimeError, OSError) as e:
             raise TargetError("QEMU did not start: %s\n%s" % (e, self.stderr_tail())) from None
-
-    def _connect_qtest(self, path: str) -> socket.socket:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(path)
-                return s
-            except (FileNotFoundError, ConnectionRefusedError):
-                s.close()
-                if not self.alive() or time.monotonic() > deadline:
-                    raise TargetError("qtest socket never came up\n" + self.stderr_tail()) from None
-                time.sleep(0.001)
 
     # -- qtest ---------------------------------------------------------------------------------
     def _qt(self, line: str) -> int | None:
@@ -296,6 +283,14 @@ class QEMUTarget(Target):
             raise TargetError("%s is not a cold-plugged bridge with an SHPC" % bridge)
         return self.bars[bridge]
 
+    def _select_window(self, access: dict) -> tuple[int, int, int]:
+        """Selects the dword of the SHPC capability's window (DWORD_SELECT at cap+2); returns the
+        bridge's bus, devfn and the offset of DWORD_DATA (cap+4)."""
+        bus, devfn = self._locate(access["bridge"])
+        cap = self._cap(access["bridge"], 0x0C)
+        self.cfg_write(bus, devfn, cap + 2, 1, access["window"])
+        return bus, devfn, cap + 4
+
     def guest_read(self, access: dict) -> int:
         if "port" in access:
             bus, devfn, off, size = self._port_register(access)
@@ -304,10 +299,8 @@ class QEMUTarget(Target):
             bus, devfn = self._locate(access["device"])
             return self.cfg_read(bus, devfn, 0, 4)
         if "window" in access:
-            bus, devfn = self._locate(access["bridge"])
-            cap = self._cap(access["bridge"], 0x0C)
-            self.cfg_write(bus, devfn, cap + 2, 1, access["window"])
-            return self.cfg_read(bus, devfn, cap + 4, 4)
+            bus, devfn, data = self._select_window(access)
+            return self.cfg_read(bus, devfn, data, 4)
         size = access["size"]
         return self._qt("%s 0x%x" % (self._READ[size], self._bar(access["bridge"]) + access["offset"])) or 0
 
@@ -318,10 +311,8 @@ class QEMUTarget(Target):
             bus, devfn, off, size = self._port_register(access)
             self.cfg_write(bus, devfn, off, size, access["value"])
         elif "window" in access:
-            bus, devfn = self._locate(access["bridge"])
-            cap = self._cap(access["bridge"], 0x0C)
-            self.cfg_write(bus, devfn, cap + 2, 1, access["window"])
-            self.cfg_write(bus, devfn, cap + 4, 4, access["value"])
+            bus, devfn, data = self._select_window(access)
+            self.cfg_write(bus, devfn, data, 4, access["value"])
         else:
             size = access["size"]
             self._qt("%s 0x%x 0x%x" % (self._WRITE[size], self._bar(access["bridge"]) + access["offset"],
