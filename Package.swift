@@ -24,8 +24,9 @@ let package = Package(
     targets: [
         // 1. Wire protocol: JSON value, QEMU-dialect streaming parser, writer, QMP messages. No I/O.
         .target(name: "QMPWire", swiftSettings: strictSettings),
-        // 5. libsystemd through pkg-config, and a thin Swift wrapper.
-        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // 5. libsystemd's sd-daemon API (its header from libsystemd-dev; the library loaded with dlopen on
+        //    first use, see Sources/CSystemd/include/CSystemd.h), and a thin Swift wrapper.
+        .target(name: "CSystemd"),
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSettings),
         // 2. The simulated machine: pure and deterministic.
         .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
@@ -48,7 +49,10 @@ let package = Package(
                 "MockServer", "Systemd", "QMPWire", "HotplugMachine",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            // A position-dependent executable in release builds: the dynamic loader then has no
+            // ~27,000 relative relocations to apply at every start (exec to greeting -0.3 ms, measured).
+            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]
         ),
         // The control-plane CLI for shell fixtures.
         .executableTarget(

@@ -150,7 +150,7 @@ public final class GuestOS: MachineObserver {
     /// Takes the controllers the guest can now see and drops the drivers of controllers that are gone
     /// (called at start and whenever a driver has configured or removed a card).
     func discoverControllers() {
-        let generation = machine.topologyGeneration
+        let generation = machine.controllerGeneration
         // While the topology and the set of drivers are what the last pass left (drivers only ever
         // go in a pass), only the controllers that pass left without a driver can change: try those,
         // in topology order. This runs at the end of every hot-plug job.
@@ -189,7 +189,7 @@ public final class GuestOS: MachineObserver {
         return undriven
     }
 
-    /// What the last discovery pass saw: the topology generation, the number of drivers it left, and
+    /// What the last discovery pass saw: the controller generation, the number of drivers it left, and
     /// the controllers it left without a driver (topology order).
     private var lastDiscovery: (generation: UInt64, drivers: Int, undriven: [Device])?
 

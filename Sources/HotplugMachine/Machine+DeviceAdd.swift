@@ -96,7 +96,7 @@ extension Machine {
         bus.insert(device)
         if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
         createSecondaryBus(of: device)
-        topologyChanged()
+        topologyChanged(by: device)
 
         if let port = controller, var slot = port.pcieSlot {
             if bus.devices[0] != nil {

@@ -108,7 +108,7 @@ extension Machine {
         }
         for child in device.model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
         device.parentBus?.remove(device)
-        topologyChanged()
+        topologyChanged(by: device)
         if let id = device.id, peripheral[id] === device { peripheral[id] = nil }
         if let index = device.anonymousIndex, anonymous[index] === device { anonymous[index] = nil }
         emit(.deviceDeleted(device))

@@ -184,12 +184,12 @@ extension Machine {
         return device
     }
 
-    /// Every hotplug controller, in topology order. Cached until the topology changes (the guest
-    /// asks on every hot-plug interrupt).
+    /// Every hotplug controller, in topology order. Cached until ``controllerGeneration`` changes
+    /// (the guest asks on every hot-plug interrupt).
     public var controllers: [Device] {
-        if let cache = controllerCache, cache.generation == topologyGeneration { return cache.devices }
+        if let cache = controllerCache, cache.generation == controllerGeneration { return cache.devices }
         let devices = allDevices.filter { $0.pcieSlot != nil || $0.shpc != nil }
-        controllerCache = (topologyGeneration, devices)
+        controllerCache = (controllerGeneration, devices)
         return devices
     }
 }

@@ -32,9 +32,12 @@ public final class Machine {
     var anonymous: [Int: Device] = [:]
     var builtinDevices: [Device] = []
     private var anonymousBusCount = 0
-    /// Changes whenever a device joins or leaves the topology (``topologyChanged()``).
-    public private(set) var topologyGeneration: UInt64 = 0
-    /// ``controllers`` as of a topology generation.
+    /// Changes whenever a hotplug controller or a device with a secondary bus joins or leaves the
+    /// topology (``topologyChanged(by:)``). Endpoints do not change it: they change neither
+    /// ``controllers`` nor what the guest's discovery finds, and one joins and leaves on every
+    /// hot-plug cycle.
+    public private(set) var controllerGeneration: UInt64 = 0
+    /// ``controllers`` as of a controller generation.
     var controllerCache: (generation: UInt64, devices: [Device])?
     /// Events QEMU sends after the reply of the command that caused them (objects finalised later).
     private var deferredEvents: [MachineEvent] = []
@@ -182,8 +185,11 @@ public final class Machine {
         return result
     }
 
-    /// Marks the topology as changed (a device was added or removed): cached walks are stale.
-    func topologyChanged() { topologyGeneration &+= 1 }
+    /// Notes that `device` was added or removed: walks cached for controllers are stale if it is a
+    /// controller or carries a bus.
+    func topologyChanged(by device: Device) {
+        if device.secondaryBus != nil || device.pcieSlot != nil || device.shpc != nil { controllerGeneration &+= 1 }
+    }
 
     /// How many user devices (`/machine/peripheral*`) exist.
     public var userDeviceCount: Int { peripheral.count + anonymous.count }

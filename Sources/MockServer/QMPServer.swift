@@ -19,6 +19,8 @@ public final class QMPServer: @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var monitors: [MonitorListener] = []
     private var flushList: [Connection] = []
+    /// Set by ``start(onStopping:onExit:)``, on the thread that starts the server.
+    private var isStarted = false
     private var onExit: (@Sendable (ShutdownRequest) -> Never)?
 
     /// - Parameters:
@@ -77,6 +79,7 @@ public final class QMPServer: @unchecked Sendable {
         onStopping: (@Sendable (String) -> Void)? = nil,
         onExit: @escaping @Sendable (ShutdownRequest) -> Never
     ) {
+        isStarted = true
         queue.async { [self] in
             self.onStopping = onStopping
             self.onExit = onExit
@@ -126,12 +129,13 @@ public final class QMPServer: @unchecked Sendable {
     }
 
     /// The status line for `READY=1`; from now on changes go to `handler` (when given), at most every
-    /// `intervalMilliseconds`, the last change always reported. Call on the queue.
+    /// `intervalMilliseconds`, the last change always reported. Call before ``start(onStopping:onExit:)``
+    /// (the daemon sends `READY=1` from its main thread), or on the queue.
     public func beginStatusReports(
         to handler: (@Sendable (String) -> Void)?,
         intervalMilliseconds: Int
     ) -> String {
-        dispatchPrecondition(condition: .onQueue(queue))
+        if isStarted { dispatchPrecondition(condition: .onQueue(queue)) }
         let (summary, _) = statusSummary()
         statusHandler = handler
         statusIntervalNanoseconds = UInt64(max(intervalMilliseconds, 0)) * 1_000_000

@@ -49,8 +49,13 @@ struct QMPMockd {
             StderrLogHandler(label: label, level: level, syslogPrefix: journal)
         }
         let plan: SocketPlan
+        let activated = Systemd.listenFDs()
+        if getenv("LISTEN_FDS") != nil, let error = Systemd.loadError {
+            logger.error("LISTEN_FDS is set but libsystemd could not be loaded: \(error)")
+            return DaemonExitCode.configuration.rawValue
+        }
         do {
-            plan = try SocketPlan.make(qmp: o.qmpSockets, control: o.control, activated: Systemd.listenFDs())
+            plan = try SocketPlan.make(qmp: o.qmpSockets, control: o.control, activated: activated)
         } catch {
             logger.error("\(error)")
             return DaemonExitCode.configuration.rawValue
@@ -92,7 +97,11 @@ struct QMPMockd {
         let status: (@Sendable (String) -> Void)? =
             notifying ? { @Sendable status in Systemd.notify("STATUS=\(status)") } : nil
         let hooks = LifecycleHooks(
-            ready: { status in Systemd.notify("READY=1\nSTATUS=\(status)\nMAINPID=\(pid)") },
+            ready: { status in
+                if !Systemd.notify("READY=1\nSTATUS=\(status)\nMAINPID=\(pid)"), notifying, let error = Systemd.loadError {
+                    logger.error("NOTIFY_SOCKET is set but libsystemd could not be loaded: \(error)")
+                }
+            },
             stopping: { status in Systemd.notify("STOPPING=1\nSTATUS=\(status)") },
             status: status,
             watchdogIntervalMicroseconds: notifying ? Systemd.watchdogIntervalMicroseconds() : nil,

@@ -470,6 +470,25 @@ def test_notify_ready_status_and_stopping(start_daemon, workdir, notify):
     assert not any("WATCHDOG" in f for _, f in notify.messages)  # no WATCHDOG_USEC, no pings
 
 
+def _maps_libsystemd(pid: int) -> bool:
+    with open("/proc/%d/maps" % pid) as maps:
+        return any("libsystemd.so" in line for line in maps)
+
+
+def test_libsystemd_is_loaded_only_for_a_service_manager(start_daemon, notify):
+    """libsystemd is dlopen()ed on first need: a daemon started without NOTIFY_SOCKET, LISTEN_FDS or
+    WATCHDOG_USEC never maps it (start-up without it is ~1 ms shorter); one with NOTIFY_SOCKET has
+    it mapped by the time READY=1 arrives, and READY=1 came through it."""
+    plain = start_daemon()
+    plain.negotiated()
+    assert not _maps_libsystemd(plain.pid), "libsystemd mapped without a service manager"
+    env = base_env()
+    env["NOTIFY_SOCKET"] = notify.path
+    managed = start_daemon(qmp=("managed.sock",), env=env, wait=False)
+    notify.wait_for(lambda f: "READY" in f, "READY=1", START_TIMEOUT)
+    assert _maps_libsystemd(managed.pid), "READY=1 arrived but libsystemd is not mapped"
+
+
 def test_status_follows_a_pending_unplug_expiring_in_realtime(start_daemon, notify):
     """With the realtime clock nothing on a socket marks the end of the 5 s (virtual) unplug
     window; the status is updated anyway (here 5 s of guest time take 1 s)."""
