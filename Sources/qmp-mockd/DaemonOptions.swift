@@ -53,7 +53,9 @@ struct DaemonOptions {
                 options.paused = true
                 continue
             }
-            guard let valueName = Self.valueName(of: key) else { throw UsageError(message: "Unknown option '--\(key)'") }
+            guard let valueName = Self.valueName(of: key) else {
+                throw UsageError(message: "Unknown option '--\(key)'")
+            }
             let value: String
             if let inline {
                 value = inline

@@ -98,7 +98,9 @@ struct QMPMockd {
             notifying ? { @Sendable status in Systemd.notify("STATUS=\(status)") } : nil
         let hooks = LifecycleHooks(
             ready: { status in
-                if !Systemd.notify("READY=1\nSTATUS=\(status)\nMAINPID=\(pid)"), notifying, let error = Systemd.loadError {
+                if !Systemd.notify("READY=1\nSTATUS=\(status)\nMAINPID=\(pid)"), notifying,
+                    let error = Systemd.loadError
+                {
                     logger.error("NOTIFY_SOCKET is set but libsystemd could not be loaded: \(error)")
                 }
             },
