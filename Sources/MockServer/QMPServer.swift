@@ -19,6 +19,8 @@ public final class QMPServer: @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var monitors: [MonitorListener] = []
     private var flushList: [Connection] = []
+    /// The list ``flushPending()`` is working through.
+    private var flushing: [Connection] = []
     /// Set by ``start(onStopping:onExit:)``, on the thread that starts the server.
     private var isStarted = false
     private var onExit: (@Sendable (ShutdownRequest) -> Never)?
@@ -204,9 +206,10 @@ public final class QMPServer: @unchecked Sendable {
     /// Writes out what was queued for any session so far in this turn.
     func flushPending() {
         guard !flushList.isEmpty else { return }
-        let list = flushList
-        flushList.removeAll(keepingCapacity: true)
-        for connection in list { connection.flush() }
+        // Swapped with a spare list rather than copied: no allocation per turn.
+        swap(&flushList, &flushing)
+        for connection in flushing { connection.flush() }
+        flushing.removeAll(keepingCapacity: true)
     }
 
     /// Writes out what this turn queued, then carries out a pending shutdown.

@@ -38,6 +38,8 @@ public final class ServerCore {
     private var sessions: [QMPSession] = []
     private var sessionCount = 0
     private let logMessages: Bool
+    /// Scratch buffer for rendering event lines (``stampedLine(_:)``).
+    private var eventLine: [UInt8] = []
 
     /// - Parameters:
     ///   - machine: the VM to serve.
@@ -168,13 +170,13 @@ extension ServerCore: MachineEventSink {
         sessions.contains { $0.role == role && $0.mode == .command }
     }
 
-    /// An event line stamped now: `build(&line, seconds, microseconds)` writes it.
+    /// An event line stamped now: `build(&line, seconds, microseconds)` writes it, into a buffer the
+    /// core reuses (no allocation per event; the line is copied into each session's output).
     private func stampedLine(_ build: (inout [UInt8], Int64, Int64) -> Void) -> [UInt8] {
         let (seconds, microseconds) = clock.now()
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
-        build(&line, seconds, microseconds)
-        return line
+        eventLine.removeAll(keepingCapacity: true)
+        build(&eventLine, seconds, microseconds)
+        return eventLine
     }
 
     /// Queues a line, rendered once, to every negotiated session of `role`.
@@ -190,9 +192,11 @@ extension ServerCore: MachineObserver {
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
         guard hasListeners(.control) else { return }
-        let writeData: (inout [UInt8]) -> Void = { Self.writeData(of: write, into: &$0) }
-        let line = stampedLine {
-            QMPMessage.appendEventLine("GUEST_REGISTER_WRITE", seconds: $1, microseconds: $2, to: &$0, data: writeData)
+        let line = stampedLine { line, seconds, microseconds in
+            QMPMessage.appendEventLine("GUEST_REGISTER_WRITE", seconds: seconds, microseconds: microseconds, to: &line)
+            {
+                Self.writeData(of: write, into: &$0)
+            }
         }
         queue(line, to: .control)
     }

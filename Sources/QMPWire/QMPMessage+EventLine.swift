@@ -37,26 +37,38 @@ extension QMPMessage {
         to out: inout [UInt8]
     ) {
         if let data {
-            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out) {
+            appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: true, to: &out) {
                 JSONWriter.writeObject(data, into: &$0)
             }
         } else {
-            appendEventLine(name, seconds: seconds, microseconds: microseconds, to: &out, data: nil)
+            appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: false, to: &out) { _ in }
         }
     }
 
-    /// Appends the line of an event whose `data` member `data` writes (absent when nil), e.g. with
-    /// ``JSONWriter/writeObject(layout:into:value:)``.
+    /// Appends the line of an event whose `data` member `data` writes, e.g. with
+    /// ``JSONWriter/writeObject(layout:into:value:)``. `data` does not escape: nothing is allocated
+    /// for it.
     public static func appendEventLine(
         _ name: String,
         seconds: Int64,
         microseconds: Int64,
         to out: inout [UInt8],
-        data: ((inout [UInt8]) -> Void)?
+        data: (inout [UInt8]) -> Void
+    ) {
+        appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: true, to: &out, data: data)
+    }
+
+    private static func appendEnvelope(
+        _ name: String,
+        seconds: Int64,
+        microseconds: Int64,
+        hasData: Bool,
+        to out: inout [UInt8],
+        data: (inout [UInt8]) -> Void
     ) {
         out.append(UInt8(ascii: "{"))
         var first = true
-        for member in data == nil ? envelopeWithoutData : envelopeWithData {
+        for member in hasData ? envelopeWithData : envelopeWithoutData {
             if !first { JSONWriter.appendComma(into: &out) }
             first = false
             switch member {
@@ -78,7 +90,7 @@ extension QMPMessage {
                 JSONWriter.writeString(name, into: &out)
             case .data:
                 JSONWriter.appendKey("data", into: &out)
-                data?(&out)
+                data(&out)
             }
         }
         out.append(UInt8(ascii: "}"))

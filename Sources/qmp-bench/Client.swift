@@ -3,11 +3,18 @@
 #endif
 
 /// A blocking Unix-socket connection that reads newline-terminated lines.
+///
+/// Lines are found in place in one receive buffer; only reply lines (and event lines kept with
+/// ``keepsEvents``) are copied out, so that the tool's own work per message stays small next to
+/// the server's: a hot-plug cycle brings ~20 event lines that nobody looks at.
 final class LineConnection {
     let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var start = 0
     private var end = 0
+    /// Whether event lines read while waiting for a reply are kept in ``events`` (for
+    /// ``waitForEvent(_:)``); a connection whose events are never awaited drops them.
+    var keepsEvents = true
     /// Event lines read while waiting for a reply, oldest first.
     var events: [[UInt8]] = []
 
@@ -51,13 +58,19 @@ final class LineConnection {
         }
     }
 
-    /// The next line (without its line end); throws at end of file.
-    func readLine() throws -> [UInt8] {
+    /// The bounds in ``buffer`` of the next line (without its line end), reading as needed; valid
+    /// until the next call. Throws at end of file.
+    private func nextLine() throws -> Range<Int> {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            let found = buffer.withUnsafeBytes { raw -> Int? in
+                let base = raw.baseAddress.unsafelyUnwrapped
+                guard end > start, let hit = memchr(base + start, 0x0A, end - start) else { return nil }
+                return UnsafeRawPointer(hit) - base
+            }
+            if let newline = found {
                 var lineEnd = newline
                 if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
-                let line = Array(buffer[start..<lineEnd])
+                let line = start..<lineEnd
                 start = newline + 1
                 return line
             }
@@ -81,21 +94,38 @@ final class LineConnection {
         }
     }
 
+    /// The next line (without its line end); throws at end of file.
+    func readLine() throws -> [UInt8] {
+        Array(buffer[try nextLine()])
+    }
+
     /// Whether a complete line is already buffered.
     var hasBufferedLine: Bool { buffer[start..<end].contains(0x0A) }
 
-    static let eventMarker = Array("\"event\": ".utf8)
+    /// An event line begins with one of the envelope's members: QEMU writes `{"timestamp": ...`,
+    /// and `{"event": ...` is the other order a server may choose. Replies begin otherwise.
+    private func isEvent(_ line: Range<Int>) -> Bool {
+        hasPrefix(line, Self.timestampPrefix) || hasPrefix(line, Self.eventPrefix)
+    }
 
-    /// Sends a request and returns its reply line; events read meanwhile go to ``events``.
+    private func hasPrefix(_ line: Range<Int>, _ prefix: [UInt8]) -> Bool {
+        line.count >= prefix.count && buffer[line.lowerBound..<(line.lowerBound + prefix.count)].elementsEqual(prefix)
+    }
+
+    private static let timestampPrefix = Array("{\"timestamp\"".utf8)
+    private static let eventPrefix = Array("{\"event\"".utf8)
+
+    /// Sends a request and returns its reply line; events read meanwhile go to ``events`` (when
+    /// ``keepsEvents``).
     func command(_ request: [UInt8]) throws -> [UInt8] {
         try send(request)
         while true {
-            let line = try readLine()
-            if contains(line, Self.eventMarker) {
-                events.append(line)
+            let line = try nextLine()
+            if isEvent(line) {
+                if keepsEvents { events.append(Array(buffer[line])) }
                 continue
             }
-            return line
+            return Array(buffer[line])
         }
     }
 
@@ -107,8 +137,8 @@ final class LineConnection {
         }
         events.removeAll(keepingCapacity: true)
         while true {
-            let line = try readLine()
-            if contains(line, pattern) { return }
+            let line = try nextLine()
+            if contains(buffer[line], pattern) { return }
         }
     }
 
