@@ -8,7 +8,9 @@ import HotplugMachine
 /// "as soon as the VM runs again".
 final class GuestTimers {
     private let machine: Machine
-    private var armed: [Int: MachineTimer] = [:]
+    /// The armed timers by handle: a driver has a few at most, so a list searched in order (no
+    /// hashing, and no dictionary metadata to instantiate at start-up).
+    private var armed: [(id: Int, timer: MachineTimer)] = []
     private var nextID = 0
 
     init(machine: Machine) {
@@ -26,35 +28,36 @@ final class GuestTimers {
 
     /// Cancels one timer (nothing if it already ran).
     func cancel(_ id: Int?) {
-        guard let id, let timer = armed.removeValue(forKey: id) else { return }
-        machine.cancel(timer)
+        guard let id, let index = armed.firstIndex(where: { $0.id == id }) else { return }
+        machine.cancel(armed.remove(at: index).timer)
     }
 
     /// Cancels every armed timer.
     func cancelAll() {
-        for timer in armed.values { machine.cancel(timer) }
+        for entry in armed { machine.cancel(entry.timer) }
         armed.removeAll()
     }
 
     /// Whether the timer is still armed.
-    func isArmed(_ id: Int?) -> Bool { id.map { armed[$0] != nil } ?? false }
+    func isArmed(_ id: Int?) -> Bool { id.map { id in armed.contains { $0.id == id } } ?? false }
 
     private func arm(_ id: Int, after nanoseconds: Int64, _ action: @escaping () -> Void) {
         // `unowned`: every machine timer armed here is in `armed`, and `deinit` cancels them all, so
         // none runs after this object is gone (and a weak reference would give it a side table, which
         // sends all its reference counting down the slow path).
-        armed[id] = machine.schedule(after: nanoseconds) { [unowned self] machine in
-            guard self.armed[id] != nil else { return }
+        let timer = machine.schedule(after: nanoseconds) { [unowned self] machine in
+            guard let index = self.armed.firstIndex(where: { $0.id == id }) else { return }
+            self.armed.remove(at: index)
             if machine.runState.isRunning {
-                self.armed[id] = nil
                 action()
             } else {
                 self.arm(id, after: 1, action)
             }
         }
+        armed.append((id, timer))
     }
 
     deinit {
-        for timer in armed.values { machine.cancel(timer) }
+        for entry in armed { machine.cancel(entry.timer) }
     }
 }

@@ -10,7 +10,7 @@ public final class PCIBus {
     /// when the owner is removed.
     public internal(set) unowned(unsafe) var owner: Device?
     /// Devices by devfn (slot << 3 | function).
-    public private(set) var devices: [UInt8: Device] = [:]
+    public private(set) var devices = DevfnTable()
     /// Devices in the order they were added (QOM destroys a bus's children newest first).
     public internal(set) var children: [Device] = []
 
