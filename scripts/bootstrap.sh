@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing qmp-mock needs, and nothing that is already there.
 # Idempotent and quiet when everything is present; uses sudo only when not root.
-#   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev, pkg-config)
+#   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev: the sd-daemon header)
 #   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp + pytest
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(libsystemd-dev pkg-config)
+want=(libsystemd-dev)
 for arg in "$@"; do
     case "$arg" in
         # systemd: systemd-analyze, systemd-socket-activate, systemd-run and the user manager the
