@@ -28,6 +28,8 @@ let package = Package(
         //    first use, see Sources/CSystemd/include/CSystemd.h), and a thin Swift wrapper.
         .target(name: "CSystemd"),
         .target(name: "Systemd", dependencies: ["CSystemd"], swiftSettings: strictSettings),
+        // Linux headers Swift's Glibc module leaves out (epoll).
+        .target(name: "CLinux"),
         // 2. The simulated machine: pure and deterministic.
         .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "MockServer",
             dependencies: [
-                "QMPWire", "HotplugMachine", "GuestSim",
+                "QMPWire", "HotplugMachine", "GuestSim", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

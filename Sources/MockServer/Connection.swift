@@ -5,24 +5,25 @@ import Logging
     @preconcurrency import Glibc
 #endif
 
-/// One accepted client socket: Dispatch read and write sources on a non-blocking fd, shuttling
-/// bytes between the socket and its ``QMPSession``.
+/// One accepted client socket: reads when the server's ``ConnectionPoller`` finds it readable, and
+/// writes directly, with a Dispatch write source for what the socket does not take at once; all on
+/// a non-blocking fd, shuttling bytes between the socket and its ``QMPSession``.
 ///
 /// Confined to the server queue (hence `@unchecked Sendable`). Reads go straight from the server's
-/// shared buffer into the session, and everything the session queued is written at the end of the
-/// same turn of the queue: no thread hop and no allocation per message.
+/// shared buffer into the session, and what the session queued is written after each read: no
+/// thread hop and no allocation per message.
 final class Connection: SessionTransport, @unchecked Sendable {
     let fd: Int32
     unowned let server: QMPServer
     unowned let monitor: MonitorListener
     private(set) var session: QMPSession?
-    private let readSource: any DispatchSourceRead
+    /// The connection's registration with the server's ``ConnectionPoller`` (reads).
+    private var pollToken: UInt64 = 0
     private let writeSource: any DispatchSourceWrite
     private var writeArmed = false
     private var readSuspended = false
     private var isClosed = false
     private var sentOffset = 0
-    private var pendingCancels = 2
     /// Above this many unsent bytes the connection stops reading (backpressure); below the low mark it resumes.
     private static let highWater = 1 << 20
     private static let lowWater = 64 << 10
@@ -31,34 +32,27 @@ final class Connection: SessionTransport, @unchecked Sendable {
         self.fd = fd
         self.server = server
         self.monitor = monitor
-        readSource = DispatchSource.makeReadSource(fileDescriptor: fd, queue: server.queue)
         writeSource = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: server.queue)
     }
 
     /// Opens the session (queuing the greeting) and starts reading.
     func start() {
-        let cancelled: @Sendable () -> Void = { [unowned self] in
-            pendingCancels -= 1
-            if pendingCancels == 0 {
-                Glibc.close(fd)
-                monitor.connectionClosed(self)
-            }
-        }
-        readSource.setEventHandler { [unowned self] in
-            readAvailable()
-            server.finishTurn()
-        }
         writeSource.setEventHandler { [unowned self] in
             flush()
             server.finishTurn()
         }
-        readSource.setCancelHandler(handler: cancelled)
-        writeSource.setCancelHandler(handler: cancelled)
+        // The fd is closed once the write source is cancelled (the poller forgot it before).
+        writeSource.setCancelHandler { [unowned self] in
+            Glibc.close(fd)
+            monitor.connectionClosed(self)
+        }
         session = server.core.openSession(monitor: monitor.path, role: monitor.role, transport: self)
-        readSource.resume()
+        pollToken = server.poller.add(self)
     }
 
-    private func readAvailable() {
+    /// Reads what the socket holds into the session (the server's poller calls it on the queue,
+    /// then ends the turn).
+    func readAvailable() {
         guard let session, !isClosed else { return }
         let buffer = server.readBuffer
         while true {
@@ -67,10 +61,11 @@ final class Connection: SessionTransport, @unchecked Sendable {
                 session.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 if session.isClosing { return }
                 // Replies go out before the next read: a client waiting for them gets them one
-                // system call earlier, and its next request is often there by that read.
+                // system call earlier.
                 server.flushPending()
-                // Read on until EAGAIN even after a short read: libdispatch does not fire the
-                // source again for an end of file that arrived together with the last bytes.
+                // A short read emptied the socket: the poller is level-triggered and reports the
+                // next bytes (or the end of file) itself, so no read that would only say EAGAIN.
+                if n < buffer.count { return }
                 continue
             }
             if n == 0 {
@@ -247,24 +242,24 @@ final class Connection: SessionTransport, @unchecked Sendable {
     private func setReadSuspended(_ suspended: Bool) {
         guard suspended != readSuspended else { return }
         readSuspended = suspended
-        if suspended { readSource.suspend() } else { readSource.resume() }
+        server.poller.setReading(!suspended, token: pollToken, fd: fd)
     }
 
-    /// Ends the connection (idempotent). The fd is closed once both sources are cancelled.
+    /// Ends the connection (idempotent). The fd is closed once the write source is cancelled (the
+    /// poller forgets it first).
     func close(reason: String) {
         guard !isClosed else { return }
         isClosed = true
-        if let session { server.core.closeSession(session, reason: reason) }
-        // A suspended or never-resumed source must be resumed before it is cancelled and released.
-        if readSuspended {
-            readSuspended = false
-            readSource.resume()
+        if let session {
+            server.core.closeSession(session, reason: reason)
+            session.transport = nil
         }
+        server.poller.remove(token: pollToken, fd: fd)
+        // A suspended or never-resumed source must be resumed before it is cancelled and released.
         if !writeArmed {
             writeArmed = true
             writeSource.resume()
         }
-        readSource.cancel()
         writeSource.cancel()
         holdTimer?.cancel()
         holdTimer = nil

@@ -23,6 +23,8 @@ public final class QMPServer: @unchecked Sendable {
     private var flushing: [Connection] = []
     /// Set by ``start(onStopping:onExit:)``, on the thread that starts the server.
     private var isStarted = false
+    /// Reads the client sockets (on a thread of its own, running the reads on ``queue``).
+    private(set) lazy var poller = ConnectionPoller(queue: queue) { [unowned self] in finishTurn() }
     private var onExit: (@Sendable (ShutdownRequest) -> Never)?
 
     /// - Parameters:

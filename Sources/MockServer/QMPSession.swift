@@ -26,7 +26,11 @@ public final class QMPSession {
     public var outbound: [UInt8] = []
     /// Set once the session must not take more input (after `quit` or a shutdown).
     public private(set) var isClosing = false
-    public weak var transport: (any SessionTransport)?
+    /// Where output goes (the connection). `unowned`, not `weak`: the transport owns the session
+    /// and clears this when it closes, and a weak reference would give every connection a side
+    /// table, sending each retain and release of it down the runtime's slow path (fan-out to 1,000
+    /// sessions touches each connection several times).
+    public unowned var transport: (any SessionTransport)?
     /// Monitor or control plane.
     public let role: SessionRole
     /// Capabilities offered in the greeting (`oob` on monitors, none on the control plane).

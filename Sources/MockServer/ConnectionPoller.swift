@@ -1,0 +1,97 @@
+import CLinux
+import Dispatch
+
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+/// Waits on a thread of its own (epoll, level-triggered) until client sockets are readable, and runs
+/// their reads on the server queue with `queue.sync`, which executes on this thread when the queue
+/// is idle: one wake-up per request. A Dispatch read source costs a wake-up of Dispatch's manager
+/// thread, a hand-off to a worker thread and a re-arm request back to the manager, several context
+/// switches per request when client and server share a CPU.
+///
+/// The queue still owns everything: registrations change on it (`epoll_ctl` is thread-safe), and
+/// the reads run on it. Events carry a token, never a pointer, so a connection removed while its
+/// event was pending is simply not found.
+final class ConnectionPoller: @unchecked Sendable {
+    private let epollFD: Int32
+    private let queue: DispatchQueue
+    private let finishTurn: () -> Void
+    /// Queue-confined.
+    private var connections: [UInt64: Connection] = [:]
+    private var nextToken: UInt64 = 0
+    private var threadStarted = false
+
+    /// - Parameters:
+    ///   - queue: the server queue the reads run on.
+    ///   - finishTurn: what ends a turn of the queue (writes out what the reads queued).
+    init(queue: DispatchQueue, finishTurn: @escaping () -> Void) {
+        epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        self.queue = queue
+        self.finishTurn = finishTurn
+    }
+
+    /// Starts watching a connection's socket (call on the queue); returns its token.
+    func add(_ connection: Connection) -> UInt64 {
+        startThreadIfNeeded()
+        nextToken += 1
+        connections[nextToken] = connection
+        var event = epoll_event(events: Self.readEvents, data: epoll_data_t(u64: nextToken))
+        _ = epoll_ctl(epollFD, EPOLL_CTL_ADD, connection.fd, &event)
+        return nextToken
+    }
+
+    /// Stops or resumes watching a socket for input (backpressure; call on the queue).
+    func setReading(_ reading: Bool, token: UInt64, fd: Int32) {
+        var event = epoll_event(events: reading ? Self.readEvents : 0, data: epoll_data_t(u64: token))
+        _ = epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &event)
+    }
+
+    /// Forgets a socket before it is closed (call on the queue).
+    func remove(token: UInt64, fd: Int32) {
+        connections[token] = nil
+        var event = epoll_event()
+        _ = epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, &event)
+    }
+
+    private static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
+
+    private func startThreadIfNeeded() {
+        guard !threadStarted else { return }
+        threadStarted = true
+        // The thread keeps the poller (and so the server) alive: servers live as long as the process.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                guard let raw else { return nil }
+                Unmanaged<ConnectionPoller>.fromOpaque(raw).takeRetainedValue().run()
+                return nil
+            },
+            context
+        )
+        if result == 0 { pthread_detach(thread) }
+    }
+
+    private func run() {
+        let capacity = 64
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        defer { events.deallocate() }
+        while true {
+            let n = Int(epoll_wait(epollFD, events, Int32(capacity), -1))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            queue.sync {
+                for i in 0..<n {
+                    connections[events[i].data.u64]?.readAvailable()
+                }
+                finishTurn()
+            }
+        }
+    }
+}
