@@ -61,11 +61,12 @@ final class Connection: SessionTransport, @unchecked Sendable {
                 session.receive(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                 if session.isClosing { return }
                 // Replies go out before the next read: a client waiting for them gets them one
-                // system call earlier.
+                // system call earlier, and its next request is often there by that read.
                 server.flushPending()
-                // A short read emptied the socket: the poller is level-triggered and reports the
-                // next bytes (or the end of file) itself, so no read that would only say EAGAIN.
-                if n < buffer.count { return }
+                // Read on until EAGAIN: on one CPU the client has usually answered the reply with
+                // its next request by then, which saves a trip through epoll_wait. (Stopping after a
+                // short read, which level-triggered epoll allows, measured 1-2 us slower round trips
+                // and 3% more hot-plug cycles; round trips have the tighter target.)
                 continue
             }
             if n == 0 {
