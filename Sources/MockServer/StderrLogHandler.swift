@@ -36,8 +36,11 @@ public struct StderrLogHandler: LogHandler {
             syslogPrefix
             ? "<\(Self.syslogPriority(event.level))>\(event.level): \(event.message)"
             : "\(label): \(event.level): \(event.message)"
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        // Usually there is no metadata at all: then no dictionary work (it showed in start-up time).
+        if !metadata.isEmpty || !(event.metadata?.isEmpty ?? true) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
+        }
         line += "\n"
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }

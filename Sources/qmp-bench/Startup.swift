@@ -13,8 +13,8 @@ enum Startup {
         }
         let bound = withUnixAddress(notifyPath) { bind(fd, $0, $1) }
         guard bound == 0 else { throw BenchError.errno("bind \(notifyPath)") }
-        let t0 = monotonicNow()
-        let pid = try spawnProcess(argv, environment: ["NOTIFY_SOCKET": notifyPath])
+        var t0: UInt64 = 0
+        let pid = try spawnProcess(argv, environment: ["NOTIFY_SOCKET": notifyPath]) { t0 = monotonicNow() }
         defer { stopProcess(pid) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -28,8 +28,8 @@ enum Startup {
     /// Exec to the QMP greeting line (connect retried every 50 µs), in nanoseconds.
     static func execToGreeting(_ argv: (String) -> [String], directory: String, run: Int) throws -> UInt64 {
         let path = "\(directory)/startup-\(run).sock"
-        let t0 = monotonicNow()
-        let pid = try spawnProcess(argv(path))
+        var t0: UInt64 = 0
+        let pid = try spawnProcess(argv(path)) { t0 = monotonicNow() }
         defer {
             stopProcess(pid)
             unlink(path)

@@ -257,7 +257,8 @@ func spawnProcess(
     _ argv: [String],
     environment extra: [String: String] = [:],
     stdoutFD: Int32? = nil,
-    stderrFD: Int32? = nil
+    stderrFD: Int32? = nil,
+    atExec: () -> Void = {}
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -291,6 +292,7 @@ func spawnProcess(
         for p in cEnv { free(p) }
     }
     var pid: pid_t = 0
+    atExec()  // start-up is timed from here, not from building the arguments and environment
     let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, cEnv)
     guard rc == 0 else { throw BenchError("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
     return pid
