@@ -77,6 +77,14 @@ final class ConnectionPoller: @unchecked Sendable {
     }
 
     private func run() {
+        // The event thread runs at nice -4 when the process may raise its priority (root,
+        // CAP_SYS_NICE), as libdispatch's own event (manager) thread does (strace shows its
+        // setpriority(PRIO_PROCESS, 0, -4)); otherwise the call fails and nothing changes. On a CPU
+        // shared with clients it keeps a client woken by one reply from preempting the thread while
+        // it writes the rest, e.g. an event to 1,000 sessions: fan-out p99 3.1-3.8 -> 2.5-3.3 ms,
+        // round trip 20.7-21.0 -> 18.4-18.6 us (measured, client and server on CPU 0). On Linux
+        // the nice value is per thread, and who = 0 names the calling thread.
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, -4)
         let capacity = 64
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         defer { events.deallocate() }
