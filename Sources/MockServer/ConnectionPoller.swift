@@ -16,6 +16,8 @@ import Dispatch
 /// event was pending is simply not found.
 final class ConnectionPoller: @unchecked Sendable {
     private let epollFD: Int32
+    /// `errno` of `epoll_create1` (reported by ``start()`` when it failed).
+    private let epollError: Int32
     private let queue: DispatchQueue
     private let finishTurn: () -> Void
     /// Queue-confined.
@@ -28,13 +30,37 @@ final class ConnectionPoller: @unchecked Sendable {
     ///   - finishTurn: what ends a turn of the queue (writes out what the reads queued).
     init(queue: DispatchQueue, finishTurn: @escaping () -> Void) {
         epollFD = epoll_create1(Int32(EPOLL_CLOEXEC))
+        epollError = errno
         self.queue = queue
         self.finishTurn = finishTurn
     }
 
+    /// Starts the polling thread (call on the queue, once, before the first ``add(_:)``). Without
+    /// an epoll instance or a thread the daemon could never read a request: it exits, saying why.
+    func start() {
+        guard !threadStarted else { return }
+        guard epollFD >= 0 else { fatalError("epoll_create1: \(String(cString: strerror(epollError)))") }
+        threadStarted = true
+        // The thread keeps the poller (and so the server) alive: servers live as long as the process.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                guard let raw else { return nil }
+                Unmanaged<ConnectionPoller>.fromOpaque(raw).takeRetainedValue().run()
+                return nil
+            },
+            context
+        )
+        guard result == 0 else { fatalError("pthread_create: \(String(cString: strerror(result)))") }
+        pthread_detach(thread)
+    }
+
     /// Starts watching a connection's socket (call on the queue); returns its token.
     func add(_ connection: Connection) -> UInt64 {
-        startThreadIfNeeded()
+        start()
         nextToken += 1
         connections[nextToken] = connection
         var event = epoll_event(events: Self.readEvents, data: epoll_data_t(u64: nextToken))
@@ -56,25 +82,6 @@ final class ConnectionPoller: @unchecked Sendable {
     }
 
     private static let readEvents = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
-
-    private func startThreadIfNeeded() {
-        guard !threadStarted else { return }
-        threadStarted = true
-        // The thread keeps the poller (and so the server) alive: servers live as long as the process.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread,
-            nil,
-            { raw in
-                guard let raw else { return nil }
-                Unmanaged<ConnectionPoller>.fromOpaque(raw).takeRetainedValue().run()
-                return nil
-            },
-            context
-        )
-        if result == 0 { pthread_detach(thread) }
-    }
 
     private func run() {
         // The event thread runs at nice -4 when the process may raise its priority (root,

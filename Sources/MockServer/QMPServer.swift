@@ -87,6 +87,7 @@ public final class QMPServer: @unchecked Sendable {
         queue.async { [self] in
             self.onStopping = onStopping
             self.onExit = onExit
+            poller.start()  // before the first connection: a failure shows at start, not mid-service
             for monitor in monitors { monitor.start() }
         }
     }
