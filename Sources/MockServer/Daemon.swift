@@ -105,17 +105,17 @@ public enum Daemon {
             to: hooks.status,
             intervalMilliseconds: hooks.statusIntervalMilliseconds
         )
-        server.start(onStopping: hooks.stopping) { _ in
-            exit(DaemonExitCode.success.rawValue)
-        }
         let monitorCount = configuration.qmpSockets.count + configuration.inheritedQMPSockets.count
         // READY=1 once the sockets listen: they did before this point, and a client that connects now
-        // waits in the backlog until the queue accepts it. Sent from this thread, so that it does not
-        // wait for Dispatch to start a worker thread (~0.2 ms of start-up).
+        // waits in the backlog until the queue accepts it. Sent from this thread before the queue
+        // starts, so that it waits neither for Dispatch to start its threads nor beside them.
         // SIGTERM and SIGINT are blocked in every thread and taken by `sigwait` below, so one that
         // arrives at any moment after start-up is handled, never lost and never fatal.
         logger.info("ready: QEMU \(configuration.profile) profile, \(monitorCount) monitor(s); \(status)")
         hooks.ready(status)
+        server.start(onStopping: hooks.stopping) { _ in
+            exit(DaemonExitCode.success.rawValue)
+        }
         if let usec = hooks.watchdogIntervalMicroseconds, usec > 0 {
             queue.async { startWatchdog(every: usec / 2, on: queue, ping: hooks.watchdog) }
         }
