@@ -192,34 +192,39 @@ extension ServerCore: MachineObserver {
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
         guard hasListeners(.control) else { return }
+        let fields = write.target == nil ? Self.registerWriteFields : Self.registerWriteTargetFields
+        let template = write.target == nil ? Self.registerWriteLine : Self.registerWriteTargetLine
         let line = stampedLine { line, seconds, microseconds in
-            QMPMessage.appendEventLine("GUEST_REGISTER_WRITE", seconds: seconds, microseconds: microseconds, to: &line)
-            {
-                Self.writeData(of: write, into: &$0)
+            template.append(seconds: seconds, microseconds: microseconds, to: &line) { index, out in
+                switch fields[index] {
+                case .controller: JSONWriter.writeString(write.controller, into: &out)
+                case .register: JSONWriter.writeString(write.register, into: &out)
+                case .target: JSONWriter.writeInteger(Int64(write.target ?? 0), into: &out)
+                case .value: JSONWriter.writeInteger(Int64(write.written), into: &out)
+                case .old: JSONWriter.writeInteger(Int64(write.old), into: &out)
+                case .new: JSONWriter.writeInteger(Int64(write.new), into: &out)
+                }
             }
         }
         queue(line, to: .control)
     }
 
-    /// The data object `{controller, register, [target,] value, old, new}`, written in its
-    /// precomputed QDict order (the guest writes registers 17 times per hot-plug cycle).
-    private static func writeData(of write: GuestRegisterWrite, into out: inout [UInt8]) {
-        let layout = write.target == nil ? registerWriteLayout : registerWriteTargetLayout
-        JSONWriter.writeObject(layout: layout, into: &out) { index, out in
-            // Index into registerWriteTargetLayout's keys (registerWriteLayout lacks `target`, index 2).
-            switch write.target == nil && index >= 2 ? index + 1 : index {
-            case 0: JSONWriter.writeString(write.controller, into: &out)
-            case 1: JSONWriter.writeString(write.register, into: &out)
-            case 2: JSONWriter.writeInteger(Int64(write.target ?? 0), into: &out)
-            case 3: JSONWriter.writeInteger(Int64(write.written), into: &out)
-            case 4: JSONWriter.writeInteger(Int64(write.old), into: &out)
-            default: JSONWriter.writeInteger(Int64(write.new), into: &out)
-            }
-        }
+    /// The members of `GUEST_REGISTER_WRITE`'s data, `{controller, register, [target,] value, old,
+    /// new}` (the order the object is built in, which decides its QDict order).
+    private enum RegisterWriteField: String, CaseIterable {
+        case controller, register, target, value, old, new
     }
 
-    static let registerWriteLayout = QDictLayout(keys: ["controller", "register", "value", "old", "new"])
-    static let registerWriteTargetLayout = QDictLayout(keys: [
-        "controller", "register", "target", "value", "old", "new",
-    ])
+    private static let registerWriteFields = RegisterWriteField.allCases.filter { $0 != .target }
+    private static let registerWriteTargetFields = RegisterWriteField.allCases
+    /// The event's line cut into literal runs once (the guest writes registers 17 times per hot-plug
+    /// cycle): without and with `target` (SHPC commands).
+    private static let registerWriteLine = EventLineTemplate(
+        name: "GUEST_REGISTER_WRITE",
+        dataKeys: registerWriteFields.map(\.rawValue)
+    )
+    private static let registerWriteTargetLine = EventLineTemplate(
+        name: "GUEST_REGISTER_WRITE",
+        dataKeys: registerWriteTargetFields.map(\.rawValue)
+    )
 }
