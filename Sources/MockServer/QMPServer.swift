@@ -209,7 +209,8 @@ public final class QMPServer: @unchecked Sendable {
     /// Writes out what was queued for any session so far in this turn.
     func flushPending() {
         guard !flushList.isEmpty else { return }
-        // Swapped with a spare list rather than copied: no allocation per turn.
+        // Swapped with a spare list rather than copied: no allocation per turn. (Not re-entered:
+        // `Connection.flush` writes and may close its own connection, never flushes others.)
         swap(&flushList, &flushing)
         for connection in flushing { connection.flush() }
         flushing.removeAll(keepingCapacity: true)

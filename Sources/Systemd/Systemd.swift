@@ -14,8 +14,8 @@ internal import CSystemd
 /// libsystemd is loaded (`dlopen`) the first time a call needs it, not linked: it and the libraries
 /// it pulls in cost ~0.9 ms of start-up, which a daemon started without a service manager (no
 /// `NOTIFY_SOCKET`, `LISTEN_FDS` or `WATCHDOG_USEC`) never pays. Loading it on a second thread
-/// during start-up was measured too: on this 2-CPU machine the two threads slowed each other down
-/// (page faults against `mmap`) and `READY=1` came no sooner.
+/// during start-up was measured too: on the 2-CPU benchmark machine the two threads slowed each
+/// other down and `READY=1` came no sooner.
 public enum Systemd {
     /// Why libsystemd could not be loaded (`dlopen`/`dlsym`'s message), or nil when it is loaded.
     /// Loads it first if needed.
