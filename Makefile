@@ -10,7 +10,7 @@ BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 bench bench-quick format lint clean check-asan check-tsan fuzz
+.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 conformance-run bench bench-quick format lint clean check-asan check-tsan fuzz
 
 all: build
 
@@ -32,10 +32,10 @@ run: release
 test:
 	@scripts/bootstrap.sh test
 	@# QEMU before the integration tests too (the runner's own checks compare with it); when it cannot
-	@# be installed, `make conformance` below fails with a banner that says so.
+	@# be installed, the conformance run below fails with a banner that says so.
 	@scripts/bootstrap.sh qemu || echo "test: installing qemu-system-x86 failed (see above)" >&2
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance
+	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance-run
 
 test-swift:
 	$(SWIFT) test --skip-build 2>&1 | tee .build/swift-test.log; exit $${PIPESTATUS[0]}
@@ -50,7 +50,7 @@ conformance:
 	@scripts/bootstrap.sh test
 	@scripts/bootstrap.sh qemu || echo "conformance: installing qemu-system-x86 failed (see above)" >&2
 	$(SWIFT) build --product qmp-mockd
-	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
+	@$(MAKE) --no-print-directory conformance-run
 
 ## conformance-qemu10: the same suite against QEMU 10.0 (unpacked from bookworm-backports into
 ## .build-qemu10, nothing installed); qmp-mockd runs its 10.0 profile. Not part of make test.
@@ -58,8 +58,11 @@ conformance-qemu10:
 	@scripts/bootstrap.sh test
 	@[ -x .build-qemu10/usr/bin/qemu-system-x86_64 ] || scripts/get-qemu10.sh .build-qemu10
 	$(SWIFT) build --product qmp-mockd
-	QEMU=$(abspath .build-qemu10/usr/bin/qemu-system-x86_64) QMP_MOCKD=$(abspath $(BIN_DEBUG)) \
-		$(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
+	QEMU=$(abspath .build-qemu10/usr/bin/qemu-system-x86_64) $(MAKE) --no-print-directory conformance-run
+
+# Internal: the runner alone, on what the caller installed and built (make test, and the two above).
+conformance-run:
+	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
 
 ## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; results to bench/results/
 bench: release

@@ -2,7 +2,7 @@
 # Installs what building and testing qmp-mock needs, and nothing that is already there.
 # Idempotent and quiet when everything is present; uses sudo only when not root.
 #   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev: the sd-daemon header)
-#   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp + pytest
+#   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp, pytest and PyYAML (Tests/integration/requirements.txt)
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +35,7 @@ if [[ " $* " == *" test "* ]]; then
     py=/usr/bin/python3
     [ -x "$py" ] || py=$(command -v python3)
     if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import qemu.qmp, pytest, yaml' 2>/dev/null; then
-        echo "bootstrap: creating .venv with qemu.qmp and pytest" >&2
+        echo "bootstrap: creating .venv with qemu.qmp, pytest and PyYAML" >&2
         "$py" -m venv .venv
         .venv/bin/pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
     fi

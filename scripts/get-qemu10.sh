@@ -24,4 +24,13 @@ cd "$state/cache"
 "${apt[@]}" download qemu-system-x86/bookworm-backports qemu-system-common/bookworm-backports \
     qemu-system-data/bookworm-backports
 for package in ./*.deb; do dpkg -x "$package" "$dest"; done
-"$dest/usr/bin/qemu-system-x86_64" --version | head -n 1
+# bookworm-backports moves on: fail here, not in the suite, when it no longer carries 10.0 (and
+# remove the binary, so that `make conformance-qemu10` does not take it next time).
+qemu="$dest/usr/bin/qemu-system-x86_64"
+banner=$("$qemu" --version 2>&1 | head -n 1 || true)
+if [[ ! "$banner" =~ version\ 10\.0\. ]]; then
+    echo "get-qemu10: $qemu is not QEMU 10.0 (it says: ${banner:-nothing}); removed it" >&2
+    rm -f "$qemu"
+    exit 1
+fi
+echo "$banner"

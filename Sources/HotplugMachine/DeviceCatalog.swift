@@ -6,11 +6,14 @@
 public struct DeviceCatalog: Sendable {
     private var models: [String: DeviceModel]
 
-    /// The built-in catalog.
-    public init() {
+    /// The built-in catalog, each model passed through `adjust` (a release's differences).
+    public init(adjustedBy adjust: (DeviceModel) -> DeviceModel = { $0 }) {
         models = [:]
-        for model in Self.builtin { models[model.name] = model }
+        for model in Self.builtin { models[model.name] = adjust(model) }
     }
+
+    /// A built-in model as the catalog is written (configuration entries start from one).
+    static func builtinModel(_ name: String) -> DeviceModel? { builtin.first { $0.name == name } }
 
     /// The model of that driver name.
     public func model(_ name: String) -> DeviceModel? { models[name] }

@@ -35,7 +35,9 @@ public struct DeviceModel: Sendable, Equatable {
 
     /// A property realize needs, and QEMU's error when it is not set.
     public struct Requirement: Sendable, Equatable {
+        /// The property (`drive`).
         public var name: String
+        /// QEMU's error text when it is missing (`drive property not set`).
         public var error: String
     }
 

@@ -95,7 +95,9 @@ extension MachineConfiguration {
         var model: DeviceModel
         if let base = m.optional("based-on") {
             let baseName = try base.string()
-            guard let found = DeviceCatalog().model(baseName) else { throw base.error("unknown model '\(baseName)'") }
+            guard let found = DeviceCatalog.builtinModel(baseName) else {
+                throw base.error("unknown model '\(baseName)'")
+            }
             model = found
             model.name = name
         } else {

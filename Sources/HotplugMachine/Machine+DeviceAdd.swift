@@ -40,7 +40,7 @@ extension Machine {
         let strict = hotplug && !profile.deviceAddUsesQemuOpts
         for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
             if profile.deviceAddUsesQemuOpts && !member.value.isScalar { continue }
-            guard let property = model.property(member.key).flatMap(profile.adjust) else {
+            guard let property = model.property(member.key) else {
                 throw .generic("Property '\(model.name).\(member.key)' not found")
             }
             properties[member.key] = try Self.parseProperty(member.value, property, model: model, strictTypes: strict)

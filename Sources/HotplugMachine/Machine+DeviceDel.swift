@@ -65,7 +65,7 @@ extension Machine {
                 return
             }
             if slot.isPoweredOff {
-                deferringEvents { for d in bus.devicesByAddress { destroy(d) } }
+                deferringEvents { for d in Array(bus.devices) { destroy(d) } }
                 slot.detachNow()
             } else {
                 slot.pressAttentionButton()

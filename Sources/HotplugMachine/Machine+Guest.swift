@@ -33,14 +33,14 @@ extension Machine {
     /// driver); nothing happens for a device without slot registers or secondary bus.
     public func writeSlotControl(_ port: Device, value: UInt16) {
         guard var slot = port.pcieSlot, let bus = port.secondaryBus else { return }
-        let child = bus.devicesByAddress.first
+        let child = bus.devices.first
         let old = slot.slotControl
         let outcome = slot.writeSlotControl(value)
         port.pcieSlot = slot
         reportGuestWrite(port, "slot-control", written: value, old: old, new: slot.slotControl)
         if outcome.turnedOn, let child { deviceTurnedOn(child) }
         if outcome.detach {
-            for device in bus.devicesByAddress { destroy(device) }
+            for device in Array(bus.devices) { destroy(device) }
         }
     }
 

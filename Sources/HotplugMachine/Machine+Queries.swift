@@ -56,7 +56,7 @@ extension Machine {
             let mine = next
             next += 1
             var subordinate = mine
-            for device in bus.devicesByAddress {
+            for device in bus.devices {
                 if let sub = device.secondaryBus { subordinate = max(subordinate, number(sub)) }
             }
             numbers[ObjectIdentifier(bus)] = (mine, subordinate)
@@ -107,7 +107,7 @@ extension Machine {
                 busInfo.append("prefetchable_range", range(4_293_918_720, 1_048_575))
                 var bridge = JSONObject()
                 bridge.append("bus", .object(busInfo))
-                bridge.append("devices", .array(sub.devicesByAddress.map { deviceInfo($0, busNumber: n.number) }))
+                bridge.append("devices", .array(sub.devices.map { deviceInfo($0, busNumber: n.number) }))
                 info.append("pci_bridge", .object(bridge))
             }
             info.append("regions", .array([]))
@@ -118,7 +118,7 @@ extension Machine {
             let n = numbers[ObjectIdentifier(bus)]?.number ?? 0
             var info = JSONObject()
             info.append("bus", .int(Int64(n)))
-            info.append("devices", .array(bus.devicesByAddress.map { deviceInfo($0, busNumber: n) }))
+            info.append("devices", .array(bus.devices.map { deviceInfo($0, busNumber: n) }))
             result.append(.object(info))
         }
         walk(rootBus)
@@ -180,7 +180,7 @@ extension Machine {
                     type, property("parent_bus", "link<bus>"), property("realized", "bool"),
                     property("hotplugged", "bool"), property("hotpluggable", "bool"),
                 ]
-                list += device.model.properties.compactMap(profile.adjust).map { property($0.name, $0.type) }
+                list += device.model.properties.map { property($0.name, $0.type) }
                 list += device.model.children.map { property($0.name, "child<\($0.type)>") }
                 if let bus = device.secondaryBus { list.append(property(bus.name, "child<\(bus.typeName)>")) }
                 return .array(list)

@@ -22,8 +22,8 @@ public final class Machine {
     var timers = MachineTimers()
     /// Virtual time: runs while the VM runs.
     public let clock: VirtualClock
-    /// The device models `device_add` knows.
-    public private(set) var catalog = DeviceCatalog()
+    /// The device models `device_add` knows, as the profile's release has them.
+    public private(set) var catalog: DeviceCatalog
     /// The root bus (`pcie.0` or `pci.0`).
     public let rootBus: PCIBus
 
@@ -60,6 +60,7 @@ public final class Machine {
         hostClock: @escaping () -> Int64 = { 0 }
     ) {
         self.profile = profile
+        catalog = DeviceCatalog(adjustedBy: profile.adjust)
         self.name = name
         self.machineType = machineType
         self.runState = startPaused ? .prelaunch : .running
@@ -135,7 +136,7 @@ public final class Machine {
 
     /// Adds catalog models (from a configuration file).
     public func addModels(_ models: [DeviceModel]) {
-        for model in models { catalog.add(model) }
+        for model in models { catalog.add(profile.adjust(model)) }
     }
 
     // MARK: Run state
@@ -176,7 +177,7 @@ public final class Machine {
     public var allDevices: [Device] {
         var result: [Device] = []
         func walk(_ bus: PCIBus) {
-            for d in bus.devicesByAddress {
+            for d in bus.devices {
                 result.append(d)
                 if let sub = d.secondaryBus { walk(sub) }
             }

@@ -9,7 +9,7 @@ public final class PCIBus {
     /// ``Device/parentBus``): the owner outlives its bus in the machine, and ``Machine`` clears it
     /// when the owner is removed.
     public internal(set) unowned(unsafe) var owner: Device?
-    /// Devices by devfn (slot << 3 | function).
+    /// Devices by devfn (slot << 3 | function); in devfn order as a sequence.
     public private(set) var devices = DevfnTable()
     /// Devices in the order they were added (QOM destroys a bus's children newest first).
     public internal(set) var children: [Device] = []
@@ -30,28 +30,13 @@ public final class PCIBus {
     /// is `devices[0]` (QEMU's `pcie_has_upstream_port`).
     public var isPortBus: Bool { owner?.model.kind.hasPCIeSlot ?? false }
 
-    /// Devices in ascending devfn order (the values of ``devices``, kept sorted as they change).
-    public private(set) var devicesByAddress: [Device] = []
-
     func insert(_ device: Device) {
         devices[device.devfn] = device
-        if let i = devicesByAddress.firstIndex(where: { $0.devfn >= device.devfn }) {
-            if devicesByAddress[i].devfn == device.devfn {
-                devicesByAddress[i] = device
-            } else {
-                devicesByAddress.insert(device, at: i)
-            }
-        } else {
-            devicesByAddress.append(device)
-        }
         children.append(device)
     }
 
     func remove(_ device: Device) {
-        if devices[device.devfn] === device {
-            devices[device.devfn] = nil
-            devicesByAddress.removeAll { $0 === device }
-        }
+        if devices[device.devfn] === device { devices[device.devfn] = nil }
         children.removeAll { $0 === device }
         device.parentBus = nil
     }

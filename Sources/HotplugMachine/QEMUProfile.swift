@@ -46,6 +46,15 @@ extension QEMUProfile {
     /// `device_del`/`x-query-hotplug` of a non-device path: `X is not a device` (from 9.2) instead of
     /// `X is not a hotpluggable device`.
     public var notADeviceSuffix: String { version.isAtLeast(9, 2) ? "is not a device" : "is not a hotpluggable device" }
+    /// A catalog model as this release has it: its properties through ``adjust(_:)-(DeviceModel.Property)``.
+    /// The machine's catalog holds models adjusted once, so every look-up sees the same properties.
+    public func adjust(_ model: DeviceModel) -> DeviceModel {
+        guard version.isAtLeast(10, 0) else { return model }
+        var adjusted = model
+        adjusted.properties = model.properties.compactMap(adjust)
+        return adjusted
+    }
+
     /// A catalog property as this release has it: nil when the release has no such property, or
     /// with the type its `qom-list` reports. Observed on 10.0.2 against 7.2.22: `addr` is a `str`
     /// and `rombar` an `int32`, and root ports lost `x-native-hotplug` (8.2 keeps 7.2's, unverified).

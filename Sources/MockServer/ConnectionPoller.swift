@@ -38,7 +38,7 @@ final class ConnectionPoller: @unchecked Sendable {
     /// Starts the polling thread (call on the queue, once, before the first ``add(_:)``). Without
     /// an epoll instance or a thread the daemon could never read a request: it exits, saying why.
     func start() {
-        guard !threadStarted else { return }
+        precondition(!threadStarted, "ConnectionPoller started twice")
         guard epollFD >= 0 else { fatalError("epoll_create1: \(String(cString: strerror(epollError)))") }
         threadStarted = true
         // The thread keeps the poller (and so the server) alive: servers live as long as the process.
@@ -58,9 +58,8 @@ final class ConnectionPoller: @unchecked Sendable {
         pthread_detach(thread)
     }
 
-    /// Starts watching a connection's socket (call on the queue); returns its token.
+    /// Starts watching a connection's socket (call on the queue, after ``start()``); returns its token.
     func add(_ connection: Connection) -> UInt64 {
-        start()
         nextToken += 1
         connections[nextToken] = connection
         var event = epoll_event(events: Self.readEvents, data: epoll_data_t(u64: nextToken))

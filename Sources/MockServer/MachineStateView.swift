@@ -84,7 +84,7 @@ enum MachineStateView {
                 var s = JSONObject()
                 s.append("controller", .string(name))
                 s.append("type", "pcie-native")
-                if let child = controller.secondaryBus?.devicesByAddress.first {
+                if let child = controller.secondaryBus?.devices.first {
                     s.append("device", .string(child.name))
                 }
                 s.append("present", .bool(slot.isPresent))

@@ -149,20 +149,11 @@ public final class ServerCore {
 extension ServerCore: MachineEventSink {
     /// Stamps a QMP event and queues it, rendered once, to every negotiated monitor session.
     public func emit(_ event: MachineEvent) {
-        broadcast(event, to: .monitor)
-    }
-
-    /// Stamps a control-plane event and queues it to every negotiated control session.
-    public func emitControl(_ event: MachineEvent) {
-        broadcast(event, to: .control)
-    }
-
-    private func broadcast(_ event: MachineEvent, to role: SessionRole) {
-        guard hasListeners(role) else { return }
+        guard hasListeners(.monitor) else { return }
         let line = stampedLine {
             QMPMessage.appendEventLine(event.name, data: event.data, seconds: $1, microseconds: $2, to: &$0)
         }
-        queue(line, to: role)
+        queue(line, to: .monitor)
     }
 
     /// Whether any negotiated session of `role` would receive an event (nothing is rendered otherwise).

@@ -27,8 +27,7 @@ extension QMPMessage {
     }
 
     /// Appends the line of ``event(_:data:seconds:microseconds:)``, byte for byte, without building
-    /// the envelope objects: events are the most frequent output (guest register writes on the
-    /// control plane), and their envelope never changes shape.
+    /// the envelope objects (events go out rendered once for every session).
     public static func appendEventLine(
         _ name: String,
         data: JSONObject?,
@@ -36,35 +35,27 @@ extension QMPMessage {
         microseconds: Int64,
         to out: inout [UInt8]
     ) {
-        if let data {
-            appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: true, to: &out) {
-                JSONWriter.writeObject(data, into: &$0)
+        appendEventLine(name, hasData: data != nil, to: &out) { value, out in
+            switch value {
+            case .seconds: JSONWriter.writeInteger(seconds, into: &out)
+            case .microseconds: JSONWriter.writeInteger(microseconds, into: &out)
+            case .data: if let data { JSONWriter.writeObject(data, into: &out) }
             }
-        } else {
-            appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: false, to: &out) { _ in }
         }
     }
 
-    /// Appends the line of an event whose `data` member `data` writes, e.g. with
-    /// ``JSONWriter/writeObject(layout:into:value:)``. `data` does not escape: nothing is allocated
-    /// for it.
-    public static func appendEventLine(
-        _ name: String,
-        seconds: Int64,
-        microseconds: Int64,
-        to out: inout [UInt8],
-        data: (inout [UInt8]) -> Void
-    ) {
-        appendEnvelope(name, seconds: seconds, microseconds: microseconds, hasData: true, to: &out, data: data)
+    /// The values of an event line.
+    enum EventLineValue {
+        case seconds, microseconds, data
     }
 
-    private static func appendEnvelope(
+    /// Appends an event line: the envelope's braces and keys in QDict order, and `value(v, &out)`
+    /// where each value goes (``EventLineTemplate`` writes placeholders there).
+    static func appendEventLine(
         _ name: String,
-        seconds: Int64,
-        microseconds: Int64,
         hasData: Bool,
         to out: inout [UInt8],
-        data: (inout [UInt8]) -> Void
+        value: (EventLineValue, inout [UInt8]) -> Void
     ) {
         out.append(UInt8(ascii: "{"))
         var first = true
@@ -75,22 +66,20 @@ extension QMPMessage {
             case .timestamp:
                 JSONWriter.appendKey("timestamp", into: &out)
                 out.append(UInt8(ascii: "{"))
-                let (firstKey, firstValue, secondKey, secondValue): (StaticString, _, StaticString, _) =
-                    secondsFirst
-                    ? ("seconds", seconds, "microseconds", microseconds)
-                    : ("microseconds", microseconds, "seconds", seconds)
-                JSONWriter.appendKey(firstKey, into: &out)
-                JSONWriter.writeInteger(firstValue, into: &out)
+                func member(_ part: EventLineValue) {
+                    JSONWriter.appendKey(part == .seconds ? "seconds" : "microseconds", into: &out)
+                    value(part, &out)
+                }
+                member(secondsFirst ? .seconds : .microseconds)
                 JSONWriter.appendComma(into: &out)
-                JSONWriter.appendKey(secondKey, into: &out)
-                JSONWriter.writeInteger(secondValue, into: &out)
+                member(secondsFirst ? .microseconds : .seconds)
                 out.append(UInt8(ascii: "}"))
             case .event:
                 JSONWriter.appendKey("event", into: &out)
                 JSONWriter.writeString(name, into: &out)
             case .data:
                 JSONWriter.appendKey("data", into: &out)
-                data(&out)
+                value(.data, &out)
             }
         }
         out.append(UInt8(ascii: "}"))

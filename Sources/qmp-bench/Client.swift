@@ -99,9 +99,6 @@ final class LineConnection {
         Array(buffer[try nextLine()])
     }
 
-    /// Whether a complete line is already buffered.
-    var hasBufferedLine: Bool { buffer[start..<end].contains(0x0A) }
-
     /// An event line begins with one of the envelope's members: QEMU writes `{"timestamp": ...`,
     /// and `{"event": ...` is the other order a server may choose. Replies begin otherwise.
     private func isEvent(_ line: Range<Int>) -> Bool {

@@ -8,6 +8,7 @@ struct EventLineTemplateTests {
         ["controller", "register", "value", "old", "new"],
         ["controller", "register", "target", "value", "old", "new"],
         [], ["a"], ["seconds", "microseconds"], ["device", "path", "x\"y"],
+        ["timestamp", "event", "data", "seconds", "microseconds", "x\"y"],
     ]
 
     @Test(arguments: keySets)

@@ -99,25 +99,6 @@ import Testing
         )
     }
 
-    @Test func layoutObjectsMatchBuiltObjects() {
-        let keySets = [
-            ["controller", "register", "value", "old", "new"], ["a"], [], ["device", "path"],
-            ["timestamp", "event", "data", "seconds", "microseconds", "x\"y"],
-        ]
-        for keys in keySets {
-            let layout = QDictLayout(keys: keys)
-            var object = JSONObject()
-            for (i, key) in keys.enumerated() { object.append(key, .int(Int64(i * 7))) }
-            var expected: [UInt8] = []
-            JSONWriter.writeObject(object, into: &expected)
-            var out: [UInt8] = []
-            JSONWriter.writeObject(layout: layout, into: &out) { i, out in
-                JSONWriter.writeInteger(Int64(i * 7), into: &out)
-            }
-            #expect(out == expected)
-        }
-    }
-
     @Test func integersAroundTheShortcuts() {
         let values: [Int64] = [0, 9, 10, 42, 99, 100, 101, 65535, -1, -10, -99, -100, .max, .min]
         for value in values {

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEFAULT_BINARY, REPO
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "conformance"))
+from qmpconf import deviations as deviations_mod  # noqa: E402
+from qmpconf.compare import Normaliser  # noqa: E402
+from qmpconf.scenario import Scenario  # noqa: E402
+from qmpconf.stream import Message  # noqa: E402
 
 RUNNER = REPO / "conformance" / "run.py"
 DEVIATIONS = REPO / "docs" / "deviations.md"
@@ -22,21 +28,24 @@ QEMU = shutil.which(os.environ.get("QEMU", "qemu-system-x86_64"))
 needs_qemu = pytest.mark.skipif(QEMU is None, reason="real QEMU not installed (make conformance fails loudly for this)")
 
 
-def mockd() -> str:
-    return os.environ.get("QMP_MOCKD", str(DEFAULT_BINARY))
+@pytest.fixture
+def run(tmp_path: Path, mockd_binary: str):
+    """Runs the runner on these scenarios (name -> text), with docs/deviations.md or this text."""
 
+    def run(scenarios: dict[str, str], deviations: str | None = None, *args: str):
+        sdir = tmp_path / "scenarios"
+        sdir.mkdir(exist_ok=True)
+        for name, text in scenarios.items():
+            (sdir / (name + ".yaml")).write_text(text)
+        dev = DEVIATIONS
+        if deviations is not None:
+            dev = tmp_path / "deviations.md"
+            dev.write_text(deviations)
+        cmd = [sys.executable, str(RUNNER), "--scenarios", str(sdir), "--deviations", str(dev),
+               "--mockd", mockd_binary, *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
-def run(tmp: Path, scenarios: dict[str, str], deviations: str | None = None, *args: str):
-    sdir = tmp / "scenarios"
-    sdir.mkdir(exist_ok=True)
-    for name, text in scenarios.items():
-        (sdir / (name + ".yaml")).write_text(text)
-    dev = DEVIATIONS
-    if deviations is not None:
-        dev = tmp / "deviations.md"
-        dev.write_text(deviations)
-    cmd = [sys.executable, str(RUNNER), "--scenarios", str(sdir), "--deviations", str(dev), "--mockd", mockd(), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return run
 
 
 DEVICE_ON = """\
@@ -53,15 +62,15 @@ steps:
 """
 
 
-def test_expectations_hold_for_qmp_mockd(tmp_path):
-    r = run(tmp_path, {"on": DEVICE_ON % "hp1"})
+def test_expectations_hold_for_qmp_mockd(run):
+    r = run({"on": DEVICE_ON % "hp1"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ok   on" in r.stdout
     assert "3 expectations checked" in r.stdout
 
 
-def test_a_wrong_expectation_fails_with_a_side_by_side_diff(tmp_path):
-    r = run(tmp_path, {"on": DEVICE_ON % "hp2"})
+def test_a_wrong_expectation_fails_with_a_side_by_side_diff(run):
+    r = run({"on": DEVICE_ON % "hp2"})
     assert r.returncode == 1, r.stdout
     assert "FAIL on" in r.stdout
     assert "step 2 (line 7): write" in r.stdout
@@ -80,17 +89,17 @@ steps:
 
 
 @needs_qemu
-def test_a_documented_difference_is_accepted_and_counted(tmp_path):
+def test_a_documented_difference_is_accepted_and_counted(run):
     # Only the blocks this scenario needs (a full run also fails on blocks nobody needs).
     text = DEVIATIONS.read_text()
     keep = [b for b in text.split("```deviation")[1:] if "id: version-build" in b or "id: x-query-hotplug" in b]
-    r = run(tmp_path, {"q": QUERY_HOTPLUG}, "# d\n" + "".join("```deviation" + b.split("```")[0] + "```\n" for b in keep))
+    r = run({"q": QUERY_HOTPLUG}, "# d\n" + "".join("```deviation" + b.split("```")[0] + "```\n" for b in keep))
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"deviation x-query-hotplug +applied in +1 steps: q", r.stdout), r.stdout
 
 
 @needs_qemu
-def test_an_undocumented_difference_fails(tmp_path):
+def test_an_undocumented_difference_fails(run):
     deviations = """```deviation
 id: version-build
 kind: mask
@@ -99,13 +108,13 @@ paths: [QMP.version.qemu.micro, QMP.version.package, return.qemu.micro, return.p
 reason: build identity
 ```
 """
-    r = run(tmp_path, {"q": QUERY_HOTPLUG}, deviations)
+    r = run({"q": QUERY_HOTPLUG}, deviations)
     assert r.returncode == 1, r.stdout
     assert "FAIL q" in r.stdout
     assert "CommandNotFound" in r.stdout and "x-query-hotplug" in r.stdout
 
 
-def test_a_deviation_no_scenario_needs_fails_a_full_run(tmp_path):
+def test_a_deviation_no_scenario_needs_fails_a_full_run(run):
     deviations = """```deviation
 id: stale
 kind: reply
@@ -113,7 +122,7 @@ command: no-such-command
 reason: nothing shows it any more
 ```
 """
-    r = run(tmp_path, {"on": DEVICE_ON % "hp1"}, deviations, "--all-deviations-needed")
+    r = run({"on": DEVICE_ON % "hp1"}, deviations, "--all-deviations-needed")
     assert r.returncode == 1
     assert "deviation stale" in r.stdout and "was never needed" in r.stdout
 
@@ -130,54 +139,43 @@ reason: nothing shows it any more
         ("qemu-version: '8.2.0'\nsteps:\n  - advance: 1s\n", "qemu-version chooses"),
     ],
 )
-def test_malformed_scenarios_are_refused_with_file_and_step(tmp_path, text, message):
-    r = run(tmp_path, {"bad": text})
+def test_malformed_scenarios_are_refused_with_file_and_step(run, text, message):
+    r = run({"bad": text})
     assert r.returncode == 2
     assert message in r.stderr and "bad.yaml" in r.stderr
 
 
-def test_malformed_deviations_are_refused(tmp_path):
-    r = run(tmp_path, {"on": DEVICE_ON % "hp1"}, "```deviation\nid: x\nkind: register\nreason: r\n```\n")
+def test_malformed_deviations_are_refused(run):
+    r = run({"on": DEVICE_ON % "hp1"}, "```deviation\nid: x\nkind: register\nreason: r\n```\n")
     assert r.returncode == 2
     assert "register takes scenario, step" in r.stderr
 
 
-def test_a_missing_qemu_fails_loudly(tmp_path):
-    r = run(tmp_path, {"q": QUERY_HOTPLUG}, None, "--qemu", str(tmp_path / "no-qemu-here"))
+def test_a_missing_qemu_fails_loudly(run):
+    r = run({"q": QUERY_HOTPLUG}, None, "--qemu", "/nonexistent/no-qemu-here")
     assert r.returncode == 3
     assert "FAILED: real QEMU" in r.stderr and "scripts/bootstrap.sh qemu" in r.stderr
 
 
 def _normaliser(exact: bool):
-    sys.path.insert(0, str(REPO / "conformance"))
-    from qmpconf import deviations as deviations_mod
-    from qmpconf.compare import Normaliser
-    from qmpconf.scenario import Scenario
-
     scenario = Scenario(name="n", path="n.yaml", description="", machine=None, targets=("qemu", "mockd"),
                         running=False, negotiate=True, exact=exact, steps=[])
     return Normaliser(scenario, deviations_mod.load(str(DEVIATIONS)))
 
 
-def _message(raw: str):
-    from qmpconf.stream import Message
-
-    return Message(raw)
-
-
 @pytest.mark.parametrize("exact", [False, True])
 def test_member_order_counts_only_in_exact_mode(exact):
     n = _normaliser(exact)
-    a = n.view(_message('{"return": {}, "id": 1}'), "query-status")
-    b = n.view(_message('{"id": 1, "return": {}}'), "query-status")
+    a = n.view(Message('{"return": {}, "id": 1}'), "query-status")
+    b = n.view(Message('{"id": 1, "return": {}}'), "query-status")
     assert (a != b) == exact
 
 
 def test_numbers_keep_their_kind_and_timestamps_are_masked():
     n = _normaliser(False)
-    assert n.view(_message('{"return": {}, "id": 1}'), None) != n.view(_message('{"return": {}, "id": 1.0}'), None)
+    assert n.view(Message('{"return": {}, "id": 1}'), None) != n.view(Message('{"return": {}, "id": 1.0}'), None)
     e1 = '{"timestamp": {"seconds": 1, "microseconds": 2}, "event": "STOP"}'
     e2 = '{"timestamp": {"seconds": 9, "microseconds": 8}, "event": "STOP"}'
-    assert n.view(_message(e1), None) == n.view(_message(e2), None)
+    assert n.view(Message(e1), None) == n.view(Message(e2), None)
     exact = _normaliser(True)
-    assert exact.view(_message(e1), None) == exact.view(_message(e2), None)
+    assert exact.view(Message(e1), None) == exact.view(Message(e2), None)

@@ -32,9 +32,16 @@ class Deviation:
     reason: str
     spec: dict
     line: int
-    applied: int = 0
-    scenarios: set = field(default_factory=set)
     steps: set = field(default_factory=set)  # (scenario, step) pairs it applied in
+
+    @property
+    def applied(self) -> int:
+        """The number of steps it applied in."""
+        return len(self.steps)
+
+    @property
+    def scenarios(self) -> set:
+        return {scenario for scenario, _ in self.steps}
 
     def matches_request(self, command: str | None, arguments: dict | None) -> bool:
         """Whether a request is the one this deviation names (`arguments`: a regular expression
@@ -47,7 +54,8 @@ class Deviation:
                 return False
         return True
 
-    def selects(self, selector: str, command: str | None, event: str | None, greeting: bool) -> bool:
+    @staticmethod
+    def selects(selector: str, command: str | None, event: str | None, greeting: bool) -> bool:
         if selector == "greeting":
             return greeting
         if selector.startswith("reply:"):

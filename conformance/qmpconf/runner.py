@@ -27,7 +27,7 @@ def record(target: Target, scenario: Scenario) -> Recording:
     try:
         qmp = target.qmp
         first = StepRecord(None)
-        qmp.wait(lambda m, e: len(m) >= 1, "greeting")
+        qmp.greeting()
         if scenario.negotiate:
             qmp.send(b'{"execute": "qmp_capabilities"}\n')
             qmp.wait_for(1, 1, [], False)

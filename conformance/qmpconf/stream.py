@@ -3,8 +3,12 @@ possible; waiting is always for something (a number of replies, named events, th
 connection) with a deadline, never for a fixed time."""
 from __future__ import annotations
 
+import fcntl
 import json
+import select
 import socket
+import struct
+import termios
 import threading
 import time
 
@@ -87,14 +91,33 @@ class QMPStream:
     def connect(path: str, alive=None, timeout: float = WAIT_SECONDS) -> "QMPStream":
         return QMPStream(connect_unix(path, alive, timeout))
 
+    @staticmethod
+    def negotiated(path: str, alive=None) -> "QMPStream":
+        """A connection to `path` past the greeting and `qmp_capabilities`."""
+        stream = QMPStream.connect(path, alive)
+        try:
+            stream.greeting()
+            stream.command("qmp_capabilities")
+        except BaseException:
+            stream.close()
+            raise
+        return stream
+
     def _read(self) -> None:
         buf = b""
         while True:
             try:
-                chunk = self.sock.recv(65536)
-            except OSError:
-                chunk = b""
+                select.select([self.sock], [], [])
+            except (OSError, ValueError):
+                pass  # closed: recv says so
             with self._cond:
+                # Received and kept under the lock, so `drain` finds every byte in one place or the other.
+                try:
+                    chunk = self.sock.recv(65536, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
                 if not chunk:
                     if buf.strip():
                         self.messages.append(Message(buf.decode("utf-8", "backslashreplace")))
@@ -119,11 +142,24 @@ class QMPStream:
         with self._cond:
             while not predicate(self.messages, self.eof):
                 left = deadline - time.monotonic()
-                if left <= 0 or (self.eof and not predicate(self.messages, True)):
+                if left <= 0 or self.eof:
                     got = [m.raw[:120] for m in self.messages[-5:]]
                     raise StreamTimeout("waiting for %s%s; last lines: %s" % (
                         what, " (connection closed)" if self.eof else "", got))
                 self._cond.wait(left)
+
+    def drain(self) -> None:
+        """Blocks until the bytes the socket already received are in `messages` (the server has
+        written them: it said so on another connection)."""
+
+        def unread() -> int:
+            return struct.unpack("i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+
+        self.wait(lambda msgs, eof: eof or unread() == 0, "the lines already sent")
+
+    def greeting(self) -> None:
+        """Blocks until the first message (the greeting) arrived."""
+        self.wait(lambda msgs, eof: len(msgs) >= 1, "greeting")
 
     def wait_for(self, start: int, replies: int, events: list[str], eof: bool) -> None:
         """Waits until, counting from message `start`, `replies` replies and the named events (in

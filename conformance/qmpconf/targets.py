@@ -120,12 +120,9 @@ class QEMUTarget(Target):
         if not self.scenario.running:
             argv.append("-S")
         argv += self.scenario.machine.qemu_args()
-        self.argv = argv
         self.spawn(argv)
         try:
-            self.setup = QMPStream.connect(setup, self.alive)
-            self.setup.wait(lambda m, e: len(m) >= 1, "greeting")
-            self.setup.command("qmp_capabilities")
+            self.setup = QMPStream.negotiated(setup, self.alive)
             self.qtest = connect_unix(qt, self.alive)
             self.qtest_file = self.qtest.makefile("rb")
             self._firmware()
@@ -168,8 +165,9 @@ class QEMUTarget(Target):
 
     def _firmware(self) -> None:
         machine = self.scenario.machine
+        bridges = machine.bridges()
         children: dict[str, list] = {}
-        for n in machine.bridges():
+        for n in bridges:
             children.setdefault(n.bus, []).append((self._devfn(n.id), n.id))
         self.bus_numbers[machine.root_bus] = 0
         plan = []  # (id, bus, devfn, primary, secondary, subordinate)
@@ -192,7 +190,7 @@ class QEMUTarget(Target):
         for dev_id, bus, devfn, primary, secondary, subordinate in plan:
             old = self.cfg_read(bus, devfn, 0x18, 4)
             self.cfg_write(bus, devfn, 0x18, 4, (old & 0xFF000000) | primary | secondary << 8 | subordinate << 16)
-        parents = {n.id: n.bus for n in machine.bridges()}
+        parents = {n.id: n.bus for n in bridges}
         shpc_bridges = [e[0] for e in plan if self._cap(e[0], 0x0C) is not None]
         windows: dict[str, list[int]] = {}
         for i, dev_id in enumerate(shpc_bridges):
@@ -349,7 +347,6 @@ class MockdTarget(Target):
                 "--qemu-version", self.qemu_version]
         if not self.scenario.running:
             argv.append("--paused")
-        self.argv = argv
         ready = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         ready.bind(notify)
         ready.settimeout(WAIT_SECONDS)
@@ -363,9 +360,7 @@ class MockdTarget(Target):
         finally:
             ready.close()
         try:
-            self.control = QMPStream.connect(control, self.alive)
-            self.control.wait(lambda m, e: len(m) >= 1, "control greeting")
-            self.control.command("qmp_capabilities")
+            self.control = QMPStream.negotiated(control, self.alive)
             self.qmp = QMPStream.connect(qmp, self.alive)
         except (StreamTimeout, RuntimeError) as e:
             raise TargetError("qmp-mockd did not start: %s\n%s" % (e, self.stderr_tail())) from None
@@ -401,5 +396,7 @@ class MockdTarget(Target):
         self._control("clock-advance", {"ms": ms})
 
     def settle(self) -> None:
-        # One control round trip: everything the machine did so far is on the monitor socket.
+        # One control round trip: everything the machine did so far is on the monitor socket; then
+        # it is in the runner's hands too.
         self._control("clock-query", {})
+        self.qmp.drain()
