@@ -9,7 +9,7 @@ struct QMPBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmp-bench",
         abstract: "Benchmarks a QMP socket (qmp-mockd or a real QEMU), or runs the whole comparison.",
-        subcommands: [TargetCommand.self, SuiteCommand.self, EchoServerCommand.self],
+        subcommands: [TargetCommand.self, SuiteCommand.self, EchoServerCommand.self, CycleServerCommand.self],
         defaultSubcommand: TargetCommand.self
     )
 }
@@ -173,5 +173,20 @@ struct EchoServerCommand: ParsableCommand {
 
     func run() throws {
         try EchoServer.serve(path: socket)
+    }
+}
+
+struct CycleServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cycle-server",
+        abstract: "The hot-plug cycle's floor: canned replies and events on a QMP and a control socket.",
+        shouldDisplay: false
+    )
+
+    @Option(help: "QMP socket path to listen on.") var qmp: String
+    @Option(help: "Control socket path to listen on.") var control: String
+
+    func run() throws {
+        try CycleResponder.serve(qmpPath: qmp, controlPath: control)
     }
 }

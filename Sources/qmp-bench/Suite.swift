@@ -109,6 +109,23 @@ struct Suite {
         let echo = try measureTarget(echoPlan)
         stopProcess(echoPid)
 
+        // The hot-plug cycle's floor: the cycle's bytes on two sockets from a canned responder.
+        let cycleCount = cycles ?? (quick ? 200 : 100_000)
+        let floorCount = max(cycleCount / 5, 100)
+        log("raw cycle responder (\(floorCount) cycles) ...")
+        let floorPid = try spawnProcess([
+            selfPath(), "cycle-server", "--qmp", "\(directory)/floor.sock", "--control", "\(directory)/floor.ctl",
+        ])
+        let cycleFloor = try measureCycles(
+            qmp: "\(directory)/floor.sock",
+            control: "\(directory)/floor.ctl",
+            count: floorCount,
+            warmup: quick ? 20 : 1000,
+            bus: "pci.1",
+            pid: nil
+        )
+        stopProcess(floorPid)
+
         // 2. qmp-mockd, paused like QEMU's -S so that nothing acknowledges a hot-plug.
         log("qmp-mockd ...")
         let mockPath = "\(directory)/mock.sock"
@@ -120,7 +137,6 @@ struct Suite {
         stopProcess(mockPid)
 
         // Hot-plug cycles on the manual clock (the default Linux guest acknowledges).
-        let cycleCount = cycles ?? (quick ? 200 : 100_000)
         log("qmp-mockd hotplug cycles (\(cycleCount), manual clock) ...")
         let cyclePid = try spawnProcess([
             mockd, "--qmp", "\(directory)/cycles.sock", "--control", "\(directory)/cycles.ctl", "--clock", "manual",
@@ -168,6 +184,7 @@ struct Suite {
         document.append(("echo", .object(echo.members)))
         document.append(("mockd", .object(mockJSON)))
         document.append(("mockd_hotplug_cycles", .object(cyclesResult.members)))
+        document.append(("cycle_floor", .object(cycleFloor.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -183,6 +200,7 @@ struct Suite {
             mockIdle: mockIdle,
             qemuIdle: qemuIdle,
             cycles: cyclesResult,
+            cycleFloor: cycleFloor,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))

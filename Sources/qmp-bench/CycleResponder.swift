@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
+/// The physical limit of a hot-plug cycle: a single-threaded responder that answers the cycle's
+/// requests on a QMP socket and a control socket with the bytes qmp-mockd sends for them (the
+/// replies, the 17 `GUEST_REGISTER_WRITE` lines, `X_DEVICE_ON` and the two `DEVICE_DELETED`),
+/// canned, with no machine behind them. What it measures is the cost of the cycle's sockets and
+/// system calls on this machine: the floor any implementation of the cycle stands on.
+///
+/// It knows only the requests `qmp-bench` sends in a cycle (`qmp_capabilities`, `device_add`,
+/// `device_del`, `clock-advance`): anything else gets an `{"error": ...}` line.
+enum CycleResponder {
+    private static let greeting = Array(
+        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
+            .utf8
+    )
+    private static let controlGreeting = Array("{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n".utf8)
+    private static let empty = Array("{\"return\": {}}\r\n".utf8)
+    private static let unknown = Array(
+        "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"not part of a cycle\"}}\r\n".utf8
+    )
+    private static let stamp = "{\"timestamp\": {\"seconds\": 1795665921, \"microseconds\": 313194}, "
+
+    /// `(new, old, value)` of the register writes a Linux guest makes after a hot-plug
+    /// notification (slot-status writes clear latched events; slot-control writes power the slot
+    /// and set the indicators), then after the attention button of `device_del`.
+    private static let onWrites: [(String, Int, Int, Int)] = [
+        ("slot-status", 64, 73, 9), ("slot-control", 1785, 2041, 1785), ("slot-status", 64, 80, 16),
+        ("slot-control", 761, 1785, 761), ("slot-status", 64, 80, 16), ("slot-control", 761, 761, 761),
+        ("slot-status", 64, 80, 16), ("slot-control", 505, 761, 505), ("slot-status", 64, 80, 16),
+    ]
+    private static let offWrites: [(String, Int, Int, Int)] = [
+        ("slot-status", 64, 65, 1), ("slot-control", 761, 505, 761), ("slot-status", 64, 80, 16),
+        ("slot-control", 1785, 761, 1785), ("slot-status", 64, 80, 16), ("slot-control", 2041, 1785, 2041),
+        ("slot-status", 8, 24, 16), ("slot-status", 0, 8, 8),
+    ]
+
+    private static func registerWrites(_ writes: [(String, Int, Int, Int)]) -> [UInt8] {
+        var text = ""
+        for (register, new, old, value) in writes {
+            text += stamp + "\"event\": \"GUEST_REGISTER_WRITE\", \"data\": {\"register\": \"\(register)\", "
+            text += "\"controller\": \"pci.1\", \"new\": \(new), \"old\": \(old), \"value\": \(value)}}\r\n"
+        }
+        return Array(text.utf8)
+    }
+
+    /// One accepted connection and the bytes of its unfinished line.
+    private struct Client {
+        var fd: Int32
+        var isControl: Bool
+        var pending: [UInt8] = []
+    }
+
+    static func serve(qmpPath: String, controlPath: String) throws -> Never {
+        let listeners = [try listen(qmpPath), try listen(controlPath)]
+        let onLines = registerWrites(onWrites) + Array("{\"return\": {\"now-ns\": 1000000000}}\r\n".utf8)
+        let offLines = registerWrites(offWrites) + Array("{\"return\": {\"now-ns\": 8000000000}}\r\n".utf8)
+        var clients: [Client] = []
+        var qmpClient: Int32 = -1
+        var deviceID: [UInt8] = []
+        var input = [UInt8](repeating: 0, count: 1 << 16)
+        var output: [UInt8] = []
+        var qmpOutput: [UInt8] = []
+        while true {
+            var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            fds += clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            guard poll(&fds, nfds_t(fds.count), -1) > 0 else { continue }
+            for (i, listener) in listeners.enumerated() where fds[i].revents != 0 {
+                let fd = accept(listener, nil, nil)
+                guard fd >= 0 else { continue }
+                clients.append(Client(fd: fd, isControl: i == 1))
+                if i == 0 { qmpClient = fd }
+                write(fd, i == 1 ? controlGreeting : greeting)
+            }
+            var closed: [Int32] = []
+            for (k, entry) in fds.enumerated().dropFirst(listeners.count) where entry.revents != 0 {
+                let c = k - listeners.count
+                let n = input.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress.unsafelyUnwrapped, $0.count) }
+                if n <= 0 {
+                    closed.append(entry.fd)
+                    continue
+                }
+                clients[c].pending.append(contentsOf: input[0..<n])
+                output.removeAll(keepingCapacity: true)
+                qmpOutput.removeAll(keepingCapacity: true)
+                var start = 0
+                let bytes = clients[c].pending
+                for j in bytes.indices where bytes[j] == 0x0A {
+                    let line = bytes[start..<j]
+                    start = j + 1
+                    if contains(line, "qmp_capabilities") || contains(line, "device_del") {
+                        output += empty
+                    } else if contains(line, "device_add") {
+                        deviceID = value(of: "id", in: line)
+                        output += empty
+                    } else if contains(line, "clock-advance") && contains(line, "1000}") {
+                        qmpOutput += Array((stamp + "\"event\": \"X_DEVICE_ON\", \"data\": {\"device\": \"").utf8)
+                        qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
+                        qmpOutput += Array("\"}}\r\n".utf8)
+                        output += onLines
+                    } else if contains(line, "clock-advance") {
+                        qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": ").utf8)
+                        qmpOutput +=
+                            Array("\"/machine/peripheral/".utf8) + deviceID + Array("/virtio-backend\"}}\r\n".utf8)
+                        qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"").utf8)
+                        qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
+                        qmpOutput += Array("\"}}\r\n".utf8)
+                        output += offLines
+                    } else {
+                        output += unknown
+                    }
+                }
+                clients[c].pending.removeFirst(start)
+                // As qmp-mockd: the events of a control command reach the monitor before its reply.
+                if !qmpOutput.isEmpty && qmpClient >= 0 { write(qmpClient, qmpOutput) }
+                write(entry.fd, output)
+            }
+            for fd in closed {
+                close(fd)
+                clients.removeAll { $0.fd == fd }
+                if fd == qmpClient { qmpClient = -1 }
+            }
+        }
+    }
+
+    private static func listen(_ path: String) throws -> Int32 {
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let bound = withUnixAddress(path) { bind(fd, $0, $1) }
+        guard bound == 0, Glibc.listen(fd, 16) == 0 else { throw BenchError.errno("cycle responder: bind \(path)") }
+        return fd
+    }
+
+    private static func contains(_ line: ArraySlice<UInt8>, _ text: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        return qmp_bench.contains(line, Array(needle))
+    }
+
+    /// The string value of `"key": "..."` in a request line (no escapes: the ids are `hpN`).
+    private static func value(of key: String, in line: ArraySlice<UInt8>) -> [UInt8] {
+        let marker = Array("\"\(key)\": \"".utf8)
+        let bytes = Array(line)
+        guard marker.count <= bytes.count else { return [] }
+        for i in 0...(bytes.count - marker.count) where bytes[i..<(i + marker.count)].elementsEqual(marker) {
+            let start = i + marker.count
+            let end = bytes[start...].firstIndex(of: 0x22) ?? bytes.count
+            return Array(bytes[start..<end])
+        }
+        return []
+    }
+
+    private static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let w = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress.unsafelyUnwrapped + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if w <= 0 { return }
+            offset += w
+        }
+    }
+}
