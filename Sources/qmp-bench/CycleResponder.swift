@@ -22,16 +22,24 @@ enum CycleResponder {
     )
     private static let stamp = "{\"timestamp\": {\"seconds\": 1795665921, \"microseconds\": 313194}, "
 
-    /// `(new, old, value)` of the register writes a Linux guest makes after a hot-plug
-    /// notification (slot-status writes clear latched events; slot-control writes power the slot
-    /// and set the indicators), then after the attention button of `device_del`.
-    private static let onWrites: [(String, Int, Int, Int)] = [
+    /// `(register, new, old, value)` of the guest's register writes in a cycle, grouped by the request
+    /// after which qmp-mockd sends them (seen with strace; the test in `test_bench.py` checks the
+    /// lines): the Linux guest handles the presence change at once after `device_add` (the server
+    /// runs zero-delay timers after a command), powers the slot on after the link delay (the first
+    /// `clock-advance`), takes the attention button of `device_del` at once, and powers off after
+    /// its 5 s wait (the second `clock-advance`).
+    private static let writesAfterAdd: [(String, Int, Int, Int)] = [
         ("slot-status", 64, 73, 9), ("slot-control", 1785, 2041, 1785), ("slot-status", 64, 80, 16),
         ("slot-control", 761, 1785, 761), ("slot-status", 64, 80, 16), ("slot-control", 761, 761, 761),
-        ("slot-status", 64, 80, 16), ("slot-control", 505, 761, 505), ("slot-status", 64, 80, 16),
+        ("slot-status", 64, 80, 16),
     ]
-    private static let offWrites: [(String, Int, Int, Int)] = [
+    private static let writesPoweringOn: [(String, Int, Int, Int)] = [
+        ("slot-control", 505, 761, 505), ("slot-status", 64, 80, 16),
+    ]
+    private static let writesAfterDel: [(String, Int, Int, Int)] = [
         ("slot-status", 64, 65, 1), ("slot-control", 761, 505, 761), ("slot-status", 64, 80, 16),
+    ]
+    private static let writesPoweringOff: [(String, Int, Int, Int)] = [
         ("slot-control", 1785, 761, 1785), ("slot-status", 64, 80, 16), ("slot-control", 2041, 1785, 2041),
         ("slot-status", 8, 24, 16), ("slot-status", 0, 8, 8),
     ]
@@ -54,14 +62,19 @@ enum CycleResponder {
 
     static func serve(qmpPath: String, controlPath: String) throws -> Never {
         let listeners = [try listen(qmpPath), try listen(controlPath)]
-        let onLines = registerWrites(onWrites) + Array("{\"return\": {\"now-ns\": 1000000000}}\r\n".utf8)
-        let offLines = registerWrites(offWrites) + Array("{\"return\": {\"now-ns\": 8000000000}}\r\n".utf8)
+        let afterAdd = registerWrites(writesAfterAdd)
+        let afterDel = registerWrites(writesAfterDel)
+        let poweringOn = registerWrites(writesPoweringOn) + Array("{\"return\": {\"now-ns\": 1000000000}}\r\n".utf8)
+        let poweringOff =
+            registerWrites(writesPoweringOff) + Array("{\"return\": {\"now-ns\": 8000000000}}\r\n".utf8)
+        var controlClient: Int32 = -1
         var clients: [Client] = []
         var qmpClient: Int32 = -1
         var deviceID: [UInt8] = []
         var input = [UInt8](repeating: 0, count: 1 << 16)
         var output: [UInt8] = []
         var qmpOutput: [UInt8] = []
+        var controlOutput: [UInt8] = []
         while true {
             var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             fds += clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
@@ -70,7 +83,7 @@ enum CycleResponder {
                 let fd = accept(listener, nil, nil)
                 guard fd >= 0 else { continue }
                 clients.append(Client(fd: fd, isControl: i == 1))
-                if i == 0 { qmpClient = fd }
+                if i == 0 { qmpClient = fd } else { controlClient = fd }
                 write(fd, i == 1 ? controlGreeting : greeting)
             }
             var closed: [Int32] = []
@@ -84,21 +97,26 @@ enum CycleResponder {
                 clients[c].pending.append(contentsOf: input[0..<n])
                 output.removeAll(keepingCapacity: true)
                 qmpOutput.removeAll(keepingCapacity: true)
+                controlOutput.removeAll(keepingCapacity: true)
                 var start = 0
                 let bytes = clients[c].pending
                 for j in bytes.indices where bytes[j] == 0x0A {
                     let line = bytes[start..<j]
                     start = j + 1
-                    if contains(line, "qmp_capabilities") || contains(line, "device_del") {
+                    if contains(line, "qmp_capabilities") {
                         output += empty
                     } else if contains(line, "device_add") {
                         deviceID = value(of: "id", in: line)
                         output += empty
+                        controlOutput += afterAdd
+                    } else if contains(line, "device_del") {
+                        output += empty
+                        controlOutput += afterDel
                     } else if contains(line, "clock-advance") && contains(line, "1000}") {
                         qmpOutput += Array((stamp + "\"event\": \"X_DEVICE_ON\", \"data\": {\"device\": \"").utf8)
                         qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
                         qmpOutput += Array("\"}}\r\n".utf8)
-                        output += onLines
+                        output += poweringOn
                     } else if contains(line, "clock-advance") {
                         qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": ").utf8)
                         qmpOutput +=
@@ -106,20 +124,23 @@ enum CycleResponder {
                         qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"").utf8)
                         qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
                         qmpOutput += Array("\"}}\r\n".utf8)
-                        output += offLines
+                        output += poweringOff
                     } else {
                         output += unknown
                     }
                 }
                 clients[c].pending.removeFirst(start)
-                // As qmp-mockd: the events of a control command reach the monitor before its reply.
-                if !qmpOutput.isEmpty && qmpClient >= 0 { write(qmpClient, qmpOutput) }
+                // The writes in qmp-mockd's order: a command's reply (with the events on its own
+                // socket) first, then the events for the other socket.
                 write(entry.fd, output)
+                if !qmpOutput.isEmpty && qmpClient >= 0 { write(qmpClient, qmpOutput) }
+                if !controlOutput.isEmpty && controlClient >= 0 { write(controlClient, controlOutput) }
             }
             for fd in closed {
                 close(fd)
                 clients.removeAll { $0.fd == fd }
                 if fd == qmpClient { qmpClient = -1 }
+                if fd == controlClient { controlClient = -1 }
             }
         }
     }
