@@ -18,9 +18,15 @@ build:
 	@scripts/bootstrap.sh
 	$(SWIFT) build
 
-# The Swift runtime is linked statically (startup ~2x faster, less RSS); libsystemd and glibc stay dynamic.
+# The Swift runtime is linked statically (startup ~2x faster, less RSS), and so is the C++ runtime it
+# needs (libstdc++.a, linked into .build/static-libstdc++, which Package.swift searches first; without
+# it the link uses libstdc++.so). libsystemd and glibc stay dynamic.
 release:
 	@scripts/bootstrap.sh
+	@mkdir -p .build/static-libstdc++
+	@a=$$(clang -print-file-name=libstdc++.a 2>/dev/null); \
+	if [ -f "$$a" ]; then ln -sfn "$$a" .build/static-libstdc++/libstdc++.a; \
+	else rm -f .build/static-libstdc++/libstdc++.a; echo "release: no libstdc++.a; linking libstdc++.so" >&2; fi
 	$(SWIFT) build -c release --static-swift-stdlib
 
 ## run: start qmp-mockd (release build) in the foreground; pass flags with ARGS="--qmp /tmp/q.sock ..."

@@ -8,6 +8,19 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// A directory holding only `libstdc++.a` (a link the Makefile's `release` target makes): searched
+/// first, it makes release executables link the C++ runtime the Swift runtime needs statically,
+/// instead of loading libstdc++.so at every start (exec to `READY=1` 3.4 -> 2.8 ms, measured).
+/// Absent, the link falls back to the shared library.
+let staticLibstdcxx = Context.packageDirectory + "/.build/static-libstdc++"
+
+/// Release linking of the executables started often (the daemon per test, the CLI per fixture
+/// step): position-dependent, so that the dynamic loader has no ~27,000 relative relocations to
+/// apply at every start (-0.3 ms, measured), and with the static C++ runtime above.
+let quickStartLinking: [LinkerSetting] = [
+    .unsafeFlags(["-Xclang-linker", "-no-pie", "-L", staticLibstdcxx], .when(configuration: .release))
+]
+
 let package = Package(
     name: "qmp-mock",
     products: [
@@ -52,15 +65,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings,
-            // A position-dependent executable in release builds: the dynamic loader then has no
-            // ~27,000 relative relocations to apply at every start (exec to greeting -0.3 ms, measured).
-            linkerSettings: [.unsafeFlags(["-Xclang-linker", "-no-pie"], .when(configuration: .release))]
+            linkerSettings: quickStartLinking
         ),
         // The control-plane CLI for shell fixtures.
         .executableTarget(
             name: "qmp-mockctl",
             dependencies: ["QMPWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: quickStartLinking
         ),
         // Benchmarks any QMP socket (qmp-mockd or real QEMU); `make bench`. Glibc only, no Foundation.
         .executableTarget(
