@@ -7,8 +7,11 @@
 /// (``QMPMessage/appendEventLine(_:data:seconds:microseconds:to:)``) run once with placeholders
 /// where the values go, so the template's lines are byte for byte that writer's.
 public struct EventLineTemplate: Sendable {
-    /// The literal runs around the values: `runs[0]`, value 0, `runs[1]`, ..., value n-1, `runs[n]`.
-    private let runs: [[UInt8]]
+    /// The line with its placeholders taken out: the literal runs around the values, one after the
+    /// other (one array, so that copying a run costs no reference counting).
+    private let text: [UInt8]
+    /// Where each run ends in ``text``: run 0, value 0, run 1, ..., value n-1, run n.
+    private let runEnds: [Int]
     /// What each value is, in wire order.
     private let values: [Value]
 
@@ -40,7 +43,9 @@ public struct EventLineTemplate: Sendable {
             case .data: JSONWriter.writeObject(keys, into: &out) { placeholder(.data($0), &$1) }
             }
         }
-        self.runs = line.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+        let runs = line.split(separator: 0, omittingEmptySubsequences: false)
+        self.text = Array(runs.joined())
+        self.runEnds = runs.reduce(into: []) { ends, run in ends.append((ends.last ?? 0) + run.count) }
         self.values = values
     }
 
@@ -51,14 +56,18 @@ public struct EventLineTemplate: Sendable {
         to out: inout [UInt8],
         value: (Int, inout [UInt8]) -> Void
     ) {
-        out.append(contentsOf: runs[0])
-        for k in 0..<values.count {
-            switch values[k] {
-            case .seconds: JSONWriter.writeInteger(seconds, into: &out)
-            case .microseconds: JSONWriter.writeInteger(microseconds, into: &out)
-            case .data(let index): value(index, &out)
+        text.withUnsafeBufferPointer { text in
+            runEnds.withUnsafeBufferPointer { ends in
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: text[0..<ends[0]]))
+                for k in 0..<values.count {
+                    switch values[k] {
+                    case .seconds: JSONWriter.writeInteger(seconds, into: &out)
+                    case .microseconds: JSONWriter.writeInteger(microseconds, into: &out)
+                    case .data(let index): value(index, &out)
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: text[ends[k]..<ends[k + 1]]))
+                }
             }
-            out.append(contentsOf: runs[k + 1])
         }
     }
 }
