@@ -34,7 +34,7 @@ public final class QMPSession {
     /// Monitor or control plane.
     public let role: SessionRole
     /// Capabilities offered in the greeting (`oob` on monitors, none on the control plane).
-    public var offeredCapabilities: [String] { role == .monitor ? ["oob"] : [] }
+    public var offeredCapabilities: [String] { role.offeredCapabilities }
 
     private var parser: JSONStreamParser
     private unowned let core: ServerCore
@@ -53,7 +53,7 @@ public final class QMPSession {
 
     /// Queues the greeting. Called once, when the connection is accepted.
     public func greet() {
-        send(QMPMessage.greeting(version: core.profile.version, capabilities: offeredCapabilities))
+        sendRendered(core.greetingLine(for: role))
     }
 
     /// Parses and executes everything in `bytes`, in order.

@@ -40,6 +40,10 @@ public final class ServerCore {
     private let logMessages: Bool
     /// Scratch buffer for rendering event lines (``stampedLine(_:)``).
     private var eventLine: [UInt8] = []
+    /// The greeting lines, rendered on first use: they never change (the profile is fixed), and
+    /// rendering one costs ~14k instructions (QDict order of five objects) per connection.
+    private var monitorGreeting: [UInt8]?
+    private var controlGreeting: [UInt8]?
 
     /// - Parameters:
     ///   - machine: the VM to serve.
@@ -170,6 +174,19 @@ extension ServerCore: MachineEventSink {
         eventLine.removeAll(keepingCapacity: true)
         build(&eventLine, seconds, microseconds)
         return eventLine
+    }
+
+    /// The greeting line for a session of `role`.
+    func greetingLine(for role: SessionRole) -> [UInt8] {
+        if let line = role == .monitor ? monitorGreeting : controlGreeting { return line }
+        var line: [UInt8] = []
+        let greeting = QMPMessage.greeting(version: profile.version, capabilities: role.offeredCapabilities)
+        QMPMessage.appendLine(greeting, to: &line)
+        switch role {
+        case .monitor: monitorGreeting = line
+        case .control: controlGreeting = line
+        }
+        return line
     }
 
     /// Queues a line, rendered once, to every negotiated session of `role`.
