@@ -56,10 +56,26 @@ enum CycleResponder {
     /// One accepted connection and the bytes of its unfinished line.
     private struct Client {
         var fd: Int32
-        var isControl: Bool
         var pending: [UInt8] = []
     }
 
+    private static let capabilitiesRequest = Array("qmp_capabilities".utf8)
+    private static let addRequest = Array("device_add".utf8)
+    private static let delRequest = Array("device_del".utf8)
+    private static let advanceRequest = Array("clock-advance".utf8)
+    private static let advanceOn = Array("1000}".utf8)
+    private static let idMember = Array("\"id\": \"".utf8)
+    private static let deviceOn = Array((stamp + "\"event\": \"X_DEVICE_ON\", \"data\": {\"device\": \"").utf8)
+    private static let backendDeleted = Array(
+        (stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/peripheral/").utf8
+    )
+    private static let backendDeletedEnd = Array("/virtio-backend\"}}\r\n".utf8)
+    private static let deviceDeleted = Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"").utf8)
+    private static let pathMember = Array("\", \"path\": \"/machine/peripheral/".utf8)
+    private static let eventEnd = Array("\"}}\r\n".utf8)
+
+    /// Serves until killed. Lean on purpose (no allocation per request, one `poll` set rebuilt only
+    /// when a client comes or goes): its own cost is part of the floor it measures.
     static func serve(qmpPath: String, controlPath: String) throws -> Never {
         let listeners = [try listen(qmpPath), try listen(controlPath)]
         let afterAdd = registerWrites(writesAfterAdd)
@@ -67,80 +83,91 @@ enum CycleResponder {
         let poweringOn = registerWrites(writesPoweringOn) + Array("{\"return\": {\"now-ns\": 1000000000}}\r\n".utf8)
         let poweringOff =
             registerWrites(writesPoweringOff) + Array("{\"return\": {\"now-ns\": 8000000000}}\r\n".utf8)
-        var controlClient: Int32 = -1
         var clients: [Client] = []
         var qmpClient: Int32 = -1
+        var controlClient: Int32 = -1
         var deviceID: [UInt8] = []
         var input = [UInt8](repeating: 0, count: 1 << 16)
         var output: [UInt8] = []
         var qmpOutput: [UInt8] = []
         var controlOutput: [UInt8] = []
+        var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+
+        /// Answers one request line (without its newline).
+        func answer(_ line: ArraySlice<UInt8>) {
+            if contains(line, capabilitiesRequest) {
+                output += empty
+            } else if contains(line, addRequest) {
+                deviceID = value(after: idMember, in: line)
+                output += empty
+                controlOutput += afterAdd
+            } else if contains(line, delRequest) {
+                output += empty
+                controlOutput += afterDel
+            } else if contains(line, advanceRequest) && contains(line, advanceOn) {
+                qmpOutput += deviceOn
+                qmpOutput += deviceID
+                qmpOutput += pathMember
+                qmpOutput += deviceID
+                qmpOutput += eventEnd
+                output += poweringOn
+            } else if contains(line, advanceRequest) {
+                qmpOutput += backendDeleted
+                qmpOutput += deviceID
+                qmpOutput += backendDeletedEnd
+                qmpOutput += deviceDeleted
+                qmpOutput += deviceID
+                qmpOutput += pathMember
+                qmpOutput += deviceID
+                qmpOutput += eventEnd
+                output += poweringOff
+            } else {
+                output += unknown
+            }
+        }
+
         while true {
-            var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            fds += clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             guard poll(&fds, nfds_t(fds.count), -1) > 0 else { continue }
+            let polled = fds.count - listeners.count  // clients accepted below are polled next time
+            var changed = false
             for (i, listener) in listeners.enumerated() where fds[i].revents != 0 {
                 let fd = accept(listener, nil, nil)
                 guard fd >= 0 else { continue }
-                clients.append(Client(fd: fd, isControl: i == 1))
+                clients.append(Client(fd: fd))
                 if i == 0 { qmpClient = fd } else { controlClient = fd }
                 write(fd, i == 1 ? controlGreeting : greeting)
+                changed = true
             }
-            var closed: [Int32] = []
-            for (k, entry) in fds.enumerated().dropFirst(listeners.count) where entry.revents != 0 {
-                let c = k - listeners.count
-                let n = input.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress.unsafelyUnwrapped, $0.count) }
+            for c in 0..<polled where fds[listeners.count + c].revents != 0 {
+                let fd = clients[c].fd
+                let n = input.withUnsafeMutableBytes { read(fd, $0.baseAddress.unsafelyUnwrapped, $0.count) }
                 if n <= 0 {
-                    closed.append(entry.fd)
+                    close(fd)
+                    clients[c].fd = -1
+                    if fd == qmpClient { qmpClient = -1 }
+                    if fd == controlClient { controlClient = -1 }
+                    changed = true
                     continue
                 }
-                clients[c].pending.append(contentsOf: input[0..<n])
                 output.removeAll(keepingCapacity: true)
                 qmpOutput.removeAll(keepingCapacity: true)
                 controlOutput.removeAll(keepingCapacity: true)
+                clients[c].pending += input[0..<n]
                 var start = 0
-                let bytes = clients[c].pending
-                for j in bytes.indices where bytes[j] == 0x0A {
-                    let line = bytes[start..<j]
+                for j in clients[c].pending.indices where clients[c].pending[j] == 0x0A {
+                    answer(clients[c].pending[start..<j])
                     start = j + 1
-                    if contains(line, "qmp_capabilities") {
-                        output += empty
-                    } else if contains(line, "device_add") {
-                        deviceID = value(of: "id", in: line)
-                        output += empty
-                        controlOutput += afterAdd
-                    } else if contains(line, "device_del") {
-                        output += empty
-                        controlOutput += afterDel
-                    } else if contains(line, "clock-advance") && contains(line, "1000}") {
-                        qmpOutput += Array((stamp + "\"event\": \"X_DEVICE_ON\", \"data\": {\"device\": \"").utf8)
-                        qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
-                        qmpOutput += Array("\"}}\r\n".utf8)
-                        output += poweringOn
-                    } else if contains(line, "clock-advance") {
-                        qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": ").utf8)
-                        qmpOutput +=
-                            Array("\"/machine/peripheral/".utf8) + deviceID + Array("/virtio-backend\"}}\r\n".utf8)
-                        qmpOutput += Array((stamp + "\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"").utf8)
-                        qmpOutput += deviceID + Array("\", \"path\": \"/machine/peripheral/".utf8) + deviceID
-                        qmpOutput += Array("\"}}\r\n".utf8)
-                        output += poweringOff
-                    } else {
-                        output += unknown
-                    }
                 }
                 clients[c].pending.removeFirst(start)
                 // The writes in qmp-mockd's order: a command's reply (with the events on its own
                 // socket) first, then the events for the other socket.
-                write(entry.fd, output)
+                write(fd, output)
                 if !qmpOutput.isEmpty && qmpClient >= 0 { write(qmpClient, qmpOutput) }
                 if !controlOutput.isEmpty && controlClient >= 0 { write(controlClient, controlOutput) }
             }
-            for fd in closed {
-                close(fd)
-                clients.removeAll { $0.fd == fd }
-                if fd == qmpClient { qmpClient = -1 }
-                if fd == controlClient { controlClient = -1 }
+            if changed {
+                clients.removeAll { $0.fd < 0 }
+                fds = (listeners + clients.map(\.fd)).map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             }
         }
     }
@@ -153,20 +180,13 @@ enum CycleResponder {
         return fd
     }
 
-    private static func contains(_ line: ArraySlice<UInt8>, _ text: StaticString) -> Bool {
-        let needle = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-        return qmp_bench.contains(line, Array(needle))
-    }
-
-    /// The string value of `"key": "..."` in a request line (no escapes: the ids are `hpN`).
-    private static func value(of key: String, in line: ArraySlice<UInt8>) -> [UInt8] {
-        let marker = Array("\"\(key)\": \"".utf8)
-        let bytes = Array(line)
-        guard marker.count <= bytes.count else { return [] }
-        for i in 0...(bytes.count - marker.count) where bytes[i..<(i + marker.count)].elementsEqual(marker) {
+    /// The bytes of the string that follows `marker` in a request line (no escapes: the ids are `hpN`).
+    private static func value(after marker: [UInt8], in line: ArraySlice<UInt8>) -> [UInt8] {
+        guard marker.count <= line.count else { return [] }
+        for i in line.startIndex...(line.endIndex - marker.count)
+        where line[i..<(i + marker.count)].elementsEqual(marker) {
             let start = i + marker.count
-            let end = bytes[start...].firstIndex(of: 0x22) ?? bytes.count
-            return Array(bytes[start..<end])
+            return Array(line[start..<(line[start...].firstIndex(of: 0x22) ?? line.endIndex)])
         }
         return []
     }
