@@ -93,6 +93,15 @@ enum CycleResponder {
         var controlOutput: [UInt8] = []
         var fds = listeners.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
 
+        /// An event line for the device: `head`, then `{"device": id, "path": ...}`'s values.
+        func appendDeviceEvent(_ head: [UInt8]) {
+            qmpOutput += head
+            qmpOutput += deviceID
+            qmpOutput += pathMember
+            qmpOutput += deviceID
+            qmpOutput += eventEnd
+        }
+
         /// Answers one request line (without its newline).
         func answer(_ line: ArraySlice<UInt8>) {
             if contains(line, capabilitiesRequest) {
@@ -105,21 +114,13 @@ enum CycleResponder {
                 output += empty
                 controlOutput += afterDel
             } else if contains(line, advanceRequest) && contains(line, advanceOn) {
-                qmpOutput += deviceOn
-                qmpOutput += deviceID
-                qmpOutput += pathMember
-                qmpOutput += deviceID
-                qmpOutput += eventEnd
+                appendDeviceEvent(deviceOn)
                 output += poweringOn
             } else if contains(line, advanceRequest) {
                 qmpOutput += backendDeleted
                 qmpOutput += deviceID
                 qmpOutput += backendDeletedEnd
-                qmpOutput += deviceDeleted
-                qmpOutput += deviceID
-                qmpOutput += pathMember
-                qmpOutput += deviceID
-                qmpOutput += eventEnd
+                appendDeviceEvent(deviceDeleted)
                 output += poweringOff
             } else {
                 output += unknown

@@ -113,18 +113,9 @@ struct Suite {
         let cycleCount = cycles ?? (quick ? 200 : 100_000)
         let floorCount = max(cycleCount / 5, 100)
         log("raw cycle responder (\(floorCount) cycles) ...")
-        let floorPid = try spawnProcess([
-            selfPath(), "cycle-server", "--qmp", "\(directory)/floor.sock", "--control", "\(directory)/floor.ctl",
-        ])
-        let cycleFloor = try measureCycles(
-            qmp: "\(directory)/floor.sock",
-            control: "\(directory)/floor.ctl",
-            count: floorCount,
-            warmup: quick ? 20 : 1000,
-            bus: "pci.1",
-            pid: nil
-        )
-        stopProcess(floorPid)
+        let cycleFloor = try runCycles(in: directory, name: "floor", count: floorCount, tracksMemory: false) {
+            [selfPath(), "cycle-server", "--qmp", $0, "--control", $1]
+        }
 
         // 2. qmp-mockd, paused like QEMU's -S so that nothing acknowledges a hot-plug.
         log("qmp-mockd ...")
@@ -138,18 +129,9 @@ struct Suite {
 
         // Hot-plug cycles on the manual clock (the default Linux guest acknowledges).
         log("qmp-mockd hotplug cycles (\(cycleCount), manual clock) ...")
-        let cyclePid = try spawnProcess([
-            mockd, "--qmp", "\(directory)/cycles.sock", "--control", "\(directory)/cycles.ctl", "--clock", "manual",
-        ])
-        let cyclesResult = try measureCycles(
-            qmp: "\(directory)/cycles.sock",
-            control: "\(directory)/cycles.ctl",
-            count: cycleCount,
-            warmup: quick ? 20 : 1000,
-            bus: "pci.1",
-            pid: cyclePid
-        )
-        stopProcess(cyclePid)
+        let cyclesResult = try runCycles(in: directory, name: "cycles", count: cycleCount, tracksMemory: true) {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
+        }
 
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
@@ -217,6 +199,29 @@ struct Suite {
         } else {
             print(renderTable(rows, pinning: pinning))
         }
+    }
+
+    /// Starts a server with `argv(qmpSocket, controlSocket)` and measures `count` hot-plug cycles
+    /// on it (with its RSS before and after when `tracksMemory`).
+    func runCycles(
+        in directory: String,
+        name: String,
+        count: Int,
+        tracksMemory: Bool,
+        argv: (String, String) -> [String]
+    ) throws -> TargetResult {
+        let qmp = "\(directory)/\(name).sock"
+        let control = "\(directory)/\(name).ctl"
+        let pid = try spawnProcess(argv(qmp, control))
+        defer { stopProcess(pid) }
+        return try measureCycles(
+            qmp: qmp,
+            control: control,
+            count: count,
+            warmup: quick ? 20 : 1000,
+            bus: "pci.1",
+            pid: tracksMemory ? pid : nil
+        )
     }
 
     func selfPath() -> String {
