@@ -54,12 +54,12 @@ struct JSONTokenParser {
     private mutating func parseObject() throws(QMPError) -> JSONValue {
         index += 1  // the '{'
         var members: [JSONObject.Member] = []
-        members.reserveCapacity(4)  // QMP objects are small: one allocation instead of growing 1, 2, 4
         guard let first = peek() else { throw Self.error("premature EOI") }
         if first.kind == T.rightBrace {
             index += 1
             return .object(JSONObject(uniqueMembers: members))
         }
+        members.reserveCapacity(4)  // QMP objects are small: one allocation instead of growing 1, 2, 4
         try parsePair(into: &members)
         guard var token = pop() else { throw Self.error("premature EOI") }
         while token.kind != T.rightBrace {
