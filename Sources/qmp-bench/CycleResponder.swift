@@ -9,7 +9,8 @@
 /// system calls on this machine: the floor any implementation of the cycle stands on.
 ///
 /// It knows only the requests `qmp-bench` sends in a cycle (`qmp_capabilities`, `device_add`,
-/// `device_del`, `clock-advance`): anything else gets an `{"error": ...}` line.
+/// `device_del`, `clock-advance`), plus `query-status` so that `qmp-bench target`'s round trips
+/// and pipelining run against it unchanged; anything else gets an `{"error": ...}` line.
 enum CycleResponder {
     private static let greeting = Array(
         "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
@@ -17,6 +18,7 @@ enum CycleResponder {
     )
     private static let controlGreeting = Array("{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n".utf8)
     private static let empty = Array("{\"return\": {}}\r\n".utf8)
+    private static let status = EchoServer.reply
     private static let unknown = Array(
         "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"not part of a cycle\"}}\r\n".utf8
     )
@@ -60,6 +62,7 @@ enum CycleResponder {
     }
 
     private static let capabilitiesRequest = Array("qmp_capabilities".utf8)
+    private static let statusRequest = Array("query-status".utf8)
     private static let addRequest = Array("device_add".utf8)
     private static let delRequest = Array("device_del".utf8)
     private static let advanceRequest = Array("clock-advance".utf8)
@@ -106,6 +109,8 @@ enum CycleResponder {
         func answer(_ line: ArraySlice<UInt8>) {
             if contains(line, capabilitiesRequest) {
                 output += empty
+            } else if contains(line, statusRequest) {
+                output += status
             } else if contains(line, addRequest) {
                 deviceID = value(after: idMember, in: line)
                 output += empty
