@@ -221,13 +221,9 @@ extension QMPMockctl {
         func run() throws {
             var object: JSONObject?
             if let arguments {
-                var parser = JSONStreamParser()
-                var parsed: JSONValue?
-                Array((arguments + " ").utf8).withUnsafeBytes { raw in
-                    var position = 0
-                    if case .success(let v) = parser.next(from: raw, position: &position) { parsed = v }
+                guard let value = JSONValue(parsing: arguments)?.objectValue else {
+                    throw ValidationError("arguments must be a JSON object")
                 }
-                guard let value = parsed?.objectValue else { throw ValidationError("arguments must be a JSON object") }
                 object = value
             }
             try options.run(command, object)

@@ -73,7 +73,7 @@ import Testing
     func deviceAdd(_ index: Int) throws {
         let c = Self.cases[index]
         let h = try MachineHarness(version: c.version)
-        var arguments = try #require(Self.object(c.arguments))
+        var arguments = try #require(JSONValue(parsing: c.arguments)?.objectValue)
         arguments.append("id", .string("t"))
         let machine = h.machine
         let error = h.error { () throws(QMPError) in try machine.deviceAdd(arguments) }
@@ -96,13 +96,4 @@ import Testing
         #expect(!Machine.isMACAddress("52.54.00.12.34.56"))
     }
 
-    static func object(_ text: String) -> JSONObject? {
-        var parser = JSONStreamParser()
-        var value: JSONValue = .null
-        Array((text + " ").utf8).withUnsafeBytes { raw in
-            var p = 0
-            if case .success(let v) = parser.next(from: raw, position: &p) { value = v }
-        }
-        return value.objectValue
-    }
 }

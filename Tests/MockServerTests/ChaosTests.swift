@@ -153,15 +153,7 @@ struct ChaosWorld {
         }
     }
 
-    static func parse(_ text: String) -> JSONValue? {
-        var parser = JSONStreamParser()
-        var result: JSONValue?
-        Array((text + " ").utf8).withUnsafeBytes { raw in
-            var position = 0
-            if case .success(let value) = parser.next(from: raw, position: &position) { result = value }
-        }
-        return result
-    }
+    static func parse(_ text: String) -> JSONValue? { JSONValue(parsing: text) }
 
     mutating func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
 

@@ -3,20 +3,7 @@ import QMPWire
 /// Text-level helpers of the oracle replay: masking, parsing, member-order-insensitive forms.
 enum OracleLine {
     /// Parses one line with our QEMU-dialect parser; nil unless it is exactly one JSON value.
-    static func parse(_ line: String) -> JSONValue? {
-        var parser = JSONStreamParser()
-        var position = 0
-        var value: JSONValue?
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { buffer in
-            if case .success(let v)? = parser.next(from: buffer, position: &position) { value = v }
-            while position < buffer.count {
-                if parser.next(from: buffer, position: &position) != nil { value = nil }
-            }
-        }
-        return parser.isMidMessage ? nil : value
-    }
+    static func parse(_ line: String) -> JSONValue? { JSONValue(parsing: line) }
 
     /// The line with wall-clock event timestamps and, on version lines (greeting, `query-version`),
     /// the build `package` and the `micro` version masked. Everything else is kept byte for byte.

@@ -4,13 +4,7 @@ import Testing
 /// The dispatcher's message-shape checks (qmp-protocol.md §3.3), in QEMU's order.
 @Suite struct QMPRequestTests {
     func parse(_ text: String, oob: Bool = false) -> Result<QMPRequest, QMPRequest.IdentifiedError> {
-        var parser = JSONStreamParser()
-        var value: JSONValue = .null
-        Array((text + " ").utf8).withUnsafeBytes { raw in
-            var p = 0
-            if case .success(let v) = parser.next(from: raw, position: &p) { value = v }
-        }
-        return QMPRequest.parse(value, allowOutOfBand: oob)
+        QMPRequest.parse(JSONValue(parsing: text) ?? .null, allowOutOfBand: oob)
     }
 
     func error(_ text: String, oob: Bool = false) -> (String, JSONValue?) {
