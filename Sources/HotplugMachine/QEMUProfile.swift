@@ -58,7 +58,7 @@ extension QEMUProfile {
     /// A catalog property as this release has it: nil when the release has no such property, or
     /// with the type its `qom-list` reports. Observed on 10.0.2 against 7.2.22: `addr` is a `str`
     /// and `rombar` an `int32`, and root ports lost `x-native-hotplug` (8.2 keeps 7.2's, unverified).
-    public func adjust(_ property: DeviceModel.Property) -> DeviceModel.Property? {
+    private func adjust(_ property: DeviceModel.Property) -> DeviceModel.Property? {
         guard version.isAtLeast(10, 0) else { return property }
         var adjusted = property
         switch property.name {

@@ -109,8 +109,7 @@ enum ControlCommands {
             }
             try call.machine.shpcCommand(bridge: controller, code: UInt8(command), target: UInt8(target))
         } else if let offset = a["offset"]?.int64Value, let value = a["value"]?.int64Value {
-            let size = Int(a["size"]?.int64Value ?? 4)
-            guard [1, 2, 4].contains(size) else { throw .generic("'size' must be 1, 2 or 4") }
+            let size = try accessSize(a)
             try call.machine.shpcWrite(
                 bridge: controller,
                 offset: Int(offset),
@@ -122,6 +121,13 @@ enum ControlCommands {
                 "guest-write needs 'register' and 'value' (PCIe port), 'command' and 'target' (SHPC command), or 'offset' and 'value' (SHPC register)"
             )
         }
+    }
+
+    /// The `size` of an SHPC register access: 1, 2 or 4 bytes (4 when omitted).
+    private static func accessSize(_ arguments: JSONObject) throws(QMPError) -> Int {
+        let size = Int(arguments["size"]?.int64Value ?? 4)
+        guard [1, 2, 4].contains(size) else { throw .generic("'size' must be 1, 2 or 4") }
+        return size
     }
 
     private static func guestRead(_ call: QMPCall) throws(QMPError) -> JSONValue {
@@ -136,8 +142,7 @@ enum ControlCommands {
             throw .generic("guest-read needs 'controller' (a hotplug controller) or 'device' (an endpoint)")
         }
         if let offset = call.arguments["offset"]?.int64Value {
-            let size = Int(call.arguments["size"]?.int64Value ?? 4)
-            guard [1, 2, 4].contains(size) else { throw .generic("'size' must be 1, 2 or 4") }
+            let size = try accessSize(call.arguments)
             let value = try call.machine.shpcRead(bridge: name, offset: Int(offset), size: size)
             return .object(JSONObject([("value", .int(Int64(value)))]))
         }

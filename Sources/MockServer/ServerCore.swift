@@ -42,8 +42,8 @@ public final class ServerCore {
     private var eventLine: [UInt8] = []
     /// The greeting lines, rendered on first use: they never change (the profile is fixed), and
     /// rendering one costs ~14k instructions (QDict order of five objects) per connection.
-    private var monitorGreeting: [UInt8]?
-    private var controlGreeting: [UInt8]?
+    private lazy var monitorGreeting = renderGreeting(for: .monitor)
+    private lazy var controlGreeting = renderGreeting(for: .control)
 
     /// - Parameters:
     ///   - machine: the VM to serve.
@@ -178,14 +178,15 @@ extension ServerCore: MachineEventSink {
 
     /// The greeting line for a session of `role`.
     func greetingLine(for role: SessionRole) -> [UInt8] {
-        if let line = role == .monitor ? monitorGreeting : controlGreeting { return line }
+        role == .monitor ? monitorGreeting : controlGreeting
+    }
+
+    private func renderGreeting(for role: SessionRole) -> [UInt8] {
         var line: [UInt8] = []
-        let greeting = QMPMessage.greeting(version: profile.version, capabilities: role.offeredCapabilities)
-        QMPMessage.appendLine(greeting, to: &line)
-        switch role {
-        case .monitor: monitorGreeting = line
-        case .control: controlGreeting = line
-        }
+        QMPMessage.appendLine(
+            QMPMessage.greeting(version: profile.version, capabilities: role.offeredCapabilities),
+            to: &line
+        )
         return line
     }
 
@@ -202,8 +203,7 @@ extension ServerCore: MachineObserver {
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {
         // Nothing to build when no test watches (the guest writes registers on every hot-plug).
         guard hasListeners(.control) else { return }
-        let fields = write.target == nil ? Self.registerWriteFields : Self.registerWriteTargetFields
-        let template = write.target == nil ? Self.registerWriteLine : Self.registerWriteTargetLine
+        let (fields, template) = write.target == nil ? Self.registerWrite : Self.registerWriteWithTarget
         let line = stampedLine { line, seconds, microseconds in
             template.append(seconds: seconds, microseconds: microseconds, to: &line) { index, out in
                 switch fields[index] {
@@ -225,16 +225,14 @@ extension ServerCore: MachineObserver {
         case controller, register, target, value, old, new
     }
 
-    private static let registerWriteFields = RegisterWriteField.allCases.filter { $0 != .target }
-    private static let registerWriteTargetFields = RegisterWriteField.allCases
-    /// The event's line cut into literal runs once (the guest writes registers 17 times per hot-plug
-    /// cycle): without and with `target` (SHPC commands).
-    private static let registerWriteLine = EventLineTemplate(
-        name: "GUEST_REGISTER_WRITE",
-        dataKeys: registerWriteFields.map(\.rawValue)
-    )
-    private static let registerWriteTargetLine = EventLineTemplate(
-        name: "GUEST_REGISTER_WRITE",
-        dataKeys: registerWriteTargetFields.map(\.rawValue)
-    )
+    /// The event's members and its line cut into literal runs once (the guest writes registers 17
+    /// times per hot-plug cycle): without and with `target` (SHPC commands).
+    private static let registerWrite = registerWriteLine(RegisterWriteField.allCases.filter { $0 != .target })
+    private static let registerWriteWithTarget = registerWriteLine(RegisterWriteField.allCases)
+
+    private static func registerWriteLine(
+        _ fields: [RegisterWriteField]
+    ) -> (fields: [RegisterWriteField], template: EventLineTemplate) {
+        (fields, EventLineTemplate(name: "GUEST_REGISTER_WRITE", dataKeys: fields.map(\.rawValue)))
+    }
 }

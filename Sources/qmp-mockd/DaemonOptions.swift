@@ -196,10 +196,10 @@ struct DaemonOptions {
                                        embedded machine in README).
               --log-level <level>      \(levels);
                                        debug logs one line per QMP message. (default: info)
-              --max-outbound <size>    Disconnect a client whose unsent output passes this size (K, M,
-                                       G suffixes). (default: 8M)
+              --max-outbound <size>    Disconnect a client whose unsent output passes this size
+                                       (K, M, G, T, P, E suffixes, powers of 1024). (default: 8M)
               --max-message-size <size>
-                                       Largest QMP message accepted, QEMU's 64 MiB by default (K, M, G
+                                       Largest QMP message accepted, QEMU's 64 MiB by default (same
                                        suffixes). (default: 64M)
               --version                Show the version.
               -h, --help               Show help information.

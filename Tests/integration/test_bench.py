@@ -57,8 +57,8 @@ def cycle(qmp: Client, ctl: Client, device: str) -> list[str]:
     return seen
 
 
-def run_cycles(start, paths) -> list[str]:
-    d = start()
+def run_cycles(d: Daemon, paths) -> list[str]:
+    """Two cycles on a started server listening on `paths` (QMP, control); the second one's lines."""
     d.wait_listening(paths)
     qmp, ctl = d.connect(paths[0]), d.connect(paths[1])
     for client in (qmp, ctl):
@@ -72,7 +72,7 @@ def run_cycles(start, paths) -> list[str]:
 def test_cycle_responder_sends_what_qmp_mockd_sends(start_daemon, mockd_binary, workdir):
     mockd_paths = [start_daemon.path("m.sock"), start_daemon.path("m.ctl")]
     mockd = run_cycles(
-        lambda: start_daemon("--control", mockd_paths[1], "--clock", "manual", qmp=(mockd_paths[0],), wait=False),
+        start_daemon("--control", mockd_paths[1], "--clock", "manual", qmp=(mockd_paths[0],), wait=False),
         mockd_paths,
     )
     assert len([line for line in mockd if "GUEST_REGISTER_WRITE" in line]) == 17
@@ -87,7 +87,7 @@ def test_cycle_responder_sends_what_qmp_mockd_sends(start_daemon, mockd_binary, 
         log_prefix=start_daemon.path("responder"),
     )
     try:
-        canned = run_cycles(lambda: responder, paths)
+        canned = run_cycles(responder, paths)
     finally:
         assert responder.teardown() is None
     assert canned == mockd
