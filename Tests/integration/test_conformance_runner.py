@@ -32,7 +32,7 @@ needs_qemu = pytest.mark.skipif(QEMU is None, reason="real QEMU not installed (m
 def run(tmp_path: Path, mockd_binary: str):
     """Runs the runner on these scenarios (name -> text), with docs/deviations.md or this text."""
 
-    def run(scenarios: dict[str, str], deviations: str | None = None, *args: str):
+    def run(scenarios: dict[str, str], deviations: str | None = None, args: tuple[str, ...] = ()):
         sdir = tmp_path / "scenarios"
         sdir.mkdir(exist_ok=True)
         for name, text in scenarios.items():
@@ -88,27 +88,28 @@ steps:
 """
 
 
+def deviation_blocks(*ids: str) -> str:
+    """These blocks of docs/deviations.md, as they are written there (the runner's own block syntax)."""
+    blocks = [
+        m.group(0)
+        for m in deviations_mod.BLOCK_RE.finditer(DEVIATIONS.read_text())
+        if re.search(r"^id: (%s)$" % "|".join(map(re.escape, ids)), m.group(1), re.M)
+    ]
+    assert len(blocks) == len(ids), ids
+    return "# d\n" + "\n".join(blocks) + "\n"
+
+
 @needs_qemu
 def test_a_documented_difference_is_accepted_and_counted(run):
     # Only the blocks this scenario needs (a full run also fails on blocks nobody needs).
-    text = DEVIATIONS.read_text()
-    keep = [b for b in text.split("```deviation")[1:] if "id: version-build" in b or "id: x-query-hotplug" in b]
-    r = run({"q": QUERY_HOTPLUG}, "# d\n" + "".join("```deviation" + b.split("```")[0] + "```\n" for b in keep))
+    r = run({"q": QUERY_HOTPLUG}, deviation_blocks("version-build", "x-query-hotplug"))
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"deviation x-query-hotplug +applied in +1 steps: q", r.stdout), r.stdout
 
 
 @needs_qemu
 def test_an_undocumented_difference_fails(run):
-    deviations = """```deviation
-id: version-build
-kind: mask
-messages: [greeting, "reply:query-version"]
-paths: [QMP.version.qemu.micro, QMP.version.package, return.qemu.micro, return.package]
-reason: build identity
-```
-"""
-    r = run({"q": QUERY_HOTPLUG}, deviations)
+    r = run({"q": QUERY_HOTPLUG}, deviation_blocks("version-build"))
     assert r.returncode == 1, r.stdout
     assert "FAIL q" in r.stdout
     assert "CommandNotFound" in r.stdout and "x-query-hotplug" in r.stdout
@@ -122,7 +123,7 @@ command: no-such-command
 reason: nothing shows it any more
 ```
 """
-    r = run({"on": DEVICE_ON % "hp1"}, deviations, "--all-deviations-needed")
+    r = run({"on": DEVICE_ON % "hp1"}, deviations, args=("--all-deviations-needed",))
     assert r.returncode == 1
     assert "deviation stale" in r.stdout and "was never needed" in r.stdout
 
@@ -152,9 +153,18 @@ def test_malformed_deviations_are_refused(run):
 
 
 def test_a_missing_qemu_fails_loudly(run):
-    r = run({"q": QUERY_HOTPLUG}, None, "--qemu", "/nonexistent/no-qemu-here")
+    r = run({"q": QUERY_HOTPLUG}, args=("--qemu", "/nonexistent/no-qemu-here"))
     assert r.returncode == 3
     assert "FAILED: real QEMU" in r.stderr and "scripts/bootstrap.sh qemu" in r.stderr
+
+
+def test_a_qemu_that_does_not_run_fails_as_missing(run, tmp_path: Path):
+    broken = tmp_path / "qemu-system-x86_64"
+    broken.write_text("#!/bin/sh\necho 'error while loading shared libraries: libfoo.so' >&2\nexit 127\n")
+    broken.chmod(0o755)
+    r = run({"q": QUERY_HOTPLUG}, args=("--qemu", str(broken)))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "cannot read the version" in r.stderr and "libfoo.so" in r.stderr
 
 
 def _normaliser(exact: bool):

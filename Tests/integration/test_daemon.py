@@ -746,7 +746,6 @@ def test_client_vanishing_without_reading_greeting(start_daemon):
     assert d.alive()
 
 
-
 def test_help_and_version_exit_0(mockd_binary):
     out = subprocess.run([mockd_binary, "--help"], capture_output=True, text=True, timeout=EXIT_TIMEOUT)
     assert out.returncode == 0 and out.stdout.startswith("OVERVIEW: ")

@@ -27,7 +27,6 @@ class StepRecord:
 
 @dataclass
 class Recording:
-    target: str
     steps: list[StepRecord]
     exit_status: int | None = None
 

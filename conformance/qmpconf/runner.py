@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def record(target: Target, scenario: Scenario) -> Recording:
     """Starts the target, runs every step, and keeps what the client saw and the guest read."""
-    rec = Recording(target.name, [])
+    rec = Recording([])
     target.start()
     try:
         qmp = target.qmp
@@ -61,11 +61,18 @@ def record(target: Target, scenario: Scenario) -> Recording:
     return rec
 
 
+# The qmp-mockd profile of scenarios that real QEMU does not take part in (unless they choose one).
+DEFAULT_PROFILE = "7.2.0"
+
+
 def qemu_version(binary: str) -> tuple[str, str]:
-    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True).stdout
-    m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    out = done.stdout
+    m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out) if done.returncode == 0 else None
     if not m:
-        raise SystemExit("conformance: cannot read the version of %s: %r" % (binary, out))
+        # A QEMU that is there but does not run (missing libraries) is no QEMU to compare with.
+        print("conformance: cannot read the version of %s: %r" % (binary, (out + done.stderr).strip()), file=sys.stderr)
+        raise SystemExit(3)
     return out.splitlines()[0], "%s.%s.0" % (m.group(1), m.group(2))
 
 
@@ -122,7 +129,7 @@ def main(argv=None) -> int:
     if not os.access(a.mockd, os.X_OK):
         print("conformance: qmp-mockd not found at %s (swift build, or set QMP_MOCKD)" % a.mockd, file=sys.stderr)
         return 3
-    qemu_banner, profile = qemu_version(qemu) if qemu else ("(no QEMU)", "7.2.0")
+    qemu_banner, profile = qemu_version(qemu) if qemu else ("(no QEMU)", DEFAULT_PROFILE)
     print("conformance: %d scenarios; %s vs qmp-mockd --qemu-version %s; deviations: %d in %s" % (
         len(scenarios), qemu_banner, profile, len(devs), os.path.relpath(a.deviations)))
 
@@ -136,7 +143,7 @@ def main(argv=None) -> int:
             if "qemu" in s.targets:
                 recs["qemu"] = record(QEMUTarget(s, qemu), s)
             # Against QEMU the profile follows the binary; alone, 7.2 unless the scenario chooses.
-            mock_profile = s.qemu_version or (profile if "qemu" in s.targets else "7.2.0")
+            mock_profile = s.qemu_version or (profile if "qemu" in s.targets else DEFAULT_PROFILE)
             recs["mockd"] = record(MockdTarget(s, a.mockd, mock_profile), s)
             if "qemu" in s.targets:
                 d, counts = compare(s, recs["qemu"], recs["mockd"], devs)

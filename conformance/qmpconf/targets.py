@@ -38,7 +38,8 @@ class Target:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.dir = tempfile.mkdtemp(prefix="qmp-conformance-")
+        # Under /tmp, not $TMPDIR: a socket path must fit sun_path's 108 bytes.
+        self.dir = tempfile.mkdtemp(prefix="qmp-conformance-", dir="/tmp")
         self.proc: subprocess.Popen | None = None
         self.stderr_path = os.path.join(self.dir, "stderr.txt")
 
@@ -387,7 +388,7 @@ class MockdTarget(Target):
             self._control("guest-write", {"controller": access["port"], "register": access["register"],
                                           "value": access["value"]})
         elif "window" in access:
-            pass  # the SHPC DWORD window of config space is read-only in qmp-mockd (docs/deviations.md)
+            pass  # qmp-mockd has no config-space path to the SHPC registers (docs/deviations.md)
         else:
             self._control("guest-write", {"controller": access["bridge"], "offset": access["offset"],
                                           "size": access["size"], "value": access["value"]})
