@@ -44,14 +44,14 @@ let package = Package(
         // Linux headers Swift's Glibc module leaves out (epoll).
         .target(name: "CLinux"),
         // 2. The simulated machine: pure and deterministic.
-        .target(name: "HotplugMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        .target(name: "SimulatedMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
-        .target(name: "GuestSim", dependencies: ["HotplugMachine", "QMPWire"], swiftSettings: strictSettings),
+        .target(name: "GuestSim", dependencies: ["SimulatedMachine", "QMPWire"], swiftSettings: strictSettings),
         // 4. Dispatch event loop, sessions, command routing, event fan-out, transcript.
         .target(
             name: "MockServer",
             dependencies: [
-                "QMPWire", "HotplugMachine", "GuestSim", "CLinux",
+                "QMPWire", "SimulatedMachine", "GuestSim", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -61,7 +61,7 @@ let package = Package(
             name: "qmp-mockd",
             dependencies: [
                 // No ArgumentParser here: it costs start-up time and memory (DaemonOptions).
-                "MockServer", "Systemd", "QMPWire", "HotplugMachine",
+                "MockServer", "Systemd", "QMPWire", "SimulatedMachine",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings,
@@ -82,18 +82,18 @@ let package = Package(
         ),
         .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         .testTarget(
-            name: "HotplugMachineTests",
-            dependencies: ["HotplugMachine", "QMPWire"],
+            name: "SimulatedMachineTests",
+            dependencies: ["SimulatedMachine", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "GuestSimTests",
-            dependencies: ["GuestSim", "HotplugMachine", "QMPWire"],
+            dependencies: ["GuestSim", "SimulatedMachine", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "MockServerTests",
-            dependencies: ["MockServer", "QMPWire", "HotplugMachine", "GuestSim"],
+            dependencies: ["MockServer", "QMPWire", "SimulatedMachine", "GuestSim"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
@@ -110,14 +110,14 @@ if Context.environment["FUZZ"] != nil {
         .executableTarget(
             name: "fuzz-session",
             dependencies: [
-                "FuzzSupport", "QMPWire", "HotplugMachine", "MockServer",
+                "FuzzSupport", "QMPWire", "SimulatedMachine", "MockServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Fuzz/fuzz-session"
         ),
         .executableTarget(
             name: "fuzz-machine",
-            dependencies: ["FuzzSupport", "QMPWire", "HotplugMachine", "GuestSim"],
+            dependencies: ["FuzzSupport", "QMPWire", "SimulatedMachine", "GuestSim"],
             path: "Fuzz/fuzz-machine"
         ),
     ]

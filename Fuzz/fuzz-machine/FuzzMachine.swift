@@ -1,6 +1,6 @@
 import FuzzSupport
 import GuestSim
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 // libFuzzer target: the machine and the Linux guest driven by a decoded stream of operations

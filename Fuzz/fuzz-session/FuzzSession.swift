@@ -1,5 +1,5 @@
 import FuzzSupport
-import HotplugMachine
+import SimulatedMachine
 import Logging
 import MockServer
 import QMPWire

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// A hotplug driver instance of the simulated guest: one per PCIe port (pciehp) or SHPC bridge (shpchp).
 protocol ControllerDriver: AnyObject {

@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 
 /// A register state a ``GuestPersona/script(_:)`` guest waits for (``GuestScriptStep/waitFor(_:)``), read
 /// from the controller exactly as a driver polling its slot would: PCIe Slot Status / Slot Control, or the SHPC

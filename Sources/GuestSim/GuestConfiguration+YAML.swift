@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 
 extension GuestConfiguration {
     /// The latency keys of `guest.latencies`, in milliseconds of virtual time.

@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 public import QMPWire
 
 /// The simulated guest operating system: the hotplug drivers a guest runs for the machine's controllers —

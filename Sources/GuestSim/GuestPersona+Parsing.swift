@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 public import QMPWire
 
 extension GuestPersona {

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// Runs the steps of a ``GuestPersona/script(_:)`` guest for one PCIe port or one SHPC slot, once, from its
 /// first notification on.

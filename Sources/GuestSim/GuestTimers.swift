@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// The timers one driver (or script) has armed on the machine's virtual clock, so that abandoning the driver
 /// (persona switch, controller removed, guest reset) cancels all of them.

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// Reads a mapping ``OptionNode`` key by key and then rejects the keys nobody asked for, like the machine
 /// configuration's `YAMLMapping`.

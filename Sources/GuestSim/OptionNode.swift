@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// A configuration value read from YAML (with its position) or from a control-plane JSON argument (without):

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// Linux's pciehp for one PCIe root or downstream port (`drivers/pci/hotplug/pciehp_{core,hpc,ctrl}.c`),

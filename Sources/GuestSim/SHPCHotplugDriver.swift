@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// Linux's shpchp for one bridge with a standard hotplug controller (`drivers/pci/hotplug/shpchp_*.c`): the

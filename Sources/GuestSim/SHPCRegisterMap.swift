@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// The SHPC register offsets, bits and command codes the simulated shpchp driver uses (SHPC 1.0 and QEMU's
 /// hw/pci/shpc.c; Linux `shpchp_hpc.c` names in the comments).

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 
 /// One slot of Linux's shpchp (`shpchp_ctrl.c`): the attention button starts a 5 s window (a second press
 /// cancels), then the slot is enabled (power-only, enabled with the power LED blinking, ~1 s, configure,

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// The commands of the QMP core: capabilities, versions, run state, name and `quit`.

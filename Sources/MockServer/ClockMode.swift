@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 
 /// How the machine's time source moves (`--clock`).
 public enum ClockMode: Sendable {

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// The control plane's commands: a stable contract for tests outside the project.

@@ -1,5 +1,5 @@
 import Dispatch
-import HotplugMachine
+import SimulatedMachine
 public import Logging
 import QMPWire
 

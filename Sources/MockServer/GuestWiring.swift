@@ -1,5 +1,5 @@
 import GuestSim
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// Connects the simulated guest to the machine and the control plane: the `guest:` section of the

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// The commands of the simulated machine: hotplug (`device_add`, `device_del`, `x-query-hotplug`),

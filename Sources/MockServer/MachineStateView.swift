@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// Renders the machine for the control plane: raw and decoded registers, and `machine-state`.

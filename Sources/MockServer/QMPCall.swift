@@ -1,4 +1,4 @@
-public import HotplugMachine
+public import SimulatedMachine
 public import QMPWire
 
 /// One invocation of a command: what a ``QMPCommand`` handler can see and act on.

@@ -1,5 +1,5 @@
 public import Dispatch
-import HotplugMachine
+import SimulatedMachine
 import Logging
 
 #if canImport(Glibc)

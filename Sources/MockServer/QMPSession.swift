@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 public import QMPWire
 
 /// One client connection's QMP protocol state, free of I/O: bytes in, bytes out.

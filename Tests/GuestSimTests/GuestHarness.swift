@@ -1,5 +1,5 @@
 import GuestSim
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8) with a

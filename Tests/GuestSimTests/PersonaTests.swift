@@ -1,5 +1,5 @@
 import GuestSim
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 import Testing
 

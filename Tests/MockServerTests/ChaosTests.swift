@@ -1,5 +1,5 @@
 import GuestSim
-import HotplugMachine
+import SimulatedMachine
 import Logging
 import QMPWire
 import Testing

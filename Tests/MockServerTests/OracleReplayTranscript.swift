@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import Logging
 import MockServer
 import QMPWire

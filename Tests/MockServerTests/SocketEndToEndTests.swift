@@ -1,5 +1,5 @@
 import Dispatch
-import HotplugMachine
+import SimulatedMachine
 import Logging
 import QMPWire
 import Synchronization

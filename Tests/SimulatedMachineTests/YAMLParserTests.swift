@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import Testing
 
 /// A compact rendering that shows structure and scalar style: plain `a`, null `~`, `'single'`,

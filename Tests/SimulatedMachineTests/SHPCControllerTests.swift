@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import Testing
 
 /// Register-level tests of ``SHPCController`` (QEMU hw/pci/shpc.c). Expected raw values come from the QEMU 7.2

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import Testing
 
 /// Register-level rules of `PCIeSlot`, checked against the values real QEMU showed (oracle transcripts

@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import Testing
 
 @Suite struct MachineRunStateTests {

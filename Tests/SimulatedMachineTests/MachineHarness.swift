@@ -1,4 +1,4 @@
-import HotplugMachine
+import SimulatedMachine
 import QMPWire
 
 /// A machine built like the oracle's QEMU (rp1–rp4, cold1 in rp4, ppb1 in rp2, pb1 with SHPC),
