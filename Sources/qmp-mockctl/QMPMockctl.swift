@@ -6,30 +6,69 @@ import QMPWire
 #endif
 
 /// `qmp-mockctl`: drives qmp-mockd's control socket from shell fixtures.
+///
+/// `--control` and `--json` belong to this root command, so they may stand before the subcommand
+/// (`qmp-mockctl --control X clock advance 5s`) or after it (`qmp-mockctl clock advance 5s --control X`):
+/// ArgumentParser lets each command of the chain take its options from anywhere on the command line,
+/// and every leaf reaches them through `@ParentCommand`.
 @main
 struct QMPMockctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmp-mockctl",
         abstract: "Steer a running qmp-mockd through its control socket: clock, guest, faults, state.",
+        usage: "qmp-mockctl --control <path> [--json] <subcommand> [<arguments>]",
         discussion: """
+            --control and --json may be given before or after the subcommand.
             Exit codes: 0 success, 1 the daemon answered an error, 64 usage error, 69 cannot reach the control socket.
             """,
         subcommands: [Clock.self, Persona.self, State.self, Write.self, Read.self, Fault.self, Raw.self]
     )
+
+    @OptionGroup var options: ControlOptions
+
+    func validate() throws {
+        if let first = options.control.first, options.control.contains(where: { $0 != first }) {
+            let list = options.control.map { "'\($0)'" }.joined(separator: ", ")
+            throw ValidationError("--control given more than once with different paths: \(list)")
+        }
+    }
+
+    /// The leaves' configuration: their abstract, and a discussion that names the global options
+    /// (their help screens do not list the root's options).
+    static func leaf(commandName: String? = nil, abstract: String) -> CommandConfiguration {
+        CommandConfiguration(
+            commandName: commandName,
+            abstract: abstract,
+            discussion: """
+                Also takes qmp-mockctl's options, before or after the subcommand:
+                  --control <path>   The daemon's control socket (its --control). Required.
+                  --json             Print the reply as JSON.
+                """
+        )
+    }
 }
 
-/// Options every subcommand takes.
+/// The options of the root command, which every subcommand uses.
 struct ControlOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The daemon's control socket (its --control).", valueName: "path"))
-    var control: String
+    /// Every `--control` given, wherever it stood; more than one distinct path is a usage error.
+    @Option(
+        help: ArgumentHelp(
+            "The daemon's control socket (its --control); before or after the subcommand.",
+            valueName: "path"
+        )
+    )
+    var control: [String] = []
 
     @Flag(help: "Print the reply as JSON.")
     var json = false
 
     /// Runs one command and prints its reply; exits with the documented codes on failure.
     func run(_ command: String, _ arguments: JSONObject? = nil) throws {
+        guard let path = control.first else {
+            throw ValidationError("Missing expected argument '--control <path>'")
+        }
         do {
-            let client = try ControlClient(path: control)
+            let client = try ControlClient(path: path)
             Output.print(try client.execute(command, arguments), json: json)
         } catch let failure as ControlClient.Failure {
             var message = "qmp-mockctl: \(failure.description)\n"
@@ -53,10 +92,10 @@ extension QMPMockctl {
         )
 
         struct Advance: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = QMPMockctl.leaf(
                 abstract: "Run time forward (manual clock): 5s, 250ms, 1.5s, 100 (ms)."
             )
-            @OptionGroup var options: ControlOptions
+            @ParentCommand var root: QMPMockctl
             @Argument var duration: String
 
             func run() throws {
@@ -64,14 +103,14 @@ extension QMPMockctl {
                     throw ValidationError("'\(duration)' is not a duration (5s, 250ms, 1.5s, 100)")
                 }
                 let value: JSONValue = ms == ms.rounded() ? .int(Int64(ms)) : .double(ms)
-                try options.run("clock-advance", ["ms": value])
+                try root.options.run("clock-advance", ["ms": value])
             }
         }
 
         struct Query: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Show the virtual time and clock mode.")
-            @OptionGroup var options: ControlOptions
-            func run() throws { try options.run("clock-query") }
+            static let configuration = QMPMockctl.leaf(abstract: "Show the virtual time and clock mode.")
+            @ParentCommand var root: QMPMockctl
+            func run() throws { try root.options.run("clock-query") }
         }
     }
 
@@ -79,11 +118,11 @@ extension QMPMockctl {
         static let configuration = CommandConfiguration(abstract: "Set the guest's persona.", subcommands: [Set.self])
 
         struct Set: ParsableCommand {
-            static let configuration = CommandConfiguration(
+            static let configuration = QMPMockctl.leaf(
                 abstract:
                     "linux, never-ack, slow, booting, cancel-on-second-press, manual (machine-wide, or per controller/slot)."
             )
-            @OptionGroup var options: ControlOptions
+            @ParentCommand var root: QMPMockctl
             @Argument var persona: String
             @Option(help: "Only this controller (PCIe port or SHPC bridge id).") var controller: String?
             @Option(help: "Only this SHPC slot of the controller.") var slot: Int?
@@ -100,22 +139,22 @@ extension QMPMockctl {
                 if let factor { args.append("factor", .double(factor)) }
                 if let bootMilliseconds { args.append("boot-ms", .int(Int64(bootMilliseconds))) }
                 if bootScanRemoves { args.append("boot-scan-removes", .bool(true)) }
-                try options.run("guest-set-persona", args)
+                try root.options.run("guest-set-persona", args)
             }
         }
     }
 
     struct State: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = QMPMockctl.leaf(
             abstract: "Show devices, slots, LEDs, power, pending unplugs, personas."
         )
-        @OptionGroup var options: ControlOptions
-        func run() throws { try options.run("machine-state") }
+        @ParentCommand var root: QMPMockctl
+        func run() throws { try root.options.run("machine-state") }
     }
 
     struct Write: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a hotplug register as the guest would.")
-        @OptionGroup var options: ControlOptions
+        static let configuration = QMPMockctl.leaf(abstract: "Write a hotplug register as the guest would.")
+        @ParentCommand var root: QMPMockctl
         @Option(help: "PCIe port or SHPC bridge id.") var controller: String
         @Option(name: .customLong("slot-control"), help: "PCIe: Slot Control value.") var slotControl: String?
         @Option(name: .customLong("slot-status"), help: "PCIe: Slot Status value (write 1 to clear).") var slotStatus:
@@ -153,13 +192,13 @@ extension QMPMockctl {
                     "give --slot-control, --slot-status, --command with --target, or --offset with --value"
                 )
             }
-            try options.run("guest-write", args)
+            try root.options.run("guest-write", args)
         }
     }
 
     struct Read: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Read a controller's registers, raw and decoded.")
-        @OptionGroup var options: ControlOptions
+        static let configuration = QMPMockctl.leaf(abstract: "Read a controller's registers, raw and decoded.")
+        @ParentCommand var root: QMPMockctl
         @Option(help: "PCIe port or SHPC bridge id.") var controller: String
         @Option(help: "SHPC: only this slot.") var slot: Int?
 
@@ -167,7 +206,7 @@ extension QMPMockctl {
             var args = JSONObject()
             args.append("controller", .string(controller))
             if let slot { args.append("slot", .int(Int64(slot))) }
-            try options.run("guest-read", args)
+            try root.options.run("guest-read", args)
         }
     }
 
@@ -179,8 +218,8 @@ extension QMPMockctl {
         )
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(commandName: "add", abstract: "Arm a fault (default).")
-            @OptionGroup var options: ControlOptions
+            static let configuration = QMPMockctl.leaf(commandName: "add", abstract: "Arm a fault (default).")
+            @ParentCommand var root: QMPMockctl
             @Option(help: "The QMP command to hit (* for any).") var command: String
             @Option(help: "How many commands it hits.") var count = 1
             @Option(help: "Fail with 'Class: text' (or just text: GenericError).") var error: String?
@@ -201,20 +240,20 @@ extension QMPMockctl {
                 }
                 if let delayMilliseconds { args.append("delay-ms", .int(Int64(delayMilliseconds))) }
                 if close { args.append("close", .bool(true)) }
-                try options.run("inject-fault", args)
+                try root.options.run("inject-fault", args)
             }
         }
 
         struct Clear: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "Disarm every fault.")
-            @OptionGroup var options: ControlOptions
-            func run() throws { try options.run("inject-fault-clear") }
+            static let configuration = QMPMockctl.leaf(abstract: "Disarm every fault.")
+            @ParentCommand var root: QMPMockctl
+            func run() throws { try root.options.run("inject-fault-clear") }
         }
     }
 
     struct Raw: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run any control command with JSON arguments.")
-        @OptionGroup var options: ControlOptions
+        static let configuration = QMPMockctl.leaf(abstract: "Run any control command with JSON arguments.")
+        @ParentCommand var root: QMPMockctl
         @Argument var command: String
         @Argument(help: "Arguments as a JSON object.") var arguments: String?
 
@@ -226,7 +265,7 @@ extension QMPMockctl {
                 }
                 object = value
             }
-            try options.run(command, object)
+            try root.options.run(command, object)
         }
     }
 }

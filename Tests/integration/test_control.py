@@ -162,3 +162,44 @@ def test_mockctl_round_trips(start_daemon):
     assert bad.returncode == 1 and "Device 'nope' not found" in bad.stderr
     gone = subprocess.run([MOCKCTL, "state", "--control", start_daemon.path("missing.sock")], capture_output=True, text=True)
     assert gone.returncode == 69
+
+
+def run_mockctl(*args):
+    return subprocess.run([MOCKCTL, *args], capture_output=True, text=True, timeout=10)
+
+
+def test_mockctl_global_options_before_or_after_the_subcommand(start_daemon):
+    start(start_daemon)
+    path = start_daemon.path("control.sock")
+    before = run_mockctl("--control", path, "clock", "advance", "5s")
+    assert (before.returncode, before.stdout) == (0, "now-ns: 5000000000\n"), before.stderr
+    after = run_mockctl("clock", "advance", "5s", "--control", path)
+    assert (after.returncode, after.stdout) == (0, "now-ns: 10000000000\n"), after.stderr
+    joined = run_mockctl("--control=" + path, "clock", "query")
+    assert joined.returncode == 0 and "now-ns: 10000000000" in joined.stdout, joined.stderr
+    # --json before the subcommand, before --control, and after it: the same JSON reply
+    for argv in (["--json", "--control", path, "state"], ["--control", path, "state", "--json"],
+                 ["state", "--json", "--control", path]):
+        p = run_mockctl(*argv)
+        assert p.returncode == 0, (argv, p.stderr)
+        assert json.loads(p.stdout)["now-ns"] == 10_000_000_000, argv
+    # a default subcommand (fault = fault add) after global options
+    assert run_mockctl("--control", path, "fault", "--command", "query-name", "--error", "x").stdout == "ok\n"
+    # the same path twice is one path
+    same = run_mockctl("--control", path, "clock", "query", "--control", path)
+    assert same.returncode == 0, same.stderr
+
+
+def test_mockctl_conflicting_or_missing_control_is_a_usage_error(start_daemon):
+    start(start_daemon)
+    path = start_daemon.path("control.sock")
+    twice = run_mockctl("--control", path, "clock", "advance", "5s", "--control", path + ".other")
+    assert twice.returncode == 64
+    assert "--control given more than once with different paths: '%s', '%s.other'" % (path, path) in twice.stderr
+    assert twice.stdout == ""
+    missing = run_mockctl("clock", "advance", "5s")
+    assert missing.returncode == 64 and "Missing expected argument '--control <path>'" in missing.stderr
+    missing_json = run_mockctl("--json", "state")
+    assert missing_json.returncode == 64 and "--control" in missing_json.stderr
+    # nothing ran: the clock did not move
+    assert run_mockctl("--control", path, "clock", "query").stdout.startswith("mode: manual\nnow-ns: 0\n")
