@@ -22,20 +22,27 @@ struct RecordedSchema: Sendable {
     /// The recording a profile plays, if one is embedded for its release.
     static func forRelease(_ release: String) -> RecordedSchema? { releases[release] }
 
-    /// Each entity's name and its JSON text, in order, replacements applied.
+    /// Each entity's name and its JSON text, in order, replacements applied. Works on the UTF-8
+    /// view: splitting the text by `Character` (grapheme breaking over 200 KB) cost five times more.
     func entities() -> [(name: Substring, json: Substring)] {
-        let prefix = #"{"name":""#
+        let prefix = #"{"name":""#.utf8
+        let quote = UInt8(ascii: "\""), newline = UInt8(ascii: "\n")
         var result: [(name: Substring, json: Substring)] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard line.hasPrefix(prefix) else { continue }
+        result.reserveCapacity(1_200)
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: newline) ?? bytes.endIndex
+            let line = bytes[start..<end]
+            start = end < bytes.endIndex ? bytes.index(after: end) : end
+            guard line.starts(with: prefix) else { continue }
             let rest = line.dropFirst(prefix.count)
-            guard let end = rest.firstIndex(of: "\"") else { continue }
-            let name = rest[..<end]
+            guard let close = rest.firstIndex(of: quote) else { continue }
+            let name = Substring(rest[..<close])
             if let replacement = replacements[String(name)] {
-                let json = Substring(replacement)
-                result.append((json.dropFirst(prefix.count).prefix(name.count), json))
+                result.append((name, Substring(replacement)))
             } else {
-                result.append((name, line))
+                result.append((name, Substring(line)))
             }
         }
         return result
