@@ -1,7 +1,8 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
-/// The commands of the QMP core: capabilities, versions, run state, name and `quit`.
+/// The commands of the QMP core: capabilities, versions, introspection (`query-commands`,
+/// `query-qmp-schema`), run state, name and `quit`.
 enum BuiltinCommands {
     static func register(in table: inout CommandTable) {
         let enable = QAPIArgument("enable", .array(.enumeration(["oob"])), optional: true)
@@ -18,6 +19,11 @@ enum BuiltinCommands {
         table.register(
             QMPCommand("query-commands") { call throws(QMPError) in
                 .array(call.core.commands.names.map { .object(JSONObject([("name", .string($0))])) })
+            }
+        )
+        table.register(
+            QMPCommand("query-qmp-schema") { call throws(QMPError) in
+                .array(call.core.qmpSchema().entities)
             }
         )
         table.register(

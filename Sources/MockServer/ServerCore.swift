@@ -1,6 +1,6 @@
-public import SimulatedMachine
 public import Logging
 public import QMPWire
+public import SimulatedMachine
 
 /// Everything the QMP server does, free of sockets and threads: the machine, the command table,
 /// the sessions, event fan-out and the transcript.
@@ -44,6 +44,9 @@ public final class ServerCore {
     /// rendering one costs ~14k instructions (QDict order of five objects) per connection.
     private lazy var monitorGreeting = renderGreeting(for: .monitor)
     private lazy var controlGreeting = renderGreeting(for: .control)
+    /// `query-qmp-schema`'s answer and the command names it was restricted to: built on the first
+    /// `query-qmp-schema` (never at start-up), again only when the command table changed since.
+    private var schemaCache: (commands: [String], schema: QMPSchema)?
 
     /// - Parameters:
     ///   - machine: the VM to serve.
@@ -85,6 +88,26 @@ public final class ServerCore {
 
     /// Adds or replaces a command.
     public func register(_ command: QMPCommand) { commands.register(command) }
+
+    /// The release's schema restricted to the registered monitor commands and the events
+    /// monitors can receive (``MachineEvent/Name``), as `query-qmp-schema` answers it.
+    public func qmpSchema() -> QMPSchema {
+        let names = commands.names
+        if let cache = schemaCache, cache.commands == names { return cache.schema }
+        let schema = QMPSchema(
+            release: profile.description,
+            commands: names,
+            events: MachineEvent.Name.allCases.map(\.rawValue)
+        )
+        for name in schema.missingCommands {
+            logger.warning("query-qmp-schema: QEMU \(schema.release) has no command \(name); it is registered anyway")
+        }
+        for name in schema.missingEvents {
+            logger.warning("query-qmp-schema: QEMU \(schema.release) has no event \(name)")
+        }
+        schemaCache = (names, schema)
+        return schema
+    }
 
     /// The sessions currently open, oldest first.
     public var openSessions: [QMPSession] { sessions }

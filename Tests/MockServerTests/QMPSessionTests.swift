@@ -1,6 +1,6 @@
-import SimulatedMachine
 import MockServer
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The session engine: negotiation, dispatch order, errors and events, without sockets.
@@ -199,7 +199,8 @@ import Testing
         let s = h.negotiated()
         let names = [
             "system_reset", "qom-get", "qom-list", "query-pci", "x-query-hotplug", "device_del", "device_add",
-            "quit", "cont", "stop", "query-name", "query-status", "query-commands", "query-version", "qmp_capabilities",
+            "quit", "cont", "stop", "query-name", "query-status", "query-qmp-schema", "query-commands", "query-version",
+            "qmp_capabilities",
         ]
         #expect(
             h.send(s, #"{"execute":"query-commands"}"#) == [

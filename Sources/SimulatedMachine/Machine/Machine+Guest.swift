@@ -143,7 +143,7 @@ extension Machine {
     func deviceTurnedOn(_ device: Device) {
         guard !device.deviceOnSent else { return }
         device.deviceOnSent = true
-        emit(MachineEvent("X_DEVICE_ON", data: device.deviceAndPath))
+        emit(MachineEvent(.deviceOn, data: device.deviceAndPath))
     }
 
     // MARK: Reset
@@ -170,7 +170,7 @@ extension Machine {
         var data = JSONObject()
         data.append("guest", .bool(false))
         data.append("reason", .string("host-qmp-system-reset"))
-        emit(MachineEvent("RESET", data: data))
+        emit(MachineEvent(.reset, data: data))
     }
 }
 

@@ -151,7 +151,7 @@ public final class Machine {
         guard runState.isRunning else { return }
         runState = .paused
         clock.setRunning(false)
-        emit(MachineEvent("STOP"))
+        emit(MachineEvent(.stop))
     }
 
     /// `cont`: QEMU's `qmp_cont` rules, raising `RESUME` when the VM starts.
@@ -163,7 +163,7 @@ public final class Machine {
         default:
             runState = .running
             clock.setRunning(true)
-            emit(MachineEvent("RESUME"))
+            emit(MachineEvent(.resume))
         }
     }
 

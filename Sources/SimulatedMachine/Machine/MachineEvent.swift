@@ -1,12 +1,36 @@
 public import QMPWire
 
 /// A QMP event raised by the machine, before it is stamped and sent: its name and optional data.
+///
+/// Every event is built from a ``Name``: that enumeration is the one list of the events a QMP
+/// monitor can receive from qmp-mockd, which `query-qmp-schema` keeps.
 public struct MachineEvent: Sendable, Equatable {
-    public var name: String
+    /// The events qmp-mockd raises on its QMP monitors, by their QMP names. The control plane's
+    /// `GUEST_REGISTER_WRITE` is not one of them: monitors never see it.
+    public enum Name: String, Sendable, CaseIterable {
+        /// `quit` and SIGTERM/SIGINT.
+        case shutdown = "SHUTDOWN"
+        /// `stop` of a running VM.
+        case stop = "STOP"
+        /// `cont` of a paused or prelaunch VM.
+        case resume = "RESUME"
+        /// `system_reset`.
+        case reset = "RESET"
+        /// A device (or a device's child) was destroyed.
+        case deviceDeleted = "DEVICE_DELETED"
+        /// The guest powered a hot-plugged device on (the v8 series' event).
+        case deviceOn = "X_DEVICE_ON"
+    }
+
+    /// The event's name.
+    public var kind: Name
     public var data: JSONObject?
 
-    public init(_ name: String, data: JSONObject? = nil) {
-        self.name = name
+    /// The QMP name (`SHUTDOWN`, ...).
+    public var name: String { kind.rawValue }
+
+    public init(_ kind: Name, data: JSONObject? = nil) {
+        self.kind = kind
         self.data = data
     }
 
@@ -15,6 +39,6 @@ public struct MachineEvent: Sendable, Equatable {
         var data = JSONObject()
         data.append("guest", .bool(guest))
         data.append("reason", .string(reason))
-        return MachineEvent("SHUTDOWN", data: data)
+        return MachineEvent(.shutdown, data: data)
     }
 }

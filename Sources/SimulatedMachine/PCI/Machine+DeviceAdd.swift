@@ -338,11 +338,11 @@ extension Unicode.Scalar {
 extension MachineEvent {
     /// `DEVICE_DELETED` for a QOM child without an id.
     static func deviceDeleted(path: String) -> MachineEvent {
-        MachineEvent("DEVICE_DELETED", data: JSONObject([("path", .string(path))]))
+        MachineEvent(.deviceDeleted, data: JSONObject([("path", .string(path))]))
     }
 
     /// `DEVICE_DELETED` of a device.
     static func deviceDeleted(_ device: Device) -> MachineEvent {
-        MachineEvent("DEVICE_DELETED", data: device.deviceAndPath)
+        MachineEvent(.deviceDeleted, data: device.deviceAndPath)
     }
 }

@@ -1,0 +1,189 @@
+import QMPWire
+import SimulatedMachine
+import Testing
+
+@testable import MockServer
+
+/// `query-qmp-schema`, `query-commands` and the events: the schema each profile answers is the
+/// recording restricted to what qmp-mockd implements, self-consistent, and agrees with the command
+/// table, the events and the replies.
+@Suite struct QMPSchemaTests {
+    /// The answer of `query-qmp-schema` on a fresh session, and the names `query-commands` lists.
+    static func answers(_ h: SessionHarness) -> (schema: [JSONObject], commands: [String]) {
+        let s = h.negotiated()
+        func reply(_ command: String) -> [JSONValue] {
+            let lines = h.send(s, #"{"execute":"\#(command)"}"#)
+            guard lines.count == 1, let array = JSONValue(parsing: lines[0])?.objectValue?["return"]?.arrayValue else {
+                Issue.record("\(command): \(lines)")
+                return []
+            }
+            return array
+        }
+        let schema = reply("query-qmp-schema").compactMap(\.objectValue)
+        let commands = reply("query-commands").compactMap { $0.objectValue?["name"]?.stringValue }
+        return (schema, commands)
+    }
+
+    static func names(_ schema: [JSONObject], _ metaType: String) -> [String] {
+        schema.filter { $0["meta-type"]?.stringValue == metaType }.compactMap { $0["name"]?.stringValue }
+    }
+
+    static func entity(_ schema: [JSONObject], _ name: String?) -> JSONObject? {
+        schema.first { $0["name"]?.stringValue == name }
+    }
+
+    @Test(arguments: QEMUProfile.supported) func commandsAndEventsAgreeWithTheSchema(version: String) {
+        let h = SessionHarness(version: version)
+        let (schema, commands) = Self.answers(h)
+        #expect(Set(Self.names(schema, "command")) == Set(commands))
+        #expect(Self.names(schema, "command").count == commands.count)
+        #expect(Set(Self.names(schema, "event")) == Set(MachineEvent.Name.allCases.map(\.rawValue)))
+        #expect(commands.contains("query-qmp-schema") && commands.contains("x-query-hotplug"))
+        // QEMU (7.2, 10.0) has no query-events, and neither do we.
+        #expect(!commands.contains("query-events"))
+        let built = h.core.qmpSchema()
+        #expect(built.missingCommands.isEmpty && built.missingEvents.isEmpty && built.unresolvedTypes.isEmpty)
+        #expect(built.release == version)
+    }
+
+    @Test(arguments: QEMUProfile.supported) func typesAreExactlyTheReachableOnes(version: String) {
+        let (schema, _) = Self.answers(SessionHarness(version: version))
+        let names = schema.compactMap { $0["name"]?.stringValue }
+        #expect(Set(names).count == names.count, "duplicate entity names")
+        var reached = Set(Self.names(schema, "command") + Self.names(schema, "event"))
+        var work = Array(reached)
+        while let name = work.popLast() {
+            guard let entity = Self.entity(schema, name) else {
+                Issue.record("\(version): \(name) is referred to but not in the schema")
+                continue
+            }
+            for reference in QMPSchema.references(of: entity) where reached.insert(reference).inserted {
+                work.append(reference)
+            }
+        }
+        #expect(reached == Set(names), "unreachable: \(Set(names).subtracting(reached).sorted())")
+    }
+
+    @Test(arguments: QEMUProfile.supported) func entitiesKeepTheRecordedOrder(version: String) {
+        let (schema, _) = Self.answers(SessionHarness(version: version))
+        guard let recording = RecordedSchema.forRelease(version) else {
+            Issue.record("no recording for \(version)")
+            return
+        }
+        var position: [String: Int] = [:]
+        for (i, entity) in recording.entities().enumerated() { position[String(entity.name)] = i }
+        let positions = schema.compactMap { $0["name"]?.stringValue.flatMap { position[$0] } }
+        #expect(positions.count == schema.count)
+        #expect(positions == positions.sorted())
+        // QEMU's answer starts with query-status (qapi/run-state.json comes first).
+        #expect(schema.first?["name"]?.stringValue == "query-status")
+    }
+
+    /// Each registered command's arguments and `allow-oob` are the schema's: what a client reads in
+    /// the schema is what the dispatcher checks.
+    @Test(arguments: QEMUProfile.supported) func argumentsAgreeWithTheDispatcher(version: String) {
+        let h = SessionHarness(version: version)
+        let (schema, commands) = Self.answers(h)
+        for name in commands {
+            guard let command = h.core.commands.lookup(name), let entity = Self.entity(schema, name),
+                let argType = Self.entity(schema, entity["arg-type"]?.stringValue)
+            else {
+                Issue.record("\(version): \(name) has no entity or arg-type")
+                continue
+            }
+            #expect((entity["allow-oob"]?.boolValue ?? false) == command.allowsOutOfBand, "\(name)")
+            let members = argType["members"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            let schemaArguments = members.map { ($0["name"]?.stringValue ?? "", $0.contains("default")) }
+            if command.arguments.allowsExtraMembers {
+                #expect(name == "device_add", "only device_add takes members outside its schema")
+                continue
+            }
+            let ours = command.arguments.members.map { ($0.name, $0.isOptional) }
+            #expect(schemaArguments.map(\.0) == ours.map(\.0), "\(version) \(name) arguments")
+            #expect(schemaArguments.map(\.1) == ours.map(\.1), "\(version) \(name) optional arguments")
+        }
+    }
+
+    /// `query-status`'s return type lists exactly the members its reply has, and `singlestep` is
+    /// deprecated in 8.2 (8.1 marked it) and gone in 10.0.
+    @Test(arguments: QEMUProfile.supported) func queryStatusMatchesItsReply(version: String) {
+        let h = SessionHarness(version: version)
+        let (schema, _) = Self.answers(h)
+        let status = Self.entity(schema, Self.entity(schema, "query-status")?["ret-type"]?.stringValue)
+        let members = status?["members"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        let s = h.negotiated()
+        let reply = JSONValue(parsing: h.send(s, #"{"execute":"query-status"}"#).first ?? "")
+        let keys = reply?.objectValue?["return"]?.objectValue?.keys ?? []
+        #expect(Set(members.compactMap { $0["name"]?.stringValue }) == Set(keys))
+        let singlestep = members.first { $0["name"]?.stringValue == "singlestep" }
+        switch version {
+        case "7.2.0": #expect(singlestep != nil && singlestep?["features"] == nil)
+        case "8.2.0": #expect(singlestep?["features"] == .array([.string("deprecated")]))
+        default: #expect(singlestep == nil)
+        }
+    }
+
+    /// The v8 additions, as the series declares them, with `DeviceAndPath` shared with DEVICE_DELETED.
+    @Test(arguments: QEMUProfile.supported) func v8AdditionsAreDescribed(version: String) {
+        let (schema, _) = Self.answers(SessionHarness(version: version))
+        let command = Self.entity(schema, "x-query-hotplug")
+        #expect(command?["features"] == nil)
+        let arguments = Self.entity(schema, command?["arg-type"]?.stringValue)
+        #expect(arguments?["members"] == .array([.object(["name": .string("id"), "type": .string("str")])]))
+        let info = Self.entity(schema, command?["ret-type"]?.stringValue)
+        #expect(info?["tag"] == .string("type"))
+        let members = info?["members"]?.arrayValue?.compactMap { $0.objectValue?["name"]?.stringValue }
+        #expect(members == ["type", "bus", "addr", "child", "device-on", "power-led", "attention-led"])
+        let cases = info?["variants"]?.arrayValue?.compactMap { $0.objectValue?["case"]?.stringValue }
+        #expect(cases == ["shpc", "pcie-native"])
+        let deviceAndPath = Self.entity(schema, "DEVICE_DELETED")?["arg-type"]
+        #expect(deviceAndPath != nil)
+        #expect(Self.entity(schema, "X_DEVICE_ON")?["arg-type"] == deviceAndPath)
+        let bus = info?["members"]?.arrayValue?.compactMap(\.objectValue).first { $0["name"] == .string("bus") }
+        #expect(bus?["type"] == deviceAndPath)
+    }
+
+    /// A command registered after start-up is in the next answer when the recording has it, and a
+    /// command the release lacks is reported, not silently hidden.
+    @Test func theRestrictionFollowsTheCommandTable() {
+        let h = SessionHarness(version: "7.2.0")
+        #expect(Self.entity(Self.answers(h).schema, "query-kvm") == nil)
+        h.core.register(QMPCommand("query-kvm") { _ throws(QMPError) in .object(JSONObject()) })
+        h.core.register(QMPCommand("x-not-in-qemu") { _ throws(QMPError) in .object(JSONObject()) })
+        let (schema, commands) = Self.answers(h)
+        let kvm = Self.entity(schema, "query-kvm")
+        #expect(kvm != nil && Self.entity(schema, kvm?["ret-type"]?.stringValue) != nil)
+        #expect(commands.contains("x-not-in-qemu") && Self.entity(schema, "x-not-in-qemu") == nil)
+        #expect(h.core.qmpSchema().missingCommands == ["x-not-in-qemu"])
+    }
+
+    @Test func theAnswerIsStableAndNeedsNegotiation() {
+        let h = SessionHarness()
+        let fresh = h.open()
+        _ = h.take(fresh)
+        #expect(h.send(fresh, #"{"execute":"query-qmp-schema"}"#) == [QMPSessionTests.notNegotiated])
+        let s = h.negotiated()
+        let first = h.send(s, #"{"execute":"query-qmp-schema","id":1}"#)
+        #expect(first.count == 1 && first[0].hasPrefix(#"{"return": [{"name": "query-status", "#))
+        #expect(first[0].hasSuffix(#"], "id": 1}"#))
+        #expect(h.send(s, #"{"execute":"query-qmp-schema","id":1}"#) == first)
+        #expect(
+            h.send(s, #"{"execute":"query-qmp-schema","arguments":{"x":1}}"#) == [
+                #"{"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}}"#
+            ]
+        )
+    }
+
+    /// The embedded recordings: 7.2 and 10.0 in full, 8.2 as 7.2 with its derivation's replacements.
+    @Test func recordingsAreEmbeddedPerProfile() {
+        for version in QEMUProfile.supported {
+            let entities = RecordedSchema.forRelease(version)?.entities() ?? []
+            #expect(entities.count > 1000, "\(version)")
+            for entity in entities.prefix(5) + entities.suffix(5) {
+                #expect(JSONValue(parsing: String(entity.json))?.objectValue?["name"] == .string(String(entity.name)))
+            }
+        }
+        #expect(RecordedSchema.qemu8_2.text == RecordedSchema.qemu7_2.text)
+        #expect(RecordedSchema.qemu8_2.replacements.keys.sorted() == ["1"])
+    }
+}
