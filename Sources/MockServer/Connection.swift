@@ -85,11 +85,21 @@ final class Connection: SessionTransport, @unchecked Sendable {
         }
     }
 
-    /// `recvmsg` so that file descriptors passed with SCM_RIGHTS are taken off the socket and closed
-    /// (no command that keeps them exists yet) instead of leaking or failing the read.
+    /// Descriptors that came with the latest read that carried any (QEMU's `read_msgfds`): a later
+    /// read with descriptors replaces them (closing these), `takePassedDescriptor` uses the first and
+    /// closes the rest, and closing the connection closes what is left.
+    private var passedDescriptors: [Int32] = []
+    /// At most this many descriptors are taken from one read, as QEMU's socket chardev (`TCP_MAX_FDS`);
+    /// the kernel closes those that do not fit.
+    static let maxDescriptorsPerRead = 16
+
+    /// `recvmsg`, so that descriptors passed with SCM_RIGHTS are taken off the socket and kept for
+    /// `getfd`/`add-fd` (close-on-exec).
     private func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         var iov = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
-        return withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { control in
+        // CMSG_SPACE(16 * 4): a 16-byte header and 64 bytes of descriptors.
+        return withUnsafeTemporaryAllocation(byteCount: 16 + 4 * Self.maxDescriptorsPerRead, alignment: 8) {
+            control in
             withUnsafeMutablePointer(to: &iov) { iovPointer in
                 var message = msghdr()
                 message.msg_iov = iovPointer
@@ -97,13 +107,13 @@ final class Connection: SessionTransport, @unchecked Sendable {
                 message.msg_control = control.baseAddress
                 message.msg_controllen = control.count
                 let n = recvmsg(fd, &message, Int32(MSG_CMSG_CLOEXEC))
-                if n > 0 && message.msg_controllen > 0 { Self.closePassedDescriptors(&message) }
+                if n > 0 && message.msg_controllen > 0 { keepPassedDescriptors(&message) }
                 return n
             }
         }
     }
 
-    private static func closePassedDescriptors(_ message: inout msghdr) {
+    private func keepPassedDescriptors(_ message: inout msghdr) {
         // CMSG_FIRSTHDR/CMSG_NXTHDR are macros Swift cannot import; walk the headers by hand.
         guard let control = message.msg_control else { return }
         let length = Int(message.msg_controllen)
@@ -117,12 +127,29 @@ final class Connection: SessionTransport, @unchecked Sendable {
             if header.cmsg_level == SOL_SOCKET && header.cmsg_type == SCM_RIGHTS {
                 let dataStart = offset + align(headerSize)
                 let count = (offset + recordLength - dataStart) / MemoryLayout<Int32>.size
-                for i in 0..<count {
-                    Glibc.close(control.loadUnaligned(fromByteOffset: dataStart + i * 4, as: Int32.self))
+                if count > 0 {
+                    closePassedDescriptors()
+                    for i in 0..<count {
+                        passedDescriptors.append(
+                            control.loadUnaligned(fromByteOffset: dataStart + i * 4, as: Int32.self)
+                        )
+                    }
                 }
             }
             offset += align(recordLength)
         }
+    }
+
+    private func closePassedDescriptors() {
+        for passed in passedDescriptors { Glibc.close(passed) }
+        passedDescriptors.removeAll()
+    }
+
+    func takePassedDescriptor() -> Int32? {
+        guard let first = passedDescriptors.first else { return nil }
+        passedDescriptors.removeFirst()
+        closePassedDescriptors()
+        return first
     }
 
     func sessionHasOutput(_ session: QMPSession) {
@@ -251,6 +278,7 @@ final class Connection: SessionTransport, @unchecked Sendable {
     func close(reason: String) {
         guard !isClosed else { return }
         isClosed = true
+        closePassedDescriptors()
         if let session {
             server.core.closeSession(session, reason: reason)
             session.transport = nil

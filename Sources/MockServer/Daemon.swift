@@ -16,6 +16,23 @@ public enum Daemon {
     /// builds `withExtendedLifetime` around it does not keep them alive).
     nonisolated(unsafe) private static var keepAlive: [AnyObject] = []
 
+    /// Raises the soft limit of open files to the hard one (the daemon waits with epoll, never
+    /// `select`, so descriptors above 1,023 are fine: systemd's advice for services), and returns how
+    /// many passed descriptors the machine may hold: 1,024, or fewer when the process may not open
+    /// 128 more than that (kept for sessions and sockets).
+    private static func passedDescriptorLimit() -> Int {
+        var limit = rlimit()
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return DescriptorTable.defaultLimit }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(resource, &limit)
+            _ = getrlimit(resource, &limit)
+        }
+        let open = limit.rlim_cur > rlim_t(Int.max) ? Int.max : Int(limit.rlim_cur)
+        return max(16, min(DescriptorTable.defaultLimit, open - 128))
+    }
+
     /// Starts serving and never returns; exits with a ``DaemonExitCode``.
     public static func run(_ configuration: DaemonConfiguration, logger: Logger, hooks: LifecycleHooks) -> Never {
         signal(SIGPIPE, SIG_IGN)
@@ -45,6 +62,9 @@ public enum Daemon {
             machineType: configuration.machine.machineType,
             hostClock: hostClock
         )
+        // The machine owns passed descriptors as numbers and gives each back once; here they are real.
+        machine.descriptors.release = { fd in _ = Glibc.close(fd) }
+        machine.descriptors.limit = passedDescriptorLimit()
         do {
             try machine.coldPlug(configuration.machine)
         } catch {

@@ -70,6 +70,7 @@ public final class ServerCore {
         self.commands = CommandTable()
         BuiltinCommands.register(in: &commands)
         MachineCommands.register(in: &commands)
+        DescriptorCommands.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)
         machine.sink = self
@@ -122,6 +123,7 @@ public final class ServerCore {
         let session = QMPSession(number: sessionCount, monitor: monitor, role: role, core: self, limits: limits)
         session.transport = transport
         sessions.append(session)
+        if role == .monitor { machine.monitorClientOpened() }
         logger.info("session \(session.number) connected on \(monitor)")
         session.greet()
         return session
@@ -131,7 +133,9 @@ public final class ServerCore {
     public func closeSession(_ session: QMPSession, reason: String) {
         // One removal, found by identity (not a filter over every session: closing 1,000 sessions
         // at once made that quadratic, ~70k instructions a close).
-        if let index = sessions.firstIndex(where: { $0 === session }) { sessions.remove(at: index) }
+        guard let index = sessions.firstIndex(where: { $0 === session }) else { return }
+        sessions.remove(at: index)
+        if session.role == .monitor { machine.monitorClientClosed() }
         session.markClosing()
         let note = session.isMidMessage ? " (mid-message)" : ""
         logger.info("session \(session.number) closed: \(reason)\(note)")

@@ -8,10 +8,15 @@ public protocol SessionTransport: AnyObject {
     func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int)
     /// The client stopped reading and its pending output passed the cap: drop the connection now.
     func sessionOverflowed(_ session: QMPSession)
+    /// Takes the first descriptor the client passed with `SCM_RIGHTS` and not yet used, closing any
+    /// others that came with it (QEMU's `qemu_chr_fe_get_msgfd`); nil when there is none. The caller
+    /// owns the descriptor.
+    func takePassedDescriptor() -> Int32?
 }
 
 extension SessionTransport {
     public func sessionRequestsClose(_ session: QMPSession) {}
     public func sessionHoldsOutput(_ session: QMPSession, milliseconds: Int) {}
     public func sessionOverflowed(_ session: QMPSession) {}
+    public func takePassedDescriptor() -> Int32? { nil }
 }

@@ -73,14 +73,23 @@ def _member_order(raw: str) -> str:
 
 
 def _mask_path(obj, path: list[str]) -> bool:
-    for key in path[:-1]:
-        if not isinstance(obj, dict) or key not in obj:
-            return False
-        obj = obj[key]
-    if isinstance(obj, dict) and path[-1] in obj:
-        obj[path[-1]] = MASK
-        return True
-    return False
+    """Masks the values at `path` (dotted keys; `*` stands for every member of an object or every
+    element of a list); true if any was there."""
+    if not path:
+        return False
+    key, rest = path[0], path[1:]
+    if key == "*":
+        children = list(obj.keys()) if isinstance(obj, dict) else range(len(obj)) if isinstance(obj, list) else []
+    else:
+        children = [key] if isinstance(obj, dict) and key in obj else []
+    found = False
+    for child in children:
+        if rest:
+            found = _mask_path(obj[child], rest) or found
+        else:
+            obj[child] = MASK
+            found = True
+    return found
 
 
 class Normaliser:

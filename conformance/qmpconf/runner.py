@@ -38,7 +38,12 @@ def record(target: Target, scenario: Scenario) -> Recording:
             start = len(qmp.messages)
             r = StepRecord(step)
             if step.kind in ("qmp", "raw"):
-                qmp.send(step.data)
+                qmp.send(step.data, step.fds)
+            elif step.kind == "reconnect":
+                qmp = target.reconnect()
+                start = 0
+                qmp.greeting()
+                qmp.send(b'{"execute": "qmp_capabilities"}\n')
             elif step.kind == "read":
                 r.value = target.guest_read(step.access)
             elif step.kind == "write":

@@ -45,9 +45,10 @@ class Step:
     """One step: what is done, and what is waited for and checked."""
 
     index: int
-    kind: str  # qmp | raw | read | write | advance
+    kind: str  # qmp | raw | read | write | advance | reconnect
     line: int
     data: bytes = b""  # qmp, raw: the bytes sent
+    fds: int = 0  # qmp, raw: descriptors (of /dev/null) passed with the bytes (SCM_RIGHTS)
     command: str | None = None  # qmp: the command name (selectors of deviations)
     arguments: dict | None = None  # qmp: the command's arguments
     replies: int = 0  # replies (return/error) the step waits for
@@ -67,6 +68,8 @@ class Step:
             return "%s %s" % ("send" if self.kind == "qmp" else "raw ", text.rstrip("\n").replace("\n", "\\n"))
         if self.kind == "advance":
             return "advance %g ms" % self.ms
+        if self.kind == "reconnect":
+            return "reconnect (close, connect, greeting, qmp_capabilities)"
         return "%s %s" % (self.kind, json.dumps(self.access, sort_keys=True))
 
 
@@ -84,6 +87,7 @@ class Scenario:
     exact: bool
     steps: list[Step]
     qemu_version: str | None = None  # qmp-mockd's profile when QEMU does not take part
+    second_monitor: bool = True  # the runner's own monitor client stays connected beside the scenario's
 
 
 def duration_ms(value, where: str) -> float:
@@ -111,8 +115,8 @@ def _only(mapping: dict, allowed: set[str], where: str) -> None:
             where, "s" if len(extra) > 1 else "", ", ".join(extra), ", ".join(sorted(allowed))))
 
 
-STEP_KINDS = ("qmp", "raw", "raw-hex", "read", "write", "shpc-command", "advance")
-COMMON_KEYS = {"replies", "events", "eof", "expect", "note"}
+STEP_KINDS = ("qmp", "raw", "raw-hex", "read", "write", "shpc-command", "advance", "reconnect")
+COMMON_KEYS = {"replies", "events", "eof", "expect", "note", "fds"}
 
 
 def _guest_access(kind: str, spec, where: str) -> dict:
@@ -209,9 +213,19 @@ def _step(index: int, raw, where: str) -> Step:
         step.replies = 1
     elif kind == "advance":
         step.ms = duration_ms(raw["advance"], where)
+    elif kind == "reconnect":
+        if raw["reconnect"] is not True:
+            raise ScenarioError("%s: reconnect takes true" % where)
+        step.replies = 1  # the reply to qmp_capabilities on the new connection
     else:
         step.kind = "write" if kind == "shpc-command" else kind
         step.access = _guest_access(kind, raw[kind], where)
+    if "fds" in raw:
+        if kind not in ("qmp", "raw", "raw-hex"):
+            raise ScenarioError("%s: fds belongs to qmp and raw steps" % where)
+        step.fds = _int(raw["fds"], where)
+        if not 0 <= step.fds <= 16:
+            raise ScenarioError("%s: fds is 0 to 16" % where)
     if "replies" in raw:
         if kind not in ("qmp", "raw", "raw-hex"):
             raise ScenarioError("%s: replies belongs to qmp and raw steps" % where)
@@ -250,7 +264,7 @@ def _construct_mapping(loader, node):
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "steps"}
+TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "second-monitor", "steps"}
 
 
 def load(path: str, machines_dir: str) -> Scenario:
@@ -295,4 +309,5 @@ def load(path: str, machines_dir: str) -> Scenario:
                             "(against QEMU the profile follows the QEMU binary)" % path)
     return Scenario(name=name, path=path, qemu_version=None if version is None else str(version), description=str(doc.get("description", "")).strip(), machine=machine,
                     targets=tuple(targets), running=run == "running", negotiate=bool(doc.get("negotiate", True)),
-                    exact=bool(doc.get("exact", False)), steps=steps)
+                    exact=bool(doc.get("exact", False)), steps=steps,
+                    second_monitor=bool(doc.get("second-monitor", True)))

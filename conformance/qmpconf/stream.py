@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import select
 import socket
 import struct
@@ -133,8 +134,19 @@ class QMPStream:
                     self.messages.append(Message(text))
                 self._cond.notify_all()
 
-    def send(self, data: bytes) -> None:
-        self.sock.sendall(data)
+    def send(self, data: bytes, fds: int = 0) -> None:
+        """Sends `data`; with `fds`, that many new descriptors of /dev/null go with its first byte
+        (SCM_RIGHTS), and are closed here once sent."""
+        if not fds:
+            self.sock.sendall(data)
+            return
+        passed = [os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) for _ in range(fds)]
+        try:
+            sent = socket.send_fds(self.sock, [data], passed)
+        finally:
+            for fd in passed:
+                os.close(fd)
+        self.sock.sendall(data[sent:])
 
     def wait(self, predicate, what: str, timeout: float = WAIT_SECONDS) -> None:
         """Blocks until `predicate(messages, eof)` holds."""

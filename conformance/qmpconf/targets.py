@@ -68,7 +68,7 @@ class Target:
             return None
 
     def close(self) -> None:
-        for attr in ("qmp", "setup", "control"):
+        for attr in ("qmp", "setup", "control", "second"):
             stream = getattr(self, attr, None)
             if stream is not None:
                 stream.close()
@@ -83,6 +83,12 @@ class Target:
 
     def after_reset(self) -> None:
         """What firmware does after a system reset, before the guest acts again."""
+
+    def reconnect(self) -> QMPStream:
+        """Closes the scenario's client connection and opens a new one (not yet greeted)."""
+        self.qmp.close()
+        self.qmp = QMPStream.connect(self.qmp_path, self.alive)
+        return self.qmp
 
     # what every target implements
     def start(self) -> None: raise NotImplementedError
@@ -127,6 +133,10 @@ class QEMUTarget(Target):
             self.qtest = connect_unix(qt, self.alive)
             self.qtest_file = self.qtest.makefile("rb")
             self._firmware()
+            if not self.scenario.second_monitor:
+                self.setup.close()  # one monitor client: the scenario's
+                self.setup = None
+            self.qmp_path = qmp
             self.qmp = QMPStream.connect(qmp, self.alive)
         except (StreamTimeout, RuntimeError, OSError) as e:
             raise TargetError("QEMU did not start: %s\n%s" % (e, self.stderr_tail())) from None
@@ -338,14 +348,18 @@ class MockdTarget(Target):
         self.binary = binary
         self.qemu_version = qemu_version
         self.control: QMPStream | None = None
+        self.second: QMPStream | None = None
 
     def start(self) -> None:
         config = os.path.join(self.dir, "machine.yaml")
         with open(config, "w", encoding="utf-8") as f:
             f.write(self.scenario.machine.mockd_config())
-        qmp, control, notify = (os.path.join(self.dir, n) for n in ("qmp.sock", "control.sock", "notify.sock"))
+        qmp, control, notify, second = (os.path.join(self.dir, n)
+                                         for n in ("qmp.sock", "control.sock", "notify.sock", "second.sock"))
         argv = [self.binary, "--qmp", qmp, "--control", control, "--clock", "manual", "--config", config,
                 "--qemu-version", self.qemu_version]
+        if self.scenario.second_monitor:
+            argv += ["--qmp", second]  # a monitor client beside the scenario's, as QEMU's runner look-ups
         if not self.scenario.running:
             argv.append("--paused")
         ready = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -362,6 +376,9 @@ class MockdTarget(Target):
             ready.close()
         try:
             self.control = QMPStream.negotiated(control, self.alive)
+            if self.scenario.second_monitor:
+                self.second = QMPStream.negotiated(second, self.alive)
+            self.qmp_path = qmp
             self.qmp = QMPStream.connect(qmp, self.alive)
         except (StreamTimeout, RuntimeError) as e:
             raise TargetError("qmp-mockd did not start: %s\n%s" % (e, self.stderr_tail())) from None

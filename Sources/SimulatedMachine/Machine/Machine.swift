@@ -31,6 +31,8 @@ public final class Machine {
     public private(set) var catalog: DeviceCatalog
     /// The root bus (`pcie.0` or `pci.0`).
     public let rootBus: PCIBus
+    /// Descriptors passed by monitor clients (`getfd` names, fd sets); see ``DescriptorTable``.
+    public var descriptors: DescriptorTable
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]
@@ -66,6 +68,7 @@ public final class Machine {
     ) {
         self.profile = profile
         catalog = DeviceCatalog(adjustedBy: profile.adjust)
+        descriptors = DescriptorTable(cleanupFollowsRunState: profile.fdsetCleanupFollowsRunState)
         self.name = name
         self.machineType = machineType
         self.runState = startPaused ? .prelaunch : .running

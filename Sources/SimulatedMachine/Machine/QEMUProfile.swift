@@ -70,6 +70,11 @@ extension QEMUProfile {
         return adjusted
     }
 
+    /// Fd-set clean-up waits for a running VM and empties unused sets when the last monitor client
+    /// leaves (7.2.22, measured); 9.1 dropped both ("monitor: Stop removing non-duplicated fds"), as
+    /// 10.0.2 shows. 8.2 has 7.2's code (unverified against an 8.2 binary).
+    public var fdsetCleanupFollowsRunState: Bool { !version.isAtLeast(9, 1) }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
