@@ -19,6 +19,9 @@ public final class Device {
     public let devfn: UInt8
     /// Properties given at creation, as parsed.
     public internal(set) var properties: [String: JSONValue]
+    /// The backends the device holds (its `drive`, `netdev`, `chardev` and link properties), released
+    /// when it is destroyed.
+    public internal(set) var links: [BackendLink] = []
     /// The secondary bus of a port or bridge.
     public internal(set) var secondaryBus: PCIBus?
     /// Slot registers of a root or downstream port.

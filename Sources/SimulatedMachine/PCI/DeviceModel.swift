@@ -54,10 +54,18 @@ public struct DeviceModel: Sendable, Equatable {
         /// The QOM type `qom-list` reports (`bool`, `uint8`, `str`, `int32`, ...).
         public var type: String
         public var defaultValue: JSONDefault
-        public init(_ name: String, _ type: String, default defaultValue: JSONDefault = .none) {
+        /// Set when the property names a backend the device then holds (``BackendKind``).
+        public var backend: BackendKind?
+        public init(
+            _ name: String,
+            _ type: String,
+            default defaultValue: JSONDefault = .none,
+            backend: BackendKind? = nil
+        ) {
             self.name = name
             self.type = type
             self.defaultValue = defaultValue
+            self.backend = backend
         }
     }
 

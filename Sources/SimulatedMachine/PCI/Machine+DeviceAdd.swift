@@ -8,8 +8,27 @@ extension Machine {
     }
 
     /// Creates a device from `device_add` arguments (hot plug) or a configuration entry (cold plug).
+    ///
+    /// Backend properties are attached as QEMU sets them, before realize; if anything fails later,
+    /// they are let go again, as QEMU's finalize of the half-made device releases them.
     @discardableResult
     func addDevice(_ arguments: JSONObject, hotplug: Bool) throws(QMPError) -> Device {
+        var links: [BackendLink] = []
+        do {
+            let device = try addDevice(arguments, hotplug: hotplug, attaching: &links)
+            device.links = links
+            return device
+        } catch {
+            for link in links.reversed() { detachBackend(link) }
+            throw error
+        }
+    }
+
+    private func addDevice(
+        _ arguments: JSONObject,
+        hotplug: Bool,
+        attaching links: inout [BackendLink]
+    ) throws(QMPError) -> Device {
         // QemuOpts (until 9.1): a string id must be an identifier; a non-string id is silently dropped.
         var id: String?
         if case .string(let text) = arguments["id"] {
@@ -43,7 +62,13 @@ extension Machine {
             guard let property = model.property(member.key) else {
                 throw .generic("Property '\(model.name).\(member.key)' not found")
             }
-            properties[member.key] = try Self.parseProperty(member.value, property, model: model, strictTypes: strict)
+            let value = try Self.parseProperty(member.value, property, model: model, strictTypes: strict)
+            properties[member.key] = value
+            if let kind = property.backend, let name = value.stringValue {
+                let link = BackendLink(property: property.name, kind: kind, name: name)
+                try attachBackend(link, owner: Self.backendPropertyOwner(of: model))
+                links.append(link)
+            }
         }
 
         // Realize.

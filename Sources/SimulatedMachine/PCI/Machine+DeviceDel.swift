@@ -107,6 +107,9 @@ extension Machine {
             bus.owner = nil
         }
         for child in device.model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
+        // Backends are free again when DEVICE_DELETED is sent (blockdev-del then succeeds, as on QEMU).
+        for link in device.links.reversed() { detachBackend(link) }
+        device.links = []
         device.parentBus?.remove(device)
         topologyChanged(by: device)
         if let id = device.id, peripheral[id] === device { peripheral[id] = nil }

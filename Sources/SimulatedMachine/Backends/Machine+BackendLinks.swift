@@ -1,0 +1,54 @@
+import QMPWire
+
+/// Resolving the backend properties of `device_add` and releasing them with the device: the one
+/// place where devices meet the block layer, the network backends, the character devices and the
+/// user-created objects. Each area answers for its own kind (`attach`, `detach`); a kind whose area
+/// has nothing of that name answers QEMU's `Property 'TYPE.PROP' can't find value 'NAME'`.
+extension Machine {
+    /// Makes the backend `link` names used by the device being created (each area counts its users:
+    /// "in use" rules need no more). `owner` is the QOM type
+    /// that holds the property in QEMU's error texts (a virtio proxy forwards `drive`, `netdev`,
+    /// `chardev` and its links to its `virtio-backend` child, whose type QEMU names).
+    func attachBackend(_ link: BackendLink, owner: String) throws(QMPError) {
+        switch link.kind {
+        case .block:
+            throw Self.cannotFind(link, owner: owner)
+
+        case .netdev:
+            throw Self.cannotFind(link, owner: owner)
+
+        case .chardev:
+            throw Self.cannotFind(link, owner: owner)
+
+        case .object:
+            throw Self.cannotFind(link, owner: owner)
+        }
+    }
+
+    /// Lets the backend go: the device it was attached to is gone (or was never realized).
+    func detachBackend(_ link: BackendLink) {
+        switch link.kind {
+        case .block:
+            break
+
+        case .netdev:
+            break
+
+        case .chardev:
+            break
+
+        case .object:
+            break
+        }
+    }
+
+    /// QEMU's `QERR_PROPERTY_VALUE_NOT_FOUND`.
+    static func cannotFind(_ link: BackendLink, owner: String) -> QMPError {
+        .generic("Property '\(owner).\(link.property)' can't find value '\(link.name)'")
+    }
+
+    /// The QOM type that owns a device's backend properties in QEMU's texts.
+    static func backendPropertyOwner(of model: DeviceModel) -> String {
+        model.children.first { $0.name == "virtio-backend" }?.type ?? model.name
+    }
+}
