@@ -1,5 +1,5 @@
-public import SimulatedMachine
 public import QMPWire
+public import SimulatedMachine
 
 /// The simulated guest operating system: the hotplug drivers a guest runs for the machine's controllers —
 /// Linux pciehp for every PCIe root or downstream port, Linux shpchp for every bridge with a standard hotplug

@@ -1,5 +1,5 @@
-public import SimulatedMachine
 public import QMPWire
+public import SimulatedMachine
 
 extension GuestPersona {
     /// The persona a control-plane command names: `guest-set-persona {"persona": "slow", "factor": 2}`.

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// A configuration value read from YAML (with its position) or from a control-plane JSON argument (without):
 /// the one shape the persona and configuration parsers read, so both sources share their rules and texts.

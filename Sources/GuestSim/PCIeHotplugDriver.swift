@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// Linux's pciehp for one PCIe root or downstream port (`drivers/pci/hotplug/pciehp_{core,hpc,ctrl}.c`),
 /// acting only through the port's Slot Control and Slot Status registers, plus the non-driver personas.

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// Linux's shpchp for one bridge with a standard hotplug controller (`drivers/pci/hotplug/shpchp_*.c`): the
 /// controller-wide part (initialisation of the SERR-INT register, the interrupt handler, command completion)

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// The commands of the QMP core: capabilities, versions, run state, name and `quit`.
 enum BuiltinCommands {

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// The control plane's commands: a stable contract for tests outside the project.
 ///

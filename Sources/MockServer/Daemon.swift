@@ -1,7 +1,7 @@
 import Dispatch
-import SimulatedMachine
 public import Logging
 import QMPWire
+import SimulatedMachine
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

@@ -1,6 +1,6 @@
-public import SimulatedMachine
 public import Logging
 public import QMPWire
+public import SimulatedMachine
 
 #if canImport(Glibc)
     public import Glibc

@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// Connects the simulated guest to the machine and the control plane: the `guest:` section of the
 /// configuration, `guest-set-persona`, personas in `machine-state`, guest register writes as

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// The commands of the simulated machine: hotplug (`device_add`, `device_del`, `x-query-hotplug`),
 /// the queries management tools read (`query-pci`, `qom-list`, `qom-get`) and `system_reset`.

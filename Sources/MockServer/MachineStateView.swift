@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// Renders the machine for the control plane: raw and decoded registers, and `machine-state`.
 enum MachineStateView {

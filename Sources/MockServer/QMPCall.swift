@@ -1,5 +1,5 @@
-public import SimulatedMachine
 public import QMPWire
+public import SimulatedMachine
 
 /// One invocation of a command: what a ``QMPCommand`` handler can see and act on.
 public struct QMPCall {

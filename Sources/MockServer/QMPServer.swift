@@ -1,6 +1,6 @@
 public import Dispatch
-import SimulatedMachine
 import Logging
+import SimulatedMachine
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

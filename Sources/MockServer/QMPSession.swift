@@ -1,5 +1,5 @@
-import SimulatedMachine
 public import QMPWire
+import SimulatedMachine
 
 /// One client connection's QMP protocol state, free of I/O: bytes in, bytes out.
 ///

@@ -1,6 +1,6 @@
-public import SimulatedMachine
 public import Logging
 public import QMPWire
+public import SimulatedMachine
 
 /// Everything the QMP server does, free of sockets and threads: the machine, the command table,
 /// the sessions, event fan-out and the transcript.

@@ -1,6 +1,6 @@
-import SimulatedMachine
 import Logging
 import MockServer
+import SimulatedMachine
 
 /// The `qmp-mockd` command line, parsed by hand: a parsing library by reflection (and the Foundation
 /// it pulls in) cost more than half of the daemon's start-up instructions and a third of its idle

@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The `guest:` section of the YAML configuration and the control plane's persona parsing.

@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8) with a
 /// manual host clock, an event recorder and a simulated guest. Time moves only through ``advance(ms:)``;

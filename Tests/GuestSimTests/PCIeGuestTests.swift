@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The Linux pciehp guest on a PCIe root port (hotplug-semantics.md §2.9).

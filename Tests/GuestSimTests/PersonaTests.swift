@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The personas management stacks rehearse against (users.md §4).

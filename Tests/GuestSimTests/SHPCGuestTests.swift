@@ -1,6 +1,6 @@
 import GuestSim
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The Linux shpchp guest on the pcie-pci-bridge pci.7, slot 3 (hotplug-semantics.md §3.7).

@@ -1,7 +1,7 @@
 import GuestSim
-import SimulatedMachine
 import Logging
 import QMPWire
+import SimulatedMachine
 import Testing
 
 @testable import MockServer

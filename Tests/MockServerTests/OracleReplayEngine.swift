@@ -1,7 +1,7 @@
-import SimulatedMachine
 import Logging
 import MockServer
 import QMPWire
+import SimulatedMachine
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

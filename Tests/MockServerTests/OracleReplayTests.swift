@@ -1,6 +1,6 @@
-import SimulatedMachine
 import MockServer
 import QMPWire
+import SimulatedMachine
 import Testing
 
 // Differential replay of golden transcripts recorded from real QEMU 7.2 (`../shared/oracle`, copied to

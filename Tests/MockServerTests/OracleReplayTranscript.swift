@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 #if canImport(Glibc)
     @preconcurrency import Glibc

@@ -1,6 +1,6 @@
-import SimulatedMachine
 import MockServer
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The session engine: negotiation, dispatch order, errors and events, without sockets.

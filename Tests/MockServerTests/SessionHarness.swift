@@ -1,7 +1,7 @@
-import SimulatedMachine
 import Logging
 import MockServer
 import QMPWire
+import SimulatedMachine
 
 /// Drives a ``ServerCore`` with in-memory sessions, no sockets: the pure engine under test.
 final class SessionHarness {

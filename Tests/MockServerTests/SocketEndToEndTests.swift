@@ -1,7 +1,7 @@
 import Dispatch
-import SimulatedMachine
 import Logging
 import QMPWire
+import SimulatedMachine
 import Synchronization
 import Testing
 

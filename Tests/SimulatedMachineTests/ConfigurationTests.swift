@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 #if canImport(Glibc)

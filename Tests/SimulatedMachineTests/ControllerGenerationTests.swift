@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// ``Machine/controllers`` is cached by ``Machine/controllerGeneration``, which endpoints leave alone

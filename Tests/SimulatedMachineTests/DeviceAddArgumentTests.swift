@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// How `device_add` reads its arguments in each profile (facts from real QEMU 7.2.22 and 10.0.2, also

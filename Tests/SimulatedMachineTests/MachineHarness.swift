@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 
 /// A machine built like the oracle's QEMU (rp1–rp4, cold1 in rp4, ppb1 in rp2, pb1 with SHPC),
 /// with a manual host clock and an event recorder.

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// Hotplug rules of the pure machine, each checked against what real QEMU showed in the oracle.

@@ -1,5 +1,5 @@
-import SimulatedMachine
 import QMPWire
+import SimulatedMachine
 import Testing
 
 /// The catalog a machine holds is adjusted once to its release (facts of QEMU 10.0.2 against 7.2.22):
