@@ -18,15 +18,17 @@ build:
 	@scripts/bootstrap.sh
 	$(SWIFT) build
 
-# The Swift runtime is linked statically (startup ~2x faster, less RSS), and so is the C++ runtime it
-# needs (libstdc++.a, linked into .build/static-libstdc++, which Package.swift searches first; without
-# it the link uses libstdc++.so). libsystemd and glibc stay dynamic.
+# The Swift runtime is linked statically (startup ~2x faster, less RSS), and so are the C++ runtime it
+# needs and libyaml (libstdc++.a and libyaml.a, linked into .build/static-libs, which Package.swift
+# searches first; without them the link uses the .so). libsystemd and glibc stay dynamic.
 release:
 	@scripts/bootstrap.sh
-	@mkdir -p .build/static-libstdc++
-	@a=$$(clang -print-file-name=libstdc++.a 2>/dev/null); \
-	if [ -f "$$a" ]; then ln -sfn "$$a" .build/static-libstdc++/libstdc++.a; \
-	else rm -f .build/static-libstdc++/libstdc++.a; echo "release: no libstdc++.a; linking libstdc++.so" >&2; fi
+	@mkdir -p .build/static-libs
+	@for lib in libstdc++.a libyaml.a; do \
+	a=$$(clang -print-file-name=$$lib 2>/dev/null); \
+	if [ -f "$$a" ]; then ln -sfn "$$a" .build/static-libs/$$lib; \
+	else rm -f .build/static-libs/$$lib; echo "release: no $$lib; linking the shared library" >&2; fi; \
+	done
 	$(SWIFT) build -c release --static-swift-stdlib
 
 ## run: start qmp-mockd (release build) in the foreground; pass flags with ARGS="--qmp /tmp/q.sock ..."

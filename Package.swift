@@ -8,17 +8,17 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// A directory holding only `libstdc++.a` (a link the Makefile's `release` target makes): searched
-/// first, it makes release executables link the C++ runtime the Swift runtime needs statically,
-/// instead of loading libstdc++.so at every start (exec to `READY=1` 3.4 -> 2.8 ms, measured).
-/// Absent, the link falls back to the shared library.
-let staticLibstdcxx = Context.packageDirectory + "/.build/static-libstdc++"
+/// A directory holding only static libraries (links the Makefile's `release` target makes): searched
+/// first, it makes release executables link them instead of loading their shared objects at every
+/// start: `libstdc++.a`, the C++ runtime the Swift runtime needs (exec to `READY=1` 3.4 -> 2.8 ms,
+/// measured), and `libyaml.a` (CYAML). Absent, the link falls back to the shared libraries.
+let staticLibraries = Context.packageDirectory + "/.build/static-libs"
 
 /// Release linking of the executables started often (the daemon per test, the CLI per fixture
 /// step): position-dependent, so that the dynamic loader has no ~27,000 relative relocations to
-/// apply at every start (-0.3 ms, measured), and with the static C++ runtime above.
+/// apply at every start (-0.3 ms, measured), and with the static libraries above.
 let quickStartLinking: [LinkerSetting] = [
-    .unsafeFlags(["-Xclang-linker", "-no-pie", "-L", staticLibstdcxx], .when(configuration: .release))
+    .unsafeFlags(["-Xclang-linker", "-no-pie", "-L", staticLibraries], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -45,8 +45,20 @@ let package = Package(
         .target(name: "CLinux"),
         // 2. The simulated machine: pure and deterministic.
         .target(name: "SimulatedMachine", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        // 2b. libyaml (its header and library from libyaml-dev; linked, statically in release builds), and
+        //     the configuration file: YAML -> YAMLNode (anchors, aliases, merge keys, tags) -> MachineConfiguration.
+        .target(name: "CYAML", linkerSettings: [.linkedLibrary("yaml")]),
+        .target(
+            name: "YAMLConfig",
+            dependencies: ["CYAML", "SimulatedMachine", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
         // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
-        .target(name: "GuestSim", dependencies: ["SimulatedMachine", "QMPWire"], swiftSettings: strictSettings),
+        .target(
+            name: "GuestSim",
+            dependencies: ["SimulatedMachine", "YAMLConfig", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
         // 4. Dispatch event loop, sessions, command routing, event fan-out, transcript.
         .target(
             name: "MockServer",
@@ -61,7 +73,7 @@ let package = Package(
             name: "qmp-mockd",
             dependencies: [
                 // No ArgumentParser here: it costs start-up time and memory (DaemonOptions).
-                "MockServer", "Systemd", "QMPWire", "SimulatedMachine",
+                "MockServer", "Systemd", "QMPWire", "SimulatedMachine", "YAMLConfig", "GuestSim",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings,
@@ -83,12 +95,17 @@ let package = Package(
         .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         .testTarget(
             name: "SimulatedMachineTests",
-            dependencies: ["SimulatedMachine", "QMPWire"],
+            dependencies: ["SimulatedMachine", "YAMLConfig", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "YAMLConfigTests",
+            dependencies: ["YAMLConfig", "SimulatedMachine", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "GuestSimTests",
-            dependencies: ["GuestSim", "SimulatedMachine", "QMPWire"],
+            dependencies: ["GuestSim", "SimulatedMachine", "YAMLConfig", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -2,13 +2,15 @@
 # Installs what building and testing qmp-mock needs, and nothing that is already there.
 # Idempotent and quiet when everything is present; uses sudo only when not root.
 #   scripts/bootstrap.sh          Debian packages for building (libsystemd-dev: the sd-daemon header;
-#                                 libstdc++-12-dev: libstdc++.a, linked statically into release builds)
+#                                 libyaml-dev: libyaml, the configuration file's YAML parser, its .a
+#                                 linked statically into release builds; libstdc++-12-dev: libstdc++.a,
+#                                 linked statically into release builds too)
 #   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp, pytest and PyYAML (Tests/integration/requirements.txt)
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want=(libsystemd-dev libstdc++-12-dev)
+want=(libsystemd-dev libyaml-dev libstdc++-12-dev)
 for arg in "$@"; do
     case "$arg" in
         # systemd: systemd-analyze, systemd-socket-activate, systemd-run and the user manager the

@@ -1,4 +1,5 @@
 public import SimulatedMachine
+public import YAMLConfig
 
 extension GuestConfiguration {
     /// The latency keys of `guest.latencies`, in milliseconds of virtual time.
@@ -19,7 +20,7 @@ extension GuestConfiguration {
         }
     }
 
-    /// Reads the `guest:` section of a YAML configuration (``MachineConfiguration/guestSection``):
+    /// Reads the `guest:` section of a YAML configuration (``YAMLConfig/ConfigurationFile/guestSection``):
     ///
     /// ```yaml
     /// guest:

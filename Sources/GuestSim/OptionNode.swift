@@ -1,5 +1,6 @@
 import QMPWire
 import SimulatedMachine
+import YAMLConfig
 
 /// A configuration value read from YAML (with its position) or from a control-plane JSON argument (without):
 /// the one shape the persona and configuration parsers read, so both sources share their rules and texts.
@@ -32,7 +33,8 @@ struct OptionNode {
         self.column = column
     }
 
-    /// A YAML node: plain scalars are typed (integer, boolean, number, null), quoted ones are strings.
+    /// A YAML node: plain scalars are typed (integer, boolean, number, null), quoted ones are strings,
+    /// and tagged ones (`!!str 10`, `!!int "10"`) what their tag says.
     init(yaml node: YAMLNode) {
         switch node.kind {
         case .scalar(let scalar):
@@ -42,7 +44,7 @@ struct OptionNode {
                 kind = .int(Int64(value))
             } else if let value = scalar.boolValue {
                 kind = .bool(value)
-            } else if scalar.style == .plain, let value = Double(scalar.text), value.isFinite {
+            } else if let value = scalar.doubleValue {
                 kind = .double(value)
             } else {
                 kind = .string(scalar.text)

@@ -72,11 +72,7 @@ public enum Daemon {
         }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
         core.maxOutboundBytes = configuration.maxOutboundBytes
-        do {
-            try GuestWiring.attach(core: core, configuration: configuration.machine)
-        } catch {
-            fail(logger, "guest configuration: \(error)", .configuration)
-        }
+        GuestWiring.attach(core: core, guest: configuration.guest)
         if let path = configuration.transcriptPath {
             do {
                 core.transcript = try Transcript(path: path, logger: logger)

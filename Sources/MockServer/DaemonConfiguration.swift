@@ -1,3 +1,4 @@
+public import GuestSim
 public import Logging
 public import QMPWire
 public import SimulatedMachine
@@ -44,6 +45,8 @@ public struct DaemonConfiguration: Sendable {
     public var backlog: Int32
     /// The simulated machine (`--config`, or the embedded default).
     public var machine: MachineConfiguration
+    /// The simulated guest (the `guest:` section of `--config`, or Linux with its default latencies).
+    public var guest: GuestConfiguration
     /// Unsent output per session beyond which a client that does not read is disconnected.
     public var maxOutboundBytes: Int = 8 << 20
     /// The control socket (`--control`) to create, if any.
@@ -66,6 +69,7 @@ public struct DaemonConfiguration: Sendable {
         limits: JSONStreamParser.Limits = .qemu,
         backlog: Int32 = 128,
         machine: MachineConfiguration = .standard,
+        guest: GuestConfiguration = GuestConfiguration(),
         controlSocket: String? = nil,
         manualClock: Bool = false,
         timeScale: Double = 1,
@@ -85,6 +89,7 @@ public struct DaemonConfiguration: Sendable {
         self.limits = limits
         self.backlog = backlog
         self.machine = machine
+        self.guest = guest
         self.controlSocket = controlSocket
         self.manualClock = manualClock
         self.timeScale = timeScale

@@ -7,12 +7,8 @@ import SimulatedMachine
 /// `GUEST_REGISTER_WRITE` control events, and the guest's re-initialisation after `system_reset`.
 enum GuestWiring {
     /// Attaches the guest described by the configuration's `guest:` section (Linux by default).
-    static func attach(core: ServerCore, configuration: MachineConfiguration) throws(MachineConfigurationError) {
-        let guestConfiguration =
-            try configuration.guestSection.map { node throws(MachineConfigurationError) in
-                try GuestConfiguration.load(from: node)
-            } ?? GuestConfiguration()
-        let guest = GuestOS(machine: core.machine, configuration: guestConfiguration)
+    static func attach(core: ServerCore, guest configuration: GuestConfiguration) {
+        let guest = GuestOS(machine: core.machine, configuration: configuration)
         core.attachments.append(guest)
         guest.onRegisterWrite = { [unowned core] in core.guestRegisterWrite($0) }
         core.personaName = { [unowned guest] controller, slot in guest.persona(controller: controller, slot: slot).name

@@ -1,8 +1,10 @@
+import GuestSim
 import Logging
 import MockServer
 import QMPWire
 import SimulatedMachine
 import Systemd
+import YAMLConfig
 
 #if canImport(Glibc)
     import Glibc
@@ -65,9 +67,12 @@ struct QMPMockd {
             return DaemonExitCode.usage.rawValue
         }
         var machine = MachineConfiguration.standard
+        var guest = GuestConfiguration()
         if let config = o.config {
             do {
-                machine = try MachineConfiguration.load(yaml: try ConfigFile.read(config))
+                let file = try ConfigurationFile.load(yaml: try ConfigFile.read(config))
+                machine = file.machine
+                if let section = file.guestSection { guest = try GuestConfiguration.load(from: section) }
             } catch {
                 logger.error("\(config): \(error)")
                 return DaemonExitCode.configuration.rawValue
@@ -83,6 +88,7 @@ struct QMPMockd {
             transcriptPath: o.transcript,
             logLevel: level,
             machine: machine,
+            guest: guest,
             controlSocket: plan.controlPath,
             manualClock: o.manualClock,
             timeScale: o.timeScale,

@@ -42,6 +42,31 @@ import Testing
         )
     }
 
+    /// The example again, written with an anchor, aliases, a merge key, a tag and a multi-line flow
+    /// sequence: the same configuration.
+    @Test func readsTheExampleWithAnchorsMergeKeysAndTags() throws {
+        let text = """
+            machine: q35
+            guest:
+              persona: linux
+              latencies: &latencies
+                button-ms: 5000
+                link-ms: 100
+                <<: {power-off-ms: 1000, shpc-enable-ms: 1000}
+              slots:
+                - &pci2 {controller: pci.2, persona: never-ack}
+                - {<<: *pci2, controller: !!str pci.3, persona: slow, factor: !!int "4"}
+                - {controller: pci.7, slot: 3, persona: booting, boot-ms: 30000, boot-scan-removes: !!bool yes}
+                - controller: pci.4
+                  persona: script
+                  steps: [
+                    {wait-ms: 200}, {write-slot-control: 0x2c0},
+                    {wait-for: presence}, {write-slot-control: 0x1c0},
+                  ]
+            """
+        #expect(try GuestHarness.configuration(yaml: text) == GuestHarness.configuration(yaml: Self.example))
+    }
+
     @Test func scriptPersonaFromYAMLDrivesThePort() throws {
         let h = try GuestHarness(configuration: GuestHarness.configuration(yaml: Self.example))
         #expect(h.guest.state(controller: "pci.4") == "script-waiting")

@@ -1,6 +1,7 @@
 import GuestSim
 import QMPWire
 import SimulatedMachine
+import YAMLConfig
 
 /// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8) with a
 /// manual host clock, an event recorder and a simulated guest. Time moves only through ``advance(ms:)``;
@@ -34,8 +35,8 @@ final class GuestHarness: MachineEventSink {
 
     /// YAML text of a `guest:` section (with the key) read as the daemon reads it.
     static func configuration(yaml: String) throws -> GuestConfiguration {
-        let machineConfiguration = try MachineConfiguration.load(yaml: yaml)
-        return try GuestConfiguration.load(from: machineConfiguration.guestSection.unwrap())
+        let file = try ConfigurationFile.load(yaml: yaml)
+        return try GuestConfiguration.load(from: file.guestSection.unwrap())
     }
 
     func emit(_ event: MachineEvent) { stamped.append(Stamped(time: machine.clock.now, event: event)) }

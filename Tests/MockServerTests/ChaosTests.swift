@@ -101,7 +101,7 @@ struct ChaosWorld {
             clock: .fixed(seconds: 1, microseconds: 0),
             clockMode: .manual(host)
         )
-        try GuestWiring.attach(core: core, configuration: .standard)
+        GuestWiring.attach(core: core, guest: GuestConfiguration())
         monitor = core.openSession(monitor: "qmp", transport: sink)
         control = core.openSession(monitor: "control", role: .control, transport: sink)
         for path in machine.allDevices.map(\.path) where path.hasPrefix("/machine/peripheral") { live.insert(path) }

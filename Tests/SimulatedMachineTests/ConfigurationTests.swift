@@ -1,6 +1,7 @@
 import QMPWire
 import SimulatedMachine
 import Testing
+import YAMLConfig
 
 #if canImport(Glibc)
     import Glibc

@@ -2,14 +2,15 @@ import QMPWire
 
 /// What the simulated machine is made of: its type, the controllers and devices present at start
 /// (cold-plugged, like `-device` options), and device models added to the catalog.
+///
+/// A plain value: the machine never sees configuration text. `YAMLConfig` reads it from a file's
+/// YAML (`MachineConfiguration.load(yaml:)`), and ``standard`` is the embedded default.
 public struct MachineConfiguration: Sendable {
     public var machineType: MachineType
     /// Cold-plugged devices in creation order (controllers first, as the file lists them).
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
     public var catalogAdditions: [DeviceModel]
-    /// The file's `guest:` section, read by the guest layer (personas, latencies).
-    public var guestSection: YAMLNode?
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType

@@ -10,10 +10,6 @@ public struct MachineConfigurationError: Error, Sendable, Equatable, CustomStrin
         self.message = message
     }
 
-    init(_ error: YAMLError) {
-        self.init(line: error.line, column: error.column, message: error.message)
-    }
-
     public var description: String {
         switch (line, column) {
         case (let l?, let c?): return "line \(l), column \(c): \(message)"

@@ -13,7 +13,7 @@ public struct DeviceCatalog: Sendable {
     }
 
     /// A built-in model as the catalog is written (configuration entries start from one).
-    static func builtinModel(_ name: String) -> DeviceModel? { builtin.first { $0.name == name } }
+    public static func builtinModel(_ name: String) -> DeviceModel? { builtin.first { $0.name == name } }
 
     /// The model of that driver name.
     public func model(_ name: String) -> DeviceModel? { models[name] }
@@ -26,8 +26,9 @@ public struct DeviceCatalog: Sendable {
 
     // MARK: Built-in models
 
-    /// Properties every PCI device has (`PCIDevice`).
-    static let pciCommon: [DeviceModel.Property] = [
+    /// Properties every PCI device has (`PCIDevice`): a configuration's catalog entry without
+    /// `based-on` starts from these.
+    public static let pciCommon: [DeviceModel.Property] = [
         .init("addr", "int32", default: .int(-1)), .init("romfile", "str"), .init("romsize", "uint32"),
         .init("rombar", "uint32", default: .int(1)), .init("multifunction", "bool", default: .bool(false)),
         .init("x-pcie-lnksta-dllla", "bool", default: .bool(true)),

@@ -3,6 +3,10 @@
 ///
 /// The throwing accessors turn a wrongly shaped value into a ``YAMLError`` at the node's position,
 /// so configuration code gets `line 4, column 12: expected a string` for free.
+///
+/// A node is what ``YAMLParser`` leaves of libyaml's events: aliases are already copies of their
+/// anchored node (the copy at the alias's position, its insides where the anchor was), merge keys
+/// (`<<`) are already merged, and tags are kept on scalars (``YAMLScalar/tag``).
 public struct YAMLNode: Sendable, Equatable {
     /// What a node holds.
     public enum Kind: Sendable, Equatable {

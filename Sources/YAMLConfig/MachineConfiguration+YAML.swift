@@ -1,22 +1,5 @@
 import QMPWire
-
-extension Machine {
-    /// Creates the configured devices as QEMU creates `-device` options (cold plug: no hotplug
-    /// checks, no events), then resets the machine as QEMU does before the guest starts.
-    /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
-    public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
-        addModels(configuration.catalogAdditions)
-        for spec in configuration.devices {
-            do throws(QMPError) {
-                try addDevice(spec.arguments, hotplug: false)
-            } catch {
-                let name = spec.id.map { "\(spec.driver),id=\($0)" } ?? spec.driver
-                throw MachineConfigurationError(line: spec.line, message: "-device \(name): \(error.desc)")
-            }
-        }
-        resetDevices()
-    }
-}
+public import SimulatedMachine
 
 extension MachineConfiguration {
     /// Reads a YAML configuration file's text:
@@ -32,33 +15,31 @@ extension MachineConfiguration {
     /// ```
     ///
     /// Every key other than `driver`, `id` and `bus` of a controller or device is a device property.
-    /// Errors name the line and the key.
+    /// Errors name the line and the key. The `guest:` section is accepted and left to the guest layer
+    /// (``ConfigurationFile/load(yaml:)`` returns it).
     public static func load(yaml text: String) throws(MachineConfigurationError) -> MachineConfiguration {
-        do throws(YAMLError) {
-            let root = try YAMLParser.parse(text)
-            var configuration = MachineConfiguration()
-            if root.isNull { return configuration }
-            var top = try root.mapping()
-            if let type = top.optional("machine") {
-                let name = try type.string()
-                guard let machineType = MachineType(rawValue: name) else {
-                    throw type.error("unknown machine type '\(name)' (expected q35 or pc)")
-                }
-                configuration.machineType = machineType
+        try ConfigurationFile.load(yaml: text).machine
+    }
+
+    /// Reads the machine's keys of a configuration file's root mapping; the caller reads the rest
+    /// (`guest`) and calls `finish()`.
+    static func read(from top: inout YAMLMapping) throws(YAMLError) -> MachineConfiguration {
+        var configuration = MachineConfiguration()
+        if let type = top.optional("machine") {
+            let name = try type.string()
+            guard let machineType = MachineType(rawValue: name) else {
+                throw type.error("unknown machine type '\(name)' (expected q35 or pc)")
             }
-            for key in ["controllers", "devices"] {
-                guard let list = top.optional(key), !list.isNull else { continue }
-                for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
-            }
-            if let list = top.optional("catalog"), !list.isNull {
-                for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
-            }
-            configuration.guestSection = top.optional("guest")  // read by the guest layer
-            try top.finish()
-            return configuration
-        } catch {
-            throw MachineConfigurationError(error)
+            configuration.machineType = machineType
         }
+        for key in ["controllers", "devices"] {
+            guard let list = top.optional(key), !list.isNull else { continue }
+            for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
+        }
+        if let list = top.optional("catalog"), !list.isNull {
+            for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
+        }
+        return configuration
     }
 
     private static func deviceSpec(_ node: YAMLNode) throws(YAMLError) -> DeviceSpec {
@@ -79,13 +60,12 @@ extension MachineConfiguration {
         return spec
     }
 
-    /// A scalar as device_add would receive it: unquoted integers and booleans typed, the rest strings.
+    /// A scalar as device_add would receive it: unquoted (or `!!int`/`!!bool`) integers and booleans
+    /// typed, the rest strings.
     private static func jsonValue(_ node: YAMLNode) throws(YAMLError) -> JSONValue {
         let scalar = try node.scalar()
-        if scalar.style == .plain {
-            if let i = scalar.intValue { return .int(Int64(i)) }
-            if let b = scalar.boolValue { return .bool(b) }
-        }
+        if let i = scalar.intValue { return .int(Int64(i)) }
+        if let b = scalar.boolValue { return .bool(b) }
         return .string(scalar.text)
     }
 

@@ -1,4 +1,5 @@
-/// A YAML syntax error, or a configuration value of the wrong shape, at a 1-based line and column.
+/// A YAML syntax error (libyaml's, or one of the rules ``YAMLParser`` adds), or a configuration value of
+/// the wrong shape, at a 1-based line and column.
 ///
 /// Columns count Unicode scalars, so a tab or a multi-byte character counts as one column.
 public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {

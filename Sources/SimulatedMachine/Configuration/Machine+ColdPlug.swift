@@ -1,0 +1,19 @@
+import QMPWire
+
+extension Machine {
+    /// Creates the configured devices as QEMU creates `-device` options (cold plug: no hotplug
+    /// checks, no events), then resets the machine as QEMU does before the guest starts.
+    /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
+    public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
+        addModels(configuration.catalogAdditions)
+        for spec in configuration.devices {
+            do throws(QMPError) {
+                try addDevice(spec.arguments, hotplug: false)
+            } catch {
+                let name = spec.id.map { "\(spec.driver),id=\($0)" } ?? spec.driver
+                throw MachineConfigurationError(line: spec.line, message: "-device \(name): \(error.desc)")
+            }
+        }
+        resetDevices()
+    }
+}
