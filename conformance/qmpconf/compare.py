@@ -99,6 +99,7 @@ class Normaliser:
         self.scenario = scenario
         self.deviations = deviations
         self.step = 0  # the step being compared (a deviation counts once per step it applies in)
+        self.request: tuple[str | None, dict | None] = (None, None)  # its command and arguments
 
     def use(self, d: Deviation) -> None:
         """Records that `d` applied in the step being compared."""
@@ -138,6 +139,16 @@ class Normaliser:
                         obj["return"] = sorted(obj["return"], key=lambda v: json.dumps(v, sort_keys=True))
                     else:
                         obj["return"] = {"projection " + s["projection"]: PROJECTIONS[s["projection"]](obj["return"])}
+        if reply_command is not None and isinstance(obj, dict) and isinstance(obj.get("return"), str):
+            for d in self.deviations:
+                if d.kind == "reply-text" and d.matches_request(*self.request):
+                    text = obj["return"]
+                    for pattern, replacement in d.spec["substitutions"]:
+                        text = pattern.sub(replacement, text)
+                    if text != obj["return"]:
+                        self.use(d)
+                        touched = True
+                        obj["return"] = text
         if self.scenario.exact and not touched:
             return masked_raw
         text = json.dumps(obj, sort_keys=True, ensure_ascii=False)
@@ -231,10 +242,17 @@ def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: li
     for q, k in zip(qemu.steps, mock.steps):
         counts["steps"] += 1
         norm.step = q.step.index if q.step else 0
+        norm.request = (q.step.command, q.step.arguments) if q.step else (None, None)
         command = step_command(q)
         q_messages = norm.subset(q, k)
-        left = [norm.view(m, command) for m in q_messages]
-        right = [norm.view(m, command) for m in k.messages if not norm.mock_only(m)]
+        left_msgs = list(q_messages)
+        right_msgs = [m for m in k.messages if not norm.mock_only(m)]
+        if q.step is not None and q.step.any_order:
+            # The reply may stand anywhere among the step's events; the events keep their order.
+            left_msgs = [m for m in left_msgs if not m.is_reply] + [m for m in left_msgs if m.is_reply]
+            right_msgs = [m for m in right_msgs if not m.is_reply] + [m for m in right_msgs if m.is_reply]
+        left = [norm.view(m, command) for m in left_msgs]
+        right = [norm.view(m, command) for m in right_msgs]
         counts["messages"] += max(len(left), len(right))
         lines = []
         if left != right:

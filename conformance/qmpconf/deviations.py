@@ -17,6 +17,7 @@ KINDS = {
     "reply-projection": {"command", "projection"},  # only a named projection of the reply is compared
     "reply": {"command"},  # the whole reply differs (commands qmp-mockd does not implement)
     "reply-subset": {"command", "arguments"},  # qmp-mockd returns a sub-multiset of QEMU's list
+    "reply-text": {"command", "arguments", "substitutions"},  # a returned text, rewritten on both sides
     "register": {"scenario", "step"},  # the value the guest reads at that step differs
 }
 
@@ -88,6 +89,14 @@ def load(path: str) -> list[Deviation]:
         missing = KINDS[kind] - set(spec)
         if extra or missing:
             raise DeviationError("%s: %s takes %s" % (where, kind, ", ".join(sorted(KINDS[kind]))))
+        if kind == "reply-text":
+            subs = spec["substitutions"]
+            if not isinstance(subs, list) or not all(isinstance(p, list) and len(p) == 2 for p in subs):
+                raise DeviationError("%s: substitutions is a list of [pattern, replacement] pairs" % where)
+            try:
+                spec["substitutions"] = [(re.compile(str(p), re.M), str(r)) for p, r in subs]
+            except re.error as e:
+                raise DeviationError("%s: substitutions: %s" % (where, e)) from None
         if spec["id"] in ids:
             raise DeviationError("%s: duplicate id %s" % (where, spec["id"]))
         ids.add(spec["id"])

@@ -54,6 +54,7 @@ class Step:
     replies: int = 0  # replies (return/error) the step waits for
     events: list[str] = field(default_factory=list)  # events the step waits for, in order
     eof: bool = False  # the step waits for the server to close the connection
+    any_order: bool = False  # QEMU sends the reply before or after the step's events: it may stand anywhere
     access: dict = field(default_factory=dict)  # read / write: the guest access
     ms: float = 0.0  # advance
     expect: list | None = None  # messages the step must see (mockd-only scenarios, or a check on both)
@@ -116,7 +117,7 @@ def _only(mapping: dict, allowed: set[str], where: str) -> None:
 
 
 STEP_KINDS = ("qmp", "raw", "raw-hex", "read", "write", "shpc-command", "advance", "reconnect")
-COMMON_KEYS = {"replies", "events", "eof", "expect", "note", "fds"}
+COMMON_KEYS = {"replies", "events", "eof", "expect", "note", "fds", "any-order"}
 
 
 def _guest_access(kind: str, spec, where: str) -> dict:
@@ -237,6 +238,7 @@ def _step(index: int, raw, where: str) -> Step:
         raise ScenarioError("%s: events is a list of event names" % where)
     step.events = events
     step.eof = bool(raw.get("eof", False))
+    step.any_order = bool(raw.get("any-order", False))
     if "expect" in raw:
         if step.kind == "read":
             step.expect_value = _int(raw["expect"], where)

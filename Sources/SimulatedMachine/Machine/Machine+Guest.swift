@@ -164,13 +164,18 @@ extension Machine {
         }
     }
 
-    /// `system_reset`: `RESET` and the device reset; the run state is unchanged.
+    /// `system_reset`: `RESET`, the device reset, and a VM that is not running back in `prelaunch`.
     public func systemReset() {
         resetDevices()
         var data = JSONObject()
         data.append("guest", .bool(false))
         data.append("reason", .string("host-qmp-system-reset"))
         emit(MachineEvent(.reset, data: data))
+        // QEMU's main loop after a reset: a VM that is not running (nor migrating) is in prelaunch
+        // again, so `cont` starts it as if for the first time (seen on 7.2.22 and 10.0.2).
+        if runState != .running && runState != .inmigrate && runState != .finishMigrate {
+            runState = .prelaunch
+        }
     }
 }
 

@@ -14,7 +14,7 @@ public final class Machine {
     public let name: String?
     public let machineType: MachineType
     /// The current run state.
-    public private(set) var runState: RunState
+    public internal(set) var runState: RunState
     /// Receives the events the machine raises. Not retained, and it must outlive the machine's use
     /// (the server core owns its machine). `unowned`, not `weak`: a weak reference gives the sink a
     /// side table, which sends every retain and release of it down the runtime's slow path, and the

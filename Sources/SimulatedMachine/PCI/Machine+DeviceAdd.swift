@@ -3,8 +3,11 @@ public import QMPWire
 extension Machine {
     /// `device_add`: QEMU's checks in QEMU's order, then the plug into the bus's hotplug controller.
     /// Returns `{}` to the client; the guest accepts the device later (`X_DEVICE_ON`).
-    public func deviceAdd(_ arguments: JSONObject) throws(QMPError) {
-        _ = try addDevice(arguments, hotplug: true)
+    ///
+    /// - Parameter textValues: the arguments come from text (HMP's `device_add driver,key=value`),
+    ///   every value a string the property parses, in every profile; otherwise they are QMP's JSON.
+    public func deviceAdd(_ arguments: JSONObject, textValues: Bool = false) throws(QMPError) {
+        _ = try addDevice(arguments, hotplug: true, textValues: textValues)
     }
 
     /// Creates a device from `device_add` arguments (hot plug) or a configuration entry (cold plug).
@@ -12,10 +15,10 @@ extension Machine {
     /// Backend properties are attached as QEMU sets them, before realize; if anything fails later,
     /// they are let go again, as QEMU's finalize of the half-made device releases them.
     @discardableResult
-    func addDevice(_ arguments: JSONObject, hotplug: Bool) throws(QMPError) -> Device {
+    func addDevice(_ arguments: JSONObject, hotplug: Bool, textValues: Bool = false) throws(QMPError) -> Device {
         var links: [BackendLink] = []
         do {
-            let device = try addDevice(arguments, hotplug: hotplug, attaching: &links)
+            let device = try addDevice(arguments, hotplug: hotplug, textValues: textValues, attaching: &links)
             device.links = links
             return device
         } catch {
@@ -27,6 +30,7 @@ extension Machine {
     private func addDevice(
         _ arguments: JSONObject,
         hotplug: Bool,
+        textValues: Bool,
         attaching links: inout [BackendLink]
     ) throws(QMPError) -> Device {
         // QemuOpts (until 9.1): a string id must be an identifier; a non-string id is silently dropped.
@@ -56,7 +60,7 @@ extension Machine {
         var properties: [String: JSONValue] = [:]
         // Since 9.2 QMP arguments keep their JSON types (the QAPI input visitor); configuration
         // entries are text, like -device options.
-        let strict = hotplug && !profile.deviceAddUsesQemuOpts
+        let strict = hotplug && !textValues && !profile.deviceAddUsesQemuOpts
         for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
             if profile.deviceAddUsesQemuOpts && !member.value.isScalar { continue }
             guard let property = model.property(member.key) else {

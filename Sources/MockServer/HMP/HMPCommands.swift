@@ -1,0 +1,71 @@
+import QMPWire
+import SimulatedMachine
+
+/// The human-monitor commands qmp-mockd has, with QEMU's help lines and outputs (recorded from
+/// QEMU 7.2.22 and 10.0.2). Each calls the machine operation its QMP twin calls.
+enum HMPCommands {
+    /// Commands by name.
+    static let top: [HMPCommand] = [
+        HMPCommand(
+            name: "device_add",
+            arguments: .options(impliedKey: "driver"),
+            help: "device_add driver[,prop=value][,...] -- add device, like -device on the command line"
+        ) { invocation throws(QMPError) in
+            // QemuOpts to a dictionary: a repeated key keeps its first place and its last value.
+            var members: [(String, JSONValue)] = []
+            for option in invocation.options {
+                if let index = members.firstIndex(where: { $0.0 == option.key }) {
+                    members[index].1 = .string(option.value)
+                } else {
+                    members.append((option.key, .string(option.value)))
+                }
+            }
+            try invocation.call.machine.deviceAdd(JSONObject(members), textValues: true)
+            return ""
+        },
+        HMPCommand(name: "device_del", arguments: .string, help: "device_del device -- remove device") {
+            invocation throws(QMPError) in
+            try invocation.call.machine.deviceDel(invocation.word)
+            return ""
+        },
+        HMPCommand(name: "stop", aliases: ["s"], arguments: .none, help: "stop|s  -- stop emulation") {
+            invocation throws(QMPError) in
+            invocation.call.machine.stop()
+            return ""
+        },
+        HMPCommand(name: "cont", aliases: ["c"], arguments: .none, help: "cont|c  -- resume emulation") {
+            invocation throws(QMPError) in
+            try invocation.call.machine.cont()
+            return ""
+        },
+        HMPCommand(name: "system_reset", arguments: .none, help: "system_reset  -- reset the system") {
+            invocation throws(QMPError) in
+            invocation.call.machine.systemReset()
+            invocation.call.core.afterSystemReset?()
+            return ""
+        },
+    ]
+
+    /// `info` subcommands by name; `help` holds the text after `info `.
+    static let info: [HMPCommand] = [
+        HMPCommand(name: "status", arguments: .none, help: "status  -- show the current VM status (running|paused)") {
+            invocation throws(QMPError) in
+            let machine = invocation.call.machine
+            var text = "VM status: \(machine.runState.isRunning ? "running" : "paused")"
+            if !machine.runState.isRunning && machine.runState != .paused { text += " (\(machine.runState.rawValue))" }
+            return text + "\n"
+        },
+        HMPCommand(name: "version", arguments: .none, help: "version  -- show the version of QEMU") {
+            invocation throws(QMPError) in
+            let version = invocation.call.core.profile.version
+            return "\(version.major).\(version.minor).\(version.micro)\(version.package)\n"
+        },
+        HMPCommand(name: "name", arguments: .none, help: "name  -- show the current VM name") {
+            invocation throws(QMPError) in
+            invocation.call.machine.name.map { "\($0)\n" } ?? ""
+        },
+        HMPCommand(name: "pci", arguments: .none, help: "pci  -- show PCI info") { invocation throws(QMPError) in
+            PCIInfoText.render(invocation.call.machine.queryPCI())
+        },
+    ]
+}

@@ -1,0 +1,59 @@
+/// QEMU's `key=value,...` option syntax (`QemuOpts`, as `-device`, `-drive`, `-netdev` and HMP's
+/// `device_add`/`drive_add`/`netdev_add` read it): elements split at `,`, where `,,` stands for a
+/// literal comma; the first element may omit its key (the *implied* key: `virtio-net-pci,id=n1`
+/// is `driver=virtio-net-pci,id=n1`); an element without `=` elsewhere is a flag, `key` meaning
+/// `key=on` and `nokey` meaning `key=off`. Members keep their order, repeats included.
+public enum QemuOptions {
+    /// Parses `text`. With `impliedKey`, a first element without `=` is that key's value.
+    public static func parse(_ text: String, impliedKey: String?) -> [(key: String, value: String)] {
+        var result: [(key: String, value: String)] = []
+        let bytes = Array(text.utf8)
+        var position = 0
+        var first = true
+        while position < bytes.count {
+            // The element's name part runs to '=' or ','; its value (after '=') to a single ','.
+            let nameStart = position
+            while position < bytes.count && bytes[position] != UInt8(ascii: "=") && bytes[position] != UInt8(ascii: ",")
+            {
+                position += 1
+            }
+            if first, let impliedKey, position == bytes.count || bytes[position] == UInt8(ascii: ",") {
+                position = nameStart
+                result.append((impliedKey, value(bytes, &position)))
+            } else if position < bytes.count && bytes[position] == UInt8(ascii: "=") {
+                let name = String(decoding: bytes[nameStart..<position], as: UTF8.self)
+                position += 1
+                result.append((name, value(bytes, &position)))
+            } else {
+                let name = String(decoding: bytes[nameStart..<position], as: UTF8.self)
+                if name.hasPrefix("no") && name.count > 2 {
+                    result.append((String(name.dropFirst(2)), "off"))
+                } else {
+                    result.append((name, "on"))
+                }
+                if position < bytes.count { position += 1 }
+            }
+            first = false
+        }
+        return result
+    }
+
+    /// A value up to the next single `,` (which is consumed), with `,,` read as `,`.
+    private static func value(_ bytes: [UInt8], _ position: inout Int) -> String {
+        var out: [UInt8] = []
+        while position < bytes.count {
+            if bytes[position] == UInt8(ascii: ",") {
+                if position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: ",") {
+                    out.append(UInt8(ascii: ","))
+                    position += 2
+                    continue
+                }
+                position += 1
+                break
+            }
+            out.append(bytes[position])
+            position += 1
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
