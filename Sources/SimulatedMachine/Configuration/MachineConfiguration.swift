@@ -1,4 +1,4 @@
-import QMPWire
+public import QMPWire
 
 /// What the simulated machine is made of: its type, the controllers and devices present at start
 /// (cold-plugged, like `-device` options), and device models added to the catalog.
@@ -8,6 +8,9 @@ public struct MachineConfiguration: Sendable {
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
     public var catalogAdditions: [DeviceModel]
+    /// Network backends created before the devices (`netdevs:`), each `netdev_add`'s arguments (QEMU's
+    /// `-netdev` in JSON form) with the line it came from.
+    public var netdevs: [(arguments: JSONObject, line: Int)] = []
     /// The file's `guest:` section, read by the guest layer (personas, latencies).
     public var guestSection: YAMLNode?
 
