@@ -99,6 +99,7 @@ class Normaliser:
         self.scenario = scenario
         self.deviations = deviations
         self.step = 0  # the step being compared (a deviation counts once per step it applies in)
+        self.arguments: dict | None = None  # the arguments of the step's request, if any
 
     def use(self, d: Deviation) -> None:
         """Records that `d` applied in the step being compared."""
@@ -129,6 +130,8 @@ class Normaliser:
                 if not isinstance(obj, dict):
                     continue
                 if d.kind == "reply":
+                    if "arguments" in s and not d.matches_request(reply_command, self.arguments):
+                        continue
                     self.use(d)
                     return "(reply to %s: deviation %s)" % (s["command"], d.id)
                 if isinstance(obj.get("return"), list):
@@ -231,6 +234,7 @@ def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: li
     for q, k in zip(qemu.steps, mock.steps):
         counts["steps"] += 1
         norm.step = q.step.index if q.step else 0
+        norm.arguments = q.step.arguments if q.step else None
         command = step_command(q)
         q_messages = norm.subset(q, k)
         left = [norm.view(m, command) for m in q_messages]

@@ -18,7 +18,13 @@ extension Machine {
         guard let id = arguments["id"]?.stringValue, let typeName = arguments["type"]?.stringValue,
             let type = NetdevType(rawValue: typeName)
         else { throw .missingParameter("id") }  // the base check above makes this unreachable
-        try QAPIArguments(base + type.members(streamReconnect: profile.netdevStreamHasReconnect)).validate(arguments)
+        let members = type.members(streamReconnect: profile.netdevStreamHasReconnect)
+        for member in members where type == .tap && NetdevType.unsignedMembers.contains(member.name) {
+            if let value = arguments[member.name], value.int64Value == nil {
+                throw .parameterExpects(member.name, "uint64")
+            }
+        }
+        try QAPIArguments(base + members).validate(arguments)
         switch type {
         case .stream: try Self.checkSocketAddress(arguments["addr"], name: "addr")
         case .dgram:

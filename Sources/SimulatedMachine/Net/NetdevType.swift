@@ -19,6 +19,10 @@ public enum NetdevType: String, Sendable, CaseIterable {
     case vhostVDPA = "vhost-vdpa"
     case none
 
+    /// Members of tap's unsigned QAPI types (`size`, `uint32`): QEMU's visitor answers a value that is not
+    /// a number with `Parameter 'X' expects uint64`, not with the type error of signed members.
+    public static let unsignedMembers: Set<String> = ["sndbuf", "queues", "poll-us"]
+
     /// The enum's values in QEMU's order (`Parameter 'type' does not accept value 'x'`).
     public static let values = [
         "none", "nic", "user", "tap", "l2tpv3", "socket", "stream", "dgram", "vde", "bridge", "hubport", "netmap",
@@ -71,14 +75,14 @@ public enum NetdevType: String, Sendable, CaseIterable {
                 QAPIArgument("downscript", .string, optional: true),
                 QAPIArgument("br", .string, optional: true),
                 QAPIArgument("helper", .string, optional: true),
-                QAPIArgument("sndbuf", .int, optional: true),
+                QAPIArgument("sndbuf", .unsigned(bits: 64), optional: true),
                 QAPIArgument("vnet_hdr", .bool, optional: true),
                 QAPIArgument("vhost", .bool, optional: true),
                 QAPIArgument("vhostfd", .string, optional: true),
                 QAPIArgument("vhostfds", .string, optional: true),
                 QAPIArgument("vhostforce", .bool, optional: true),
-                QAPIArgument("queues", .int, optional: true),
-                QAPIArgument("poll-us", .int, optional: true),
+                QAPIArgument("queues", .unsigned(bits: 32), optional: true),
+                QAPIArgument("poll-us", .unsigned(bits: 32), optional: true),
             ]
         case .l2tpv3:
             return [
