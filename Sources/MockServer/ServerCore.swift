@@ -71,6 +71,7 @@ public final class ServerCore {
         BuiltinCommands.register(in: &commands)
         MachineCommands.register(in: &commands)
         DescriptorCommands.register(in: &commands)
+        NetCommands.register(in: &commands)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)

@@ -17,18 +17,20 @@ public struct QAPIArguments: Sendable, Equatable {
     /// A command without arguments.
     public static let none = QAPIArguments()
 
-    /// Checks `arguments` against the schema.
-    public func validate(_ arguments: JSONObject) throws(QMPError) {
+    /// Checks `arguments` against the schema. `prefix` names the member they are nested in
+    /// (`addr`): missing, mistyped and unexpected members are then reported by their path (`addr.port`).
+    public func validate(_ arguments: JSONObject, prefix: String? = nil) throws(QMPError) {
+        func path(_ name: String) -> String { prefix.map { "\($0).\(name)" } ?? name }
         for member in members {
             guard let value = arguments[member.name] else {
                 if member.isOptional { continue }
-                throw QMPError.missingParameter(member.name)
+                throw QMPError.missingParameter(path(member.name))
             }
-            try Self.check(value, as: member.type, name: member.name, fullName: member.name)
+            try Self.check(value, as: member.type, name: member.name, fullName: path(member.name))
         }
         if !allowsExtraMembers {
             for m in arguments.members where !members.contains(where: { $0.name == m.key }) {
-                throw QMPError.unexpectedParameter(m.key)
+                throw QMPError.unexpectedParameter(path(m.key))
             }
         }
     }

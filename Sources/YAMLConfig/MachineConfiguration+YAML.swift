@@ -10,6 +10,8 @@ extension MachineConfiguration {
     ///   - {driver: pcie-root-port, id: rp1, chassis: 1, slot: 1}
     /// devices:                     # cold-plugged devices, created after the controllers
     ///   - {driver: virtio-net-pci, id: net0, bus: rp1}
+    /// netdevs:                     # network backends, created before the devices (netdev_add arguments)
+    ///   - {type: user, id: hostnet0}
     /// catalog:                     # device models to add
     ///   - {name: my-nic, based-on: e1000e, device-id: 0x1234}
     /// ```
@@ -35,6 +37,14 @@ extension MachineConfiguration {
         for key in ["controllers", "devices"] {
             guard let list = top.optional(key), !list.isNull else { continue }
             for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
+        }
+        if let list = top.optional("netdevs"), !list.isNull {
+            for item in try list.sequence() {
+                guard case .object(let arguments) = try jsonTree(item) else {
+                    throw item.error("expected a mapping")
+                }
+                configuration.netdevs.append((arguments, item.line))
+            }
         }
         if let list = top.optional("catalog"), !list.isNull {
             for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
@@ -67,6 +77,22 @@ extension MachineConfiguration {
         if let i = scalar.intValue { return .int(Int64(i)) }
         if let b = scalar.boolValue { return .bool(b) }
         return .string(scalar.text)
+    }
+
+    /// A node as a JSON value, mappings and sequences included (`netdevs:` entries, whose `hostfwd`
+    /// is a list of `{str: ...}`).
+    private static func jsonTree(_ node: YAMLNode) throws(YAMLError) -> JSONValue {
+        switch node.kind {
+        case .scalar: return try jsonValue(node)
+        case .sequence(let items):
+            var values: [JSONValue] = []
+            for item in items { values.append(try jsonTree(item)) }
+            return .array(values)
+        case .mapping(let entries):
+            var object = JSONObject()
+            for entry in entries { object.append(entry.key.text, try jsonTree(entry.value)) }
+            return .object(object)
+        }
     }
 
     private static func catalogEntry(_ node: YAMLNode) throws(YAMLError) -> DeviceModel {

@@ -100,6 +100,7 @@ class Normaliser:
         self.deviations = deviations
         self.step = 0  # the step being compared (a deviation counts once per step it applies in)
         self.request: tuple[str | None, dict | None] = (None, None)  # its command and arguments
+        self.arguments: dict | None = None  # the arguments of the step's request, if any
 
     def use(self, d: Deviation) -> None:
         """Records that `d` applied in the step being compared."""
@@ -130,6 +131,8 @@ class Normaliser:
                 if not isinstance(obj, dict):
                     continue
                 if d.kind == "reply":
+                    if "arguments" in s and not d.matches_request(reply_command, self.arguments):
+                        continue
                     self.use(d)
                     return "(reply to %s: deviation %s)" % (s["command"], d.id)
                 if isinstance(obj.get("return"), list):
@@ -243,6 +246,7 @@ def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: li
         counts["steps"] += 1
         norm.step = q.step.index if q.step else 0
         norm.request = (q.step.command, q.step.arguments) if q.step else (None, None)
+        norm.arguments = q.step.arguments if q.step else None
         command = step_command(q)
         q_messages = norm.subset(q, k)
         left_msgs = list(q_messages)

@@ -20,6 +20,7 @@ KINDS = {
     "reply-text": {"command", "arguments", "substitutions"},  # a returned text, rewritten on both sides
     "register": {"scenario", "step"},  # the value the guest reads at that step differs
 }
+OPTIONAL = {"reply": {"arguments"}}  # reply: only for requests whose arguments match (as reply-subset)
 
 
 class DeviationError(Exception):
@@ -85,7 +86,7 @@ def load(path: str) -> list[Deviation]:
         kind = spec["kind"]
         if kind not in KINDS:
             raise DeviationError("%s: kind %r is not one of %s" % (where, kind, ", ".join(KINDS)))
-        extra = set(spec) - KINDS[kind] - {"id", "kind", "reason"}
+        extra = set(spec) - KINDS[kind] - OPTIONAL.get(kind, set()) - {"id", "kind", "reason"}
         missing = KINDS[kind] - set(spec)
         if extra or missing:
             raise DeviationError("%s: %s takes %s" % (where, kind, ", ".join(sorted(KINDS[kind]))))

@@ -15,7 +15,7 @@ extension Machine {
             throw Self.cannotFind(link, owner: owner)
 
         case .netdev:
-            throw Self.cannotFind(link, owner: owner)
+            try attachNetdev(link, owner: owner)
 
         case .chardev:
             throw Self.cannotFind(link, owner: owner)
@@ -32,7 +32,7 @@ extension Machine {
             break
 
         case .netdev:
-            break
+            detachNetdev(link)
 
         case .chardev:
             break

@@ -6,6 +6,15 @@ extension Machine {
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
         addModels(configuration.catalogAdditions)
+        for netdev in configuration.netdevs {
+            do throws(QMPError) {
+                try netdevAdd(netdev.arguments, monitor: "")
+            } catch {
+                let type = netdev.arguments["type"]?.stringValue ?? ""
+                let name = netdev.arguments["id"]?.stringValue.map { "\(type),id=\($0)" } ?? type
+                throw MachineConfigurationError(line: netdev.line, message: "-netdev \(name): \(error.desc)")
+            }
+        }
         for spec in configuration.devices {
             do throws(QMPError) {
                 try addDevice(spec.arguments, hotplug: false)

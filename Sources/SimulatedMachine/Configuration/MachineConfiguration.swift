@@ -1,4 +1,4 @@
-import QMPWire
+public import QMPWire
 
 /// What the simulated machine is made of: its type, the controllers and devices present at start
 /// (cold-plugged, like `-device` options), and device models added to the catalog.
@@ -11,6 +11,9 @@ public struct MachineConfiguration: Sendable {
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
     public var catalogAdditions: [DeviceModel]
+    /// Network backends created before the devices (`netdevs:`), each `netdev_add`'s arguments (QEMU's
+    /// `-netdev` in JSON form) with the line it came from.
+    public var netdevs: [(arguments: JSONObject, line: Int)] = []
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType

@@ -31,6 +31,12 @@ public struct DescriptorTable {
     let cleanupFollowsRunState: Bool
     /// Gives a descriptor back to its owner, which closes it. Called once per descriptor.
     public var release: (Int32) -> Void
+    /// Whether a descriptor number is open in the daemon (the server's `fcntl`), for options that name
+    /// a descriptor by number, as QEMU reads `fd=23`. Nothing is open by default.
+    public var isOpen: (Int32) -> Bool = { _ in false }
+    /// Descriptors taken from this table by backends (network backends' `fd=NAME`), still held by
+    /// them: they count against ``limit`` until released.
+    public internal(set) var heldByBackends = 0
 
     /// The default ``limit``.
     public static let defaultLimit = 1024
@@ -43,7 +49,7 @@ public struct DescriptorTable {
 
     /// Descriptors held now.
     public var count: Int {
-        named.values.reduce(0) { $0 + $1.count } + fdsets.reduce(0) { $0 + $1.members.count }
+        named.values.reduce(0) { $0 + $1.count } + fdsets.reduce(0) { $0 + $1.members.count } + heldByBackends
     }
 
     /// The descriptor `getfd` named `name` on `monitor`, if any.

@@ -33,6 +33,8 @@ public final class Machine {
     public let rootBus: PCIBus
     /// Descriptors passed by monitor clients (`getfd` names, fd sets); see ``DescriptorTable``.
     public var descriptors: DescriptorTable
+    /// Network backends (`netdev_add`); see ``NetdevTable``.
+    public internal(set) var netdevs = NetdevTable()
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]

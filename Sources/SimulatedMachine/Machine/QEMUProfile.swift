@@ -75,6 +75,15 @@ extension QEMUProfile {
     /// 10.0.2 shows. 8.2 has 7.2's code (unverified against an 8.2 binary).
     public var fdsetCleanupFollowsRunState: Bool { !version.isAtLeast(9, 1) }
 
+    /// `netdev_del` of a backend a NIC uses keeps the backend (and its descriptors) until the NIC is
+    /// destroyed (10.0.2, measured); 7.2.22 closes it at once (measured). Either way the id is free
+    /// at once. 8.2 follows 7.2 (unverified: no 8.2 binary was at hand).
+    public var netdevDelKeepsBackendOfNIC: Bool { version.isAtLeast(10, 0) }
+    /// `netdev_add type=stream` declares `reconnect` and `reconnect-ms` (10.0.2's schema; upstream
+    /// added `reconnect` in 8.0 and `reconnect-ms` in 9.2, unverified). The 8.2 profile follows its
+    /// derived schema, 7.2's, which has neither.
+    public var netdevStreamHasReconnect: Bool { version.isAtLeast(9, 2) }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }

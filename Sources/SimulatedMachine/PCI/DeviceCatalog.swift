@@ -81,7 +81,10 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1041,
             classCode: 0x0200,
             description: "Ethernet controller",
-            extra: [.init("mac", "str"), .init("netdev", "str"), .init("mq", "bool"), .init("bootindex", "int32")]
+            extra: [
+                .init("mac", "str"), .init("netdev", "str", backend: .netdev), .init("mq", "bool"),
+                .init("bootindex", "int32"),
+            ]
         ),
         virtio(
             "virtio-blk-pci",
@@ -116,7 +119,9 @@ public struct DeviceCatalog: Sendable {
         DeviceModel(
             name: "e1000e",
             isExpress: true,
-            properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
+            properties: pciCommon + [
+                .init("mac", "str"), .init("netdev", "str", backend: .netdev), .init("bootindex", "int32"),
+            ],
             vendorID: 0x8086,
             deviceID: 0x10D3,
             classCode: 0x0200,
@@ -126,7 +131,9 @@ public struct DeviceCatalog: Sendable {
         ),
         DeviceModel(
             name: "e1000",
-            properties: pciCommon + [.init("mac", "str"), .init("netdev", "str"), .init("bootindex", "int32")],
+            properties: pciCommon + [
+                .init("mac", "str"), .init("netdev", "str", backend: .netdev), .init("bootindex", "int32"),
+            ],
             vendorID: 0x8086,
             deviceID: 0x100E,
             classCode: 0x0200,
