@@ -82,8 +82,6 @@ DRAIN_LIMIT = 5.0
 # test_allowlist_entries_are_used fails for entries no transcript uses.)
 # ---------------------------------------------------------------------------
 NOT_YET_IMPLEMENTED = {
-    # a1: "Parameter 'command-line' is missing" (with id 2)
-    "human-monitor-command": "not scheduled",
     # a2 (exec-oob): "migrate-pause is currently only supported during postcopy-active state"
     "migrate-pause": "not scheduled",
     # a2 (exec-oob): QEMU 7.2 (no test build) answers CommandNotFound itself, so
