@@ -65,6 +65,7 @@ public enum Daemon {
         // The machine owns passed descriptors as numbers and gives each back once; here they are real.
         machine.descriptors.release = { fd in _ = Glibc.close(fd) }
         machine.descriptors.limit = passedDescriptorLimit()
+        machine.blockHost = PosixBlockHost.host
         do {
             try machine.coldPlug(configuration.machine)
         } catch {

@@ -71,6 +71,7 @@ public final class ServerCore {
         BuiltinCommands.register(in: &commands)
         MachineCommands.register(in: &commands)
         DescriptorCommands.register(in: &commands)
+        BlockCommands.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)
         machine.sink = self

@@ -6,6 +6,14 @@ extension Machine {
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
         addModels(configuration.catalogAdditions)
+        for (index, arguments) in configuration.blockdevs.enumerated() {
+            do throws(QMPError) {
+                try blockdevAdd(arguments)
+            } catch {
+                let line = index < configuration.blockdevLines.count ? configuration.blockdevLines[index] : nil
+                throw MachineConfigurationError(line: line, message: "-blockdev: \(error.desc)")
+            }
+        }
         for spec in configuration.devices {
             do throws(QMPError) {
                 try addDevice(spec.arguments, hotplug: false)
@@ -27,6 +35,8 @@ extension MachineConfiguration {
     ///   - {driver: pcie-root-port, id: rp1, chassis: 1, slot: 1}
     /// devices:                     # cold-plugged devices, created after the controllers
     ///   - {driver: virtio-net-pci, id: net0, bus: rp1}
+    /// blockdevs:                   # block nodes, created first (blockdev-add arguments, like -blockdev)
+    ///   - {driver: null-co, node-name: disk0}
     /// catalog:                     # device models to add
     ///   - {name: my-nic, based-on: e1000e, device-id: 0x1234}
     /// ```
@@ -49,6 +59,15 @@ extension MachineConfiguration {
             for key in ["controllers", "devices"] {
                 guard let list = top.optional(key), !list.isNull else { continue }
                 for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
+            }
+            if let list = top.optional("blockdevs"), !list.isNull {
+                for item in try list.sequence() {
+                    guard case .object(let arguments) = try blockdevValue(item) else {
+                        throw item.error("expected a mapping")
+                    }
+                    configuration.blockdevs.append(arguments)
+                    configuration.blockdevLines.append(item.line)
+                }
             }
             if let list = top.optional("catalog"), !list.isNull {
                 for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
@@ -87,6 +106,14 @@ extension MachineConfiguration {
             if let b = scalar.boolValue { return .bool(b) }
         }
         return .string(scalar.text)
+    }
+
+    /// A `blockdevs` entry as JSON: mappings (inline children, `cache`) nest, scalars as device_add's.
+    private static func blockdevValue(_ node: YAMLNode) throws(YAMLError) -> JSONValue {
+        guard case .mapping(let entries) = node.kind else { return try jsonValue(node) }
+        var object = JSONObject()
+        for entry in entries { object.append(entry.key.text, try blockdevValue(entry.value)) }
+        return .object(object)
     }
 
     private static func catalogEntry(_ node: YAMLNode) throws(YAMLError) -> DeviceModel {

@@ -33,6 +33,10 @@ public final class Machine {
     public let rootBus: PCIBus
     /// Descriptors passed by monitor clients (`getfd` names, fd sets); see ``DescriptorTable``.
     public var descriptors: DescriptorTable
+    /// The block layer: nodes and BlockBackends (see ``BlockLayer``).
+    public internal(set) var block = BlockLayer()
+    /// Answers the block layer's operating-system questions (see ``BlockHost``); the server sets it.
+    public var blockHost = BlockHost.none
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]
