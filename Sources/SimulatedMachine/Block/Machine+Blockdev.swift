@@ -85,6 +85,9 @@ extension Machine {
         }
 
         let name = try assignNodeName(options["node-name"]?.stringValue)
+        if nodeOptions.detectZeroes == "unmap" && nodeOptions.discard != "unmap" {
+            throw .generic("setting detect-zeroes to unmap is not allowed without setting discard operation to unmap")
+        }
         var node = BlockNode(
             name: name,
             driver: driver,
@@ -97,6 +100,8 @@ extension Machine {
         switch driver {
         case .nullCo:
             node.virtualSize = options["size"]?.int64Value ?? 1 << 30
+            // Options beyond the driver make QEMU name the node by its options (bdrv_refresh_filename).
+            if let size = options["size"]?.int64Value { node.filename = "json:{\"driver\": \"null-co\", \"size\": \(size)}" }
         case .file, .hostDevice:
             try openPosix(&node, path: options["filename"]?.stringValue ?? "")
         case .raw:
@@ -146,7 +151,7 @@ extension Machine {
                 throw .generic("'host_device' driver requires '\(path)' to be either a character or block device")
             }
             node.options.readOnly = !writable
-            node.virtualSize = file.size
+            node.virtualSize = (file.size + 511) / 512 * 512  // whole sectors, as bdrv_getlength
             node.allocated = file.allocated
             node.hasInfo = true
             node.header = file.header
@@ -200,7 +205,10 @@ extension Machine {
 extension BlockNode {
     /// Takes what a format node reports from its protocol child: file name, size, allocation.
     mutating func adopt(_ child: BlockNode) {
-        filename = child.filename
+        // A child named by its options (`json:{...}`) makes the parent's name nest it.
+        filename =
+            child.filename.hasPrefix("json:")
+            ? "json:{\"driver\": \"\(driver.rawValue)\", \"file\": \(child.filename.dropFirst(5))}" : child.filename
         virtualSize = child.virtualSize
         allocated = child.allocated
         hasInfo = child.hasInfo
