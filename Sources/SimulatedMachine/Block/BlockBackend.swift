@@ -2,10 +2,12 @@
 /// HMP `drive_add`), which the monitor owns; anonymous ones are made when a device's `drive=`
 /// names a node, and live exactly as long as that device's link.
 public struct BlockBackend: Sendable, Equatable {
-    /// The drive id, or "" for an anonymous backend.
-    public let name: String
-    /// The root node's name (a legacy drive always has one here).
+    /// The drive id, or "" for an anonymous backend (`drive_del` of a drive a device holds makes it one).
+    public var name: String
+    /// The root node's name; "" once `drive_del` took the medium away.
     public var root: String
+    /// The name the device's `drive=` gave (the drive id or the node name): how its link finds it.
+    public var linkName: String
     /// Attached to a device (set when `drive=` names it, before realize).
     public var isAttached = false
     /// The device as `query-block` names it (`qdev`), once realized: its id, or the QOM path of the
@@ -19,5 +21,6 @@ public struct BlockBackend: Sendable, Equatable {
     public init(name: String, root: String) {
         self.name = name
         self.root = root
+        self.linkName = name.isEmpty ? root : name
     }
 }

@@ -29,7 +29,8 @@ enum BlockdevSchema {
             ]
         case .nullCo:
             return [
-                QAPIArgument("size", .int, optional: true), QAPIArgument("latency-ns", .unsigned(bits: 64), optional: true),
+                QAPIArgument("size", .int, optional: true),
+                QAPIArgument("latency-ns", .unsigned(bits: 64), optional: true),
                 QAPIArgument("read-zeroes", .bool, optional: true),
             ]
         case .raw:
@@ -74,10 +75,15 @@ enum BlockdevSchema {
             case .object(let child): _ = try validate(child, prefix: prefix + role + ".")
             case .string: break
             case .null where role == "backing": break
-            default: throw .invalidParameterType(prefix + role, expected: role == "file" ? "BlockdevRef" : "BlockdevRefOrNull")
+            default:
+                throw .invalidParameterType(
+                    prefix + role,
+                    expected: role == "file" ? "BlockdevRef" : "BlockdevRefOrNull"
+                )
             }
         }
-        for member in options.members where !base.contains(where: { $0.name == member.key })
+        for member in options.members
+        where !base.contains(where: { $0.name == member.key })
             && !variant.contains(where: { $0.name == member.key })
         {
             throw .unexpectedParameter(prefix + member.key)
@@ -117,7 +123,8 @@ enum BlockdevSchema {
     /// QEMU's type errors for a scalar member.
     private static func checkScalar(_ value: JSONValue, _ type: QAPIType, fullName: String) throws(QMPError) {
         switch (type, value) {
-        case (.string, .string), (.bool, .bool), (.int, .int), (.unsigned, .int), (.unsigned, .uint), (.object, .object):
+        case (.string, .string), (.bool, .bool), (.int, .int), (.unsigned, .int), (.unsigned, .uint),
+            (.object, .object):
             return
         default:
             throw .invalidParameterType(fullName, expected: type.expectedName)

@@ -28,7 +28,9 @@ extension Machine {
     func realizeBlock(_ link: BackendLink, qdev: String, reportsIOStatus: Bool) throws(QMPError) {
         guard let index = blockBackendIndex(for: link) else { return }
         let root = block.backends[index].root
-        if let holder = block.backends.first(where: { $0.root == root && $0.qdev != nil }), let other = holder.qdev {
+        if !root.isEmpty, let holder = block.backends.first(where: { $0.root == root && $0.qdev != nil }),
+            let other = holder.qdev
+        {
             throw .generic(
                 "Permission conflict on node '\(root)': permissions 'write' are both required by block device "
                     + "'\(other)' (uses node '\(root)' as 'root' child) and unshared by block device '\(qdev)' "
@@ -57,9 +59,6 @@ extension Machine {
     /// The backend a link holds: the drive of that id, or the newest anonymous backend on that node
     /// (one device at a time is being made, and no two realized devices share a node).
     private func blockBackendIndex(for link: BackendLink) -> Int? {
-        if let index = block.backends.firstIndex(where: { !$0.name.isEmpty && $0.name == link.name }) {
-            return index
-        }
-        return block.backends.lastIndex { $0.name.isEmpty && $0.root == link.name && $0.isAttached }
+        block.backends.lastIndex { $0.isAttached && $0.linkName == link.name }
     }
 }

@@ -20,7 +20,9 @@ extension Machine {
             info.append("type", .string("unknown"))
             info.append("removable", .bool(backend.qdev == nil))
             info.append("locked", .bool(false))
-            if let node = block.node(backend.root) { info.append("inserted", .object(blockDeviceInfo(node))) }
+            if !backend.root.isEmpty, let node = block.node(backend.root) {
+                info.append("inserted", .object(blockDeviceInfo(node)))
+            }
             if backend.reportsIOStatus { info.append("io-status", .string("ok")) }
             list.append(.object(info))
         }

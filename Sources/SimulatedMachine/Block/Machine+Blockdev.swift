@@ -101,7 +101,9 @@ extension Machine {
         case .nullCo:
             node.virtualSize = options["size"]?.int64Value ?? 1 << 30
             // Options beyond the driver make QEMU name the node by its options (bdrv_refresh_filename).
-            if let size = options["size"]?.int64Value { node.filename = "json:{\"driver\": \"null-co\", \"size\": \(size)}" }
+            if let size = options["size"]?.int64Value {
+                node.filename = "json:{\"driver\": \"null-co\", \"size\": \(size)}"
+            }
         case .file, .hostDevice:
             try openPosix(&node, path: options["filename"]?.stringValue ?? "")
         case .raw:
