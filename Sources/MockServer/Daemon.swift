@@ -66,6 +66,7 @@ public enum Daemon {
         machine.descriptors.release = { fd in _ = Glibc.close(fd) }
         machine.descriptors.isOpen = { fd in Glibc.fcntl(fd, F_GETFD) != -1 }
         machine.descriptors.limit = passedDescriptorLimit()
+        machine.blockHost = PosixBlockHost.host
         do {
             try machine.coldPlug(configuration.machine)
         } catch {

@@ -72,6 +72,7 @@ public final class ServerCore {
         MachineCommands.register(in: &commands)
         DescriptorCommands.register(in: &commands)
         NetCommands.register(in: &commands)
+        BlockCommands.register(in: &commands)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)

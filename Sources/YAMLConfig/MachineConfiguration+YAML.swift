@@ -10,6 +10,8 @@ extension MachineConfiguration {
     ///   - {driver: pcie-root-port, id: rp1, chassis: 1, slot: 1}
     /// devices:                     # cold-plugged devices, created after the controllers
     ///   - {driver: virtio-net-pci, id: net0, bus: rp1}
+    /// blockdevs:                   # block nodes, created first (blockdev-add arguments, like -blockdev)
+    ///   - {driver: null-co, node-name: disk0}
     /// netdevs:                     # network backends, created before the devices (netdev_add arguments)
     ///   - {type: user, id: hostnet0}
     /// catalog:                     # device models to add
@@ -37,6 +39,15 @@ extension MachineConfiguration {
         for key in ["controllers", "devices"] {
             guard let list = top.optional(key), !list.isNull else { continue }
             for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
+        }
+        if let list = top.optional("blockdevs"), !list.isNull {
+            for item in try list.sequence() {
+                guard case .object(let arguments) = try jsonTree(item) else {
+                    throw item.error("expected a mapping")
+                }
+                configuration.blockdevs.append(arguments)
+                configuration.blockdevLines.append(item.line)
+            }
         }
         if let list = top.optional("netdevs"), !list.isNull {
             for item in try list.sequence() {
@@ -79,8 +90,8 @@ extension MachineConfiguration {
         return .string(scalar.text)
     }
 
-    /// A node as a JSON value, mappings and sequences included (`netdevs:` entries, whose `hostfwd`
-    /// is a list of `{str: ...}`).
+    /// A node as a JSON value, mappings and sequences included (`blockdevs:` entries with inline
+    /// children and `cache`; `netdevs:` entries, whose `hostfwd` is a list of `{str: ...}`).
     private static func jsonTree(_ node: YAMLNode) throws(YAMLError) -> JSONValue {
         switch node.kind {
         case .scalar: return try jsonValue(node)

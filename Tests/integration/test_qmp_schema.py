@@ -115,9 +115,11 @@ def test_libvirt_style_probes(start_daemon, version):
         "X_DEVICE_ON/arg-type/path",
         "DEVICE_DELETED/arg-type/device",
         "query-pci/ret-type/devices/qdev_id",
+        "blockdev-add/arg-type/node-name",  # libvirt's probe for -blockdev support
+        "query-named-block-nodes/arg-type/flat",
     ]
     absent = [
-        "blockdev-add/arg-type/node-name",  # not implemented
+        "block_resize",  # not implemented
         "query-kvm",
         "POWERDOWN",  # not raised
         "device_del/arg-type/force",

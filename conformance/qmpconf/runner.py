@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def record(target: Target, scenario: Scenario) -> Recording:
     """Starts the target, runs every step, and keeps what the client saw and the guest read."""
     rec = Recording([])
+    target.make_files()
     target.start()
     try:
         qmp = target.qmp
@@ -38,7 +39,7 @@ def record(target: Target, scenario: Scenario) -> Recording:
             start = len(qmp.messages)
             r = StepRecord(step)
             if step.kind in ("qmp", "raw"):
-                qmp.send(step.data, step.fds)
+                qmp.send(step.data.replace(b"{tmp}", target.dir.encode()), step.fds)
             elif step.kind == "reconnect":
                 qmp = target.reconnect()
                 start = 0
@@ -54,6 +55,9 @@ def record(target: Target, scenario: Scenario) -> Recording:
             if not step.eof:
                 target.settle()
             r.messages = list(qmp.messages[start:])
+            for m in r.messages:  # the target's directory reads {tmp} on both sides
+                if target.dir in m.raw:
+                    m.__init__(m.raw.replace(target.dir, "{tmp}"))
             rec.steps.append(r)
             if any(m.event == "RESET" for m in r.messages):
                 target.after_reset()

@@ -89,6 +89,7 @@ class Scenario:
     steps: list[Step]
     qemu_version: str | None = None  # qmp-mockd's profile when QEMU does not take part
     second_monitor: bool = True  # the runner's own monitor client stays connected beside the scenario's
+    files: tuple = ()  # (name, kind, size): files made in each target's directory before it starts
 
 
 def duration_ms(value, where: str) -> float:
@@ -266,7 +267,7 @@ def _construct_mapping(loader, node):
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "second-monitor", "steps"}
+TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "second-monitor", "steps", "files"}
 
 
 def load(path: str, machines_dir: str) -> Scenario:
@@ -305,6 +306,13 @@ def load(path: str, machines_dir: str) -> Scenario:
             if s.kind in ("qmp", "raw") and s.expect is None and not s.eof:
                 raise ScenarioError(
                     "%s: step %d: a scenario without QEMU says what each message step expects" % (path, s.index))
+    files = []
+    for f in doc.get("files") or []:
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str) or "/" in f["name"]:
+            raise ScenarioError("%s: each files entry has a plain name" % path)
+        _only(f, {"name", "size", "qcow2"}, path + ": files")
+        kind = "qcow2" if "qcow2" in f else "raw"
+        files.append((f["name"], kind, _int(f.get("qcow2", f.get("size", 0)), path + ": files")))
     version = doc.get("qemu-version")
     if version is not None and "qemu" in targets:
         raise ScenarioError("%s: qemu-version chooses qmp-mockd's profile for targets: [mockd] only "
@@ -312,4 +320,4 @@ def load(path: str, machines_dir: str) -> Scenario:
     return Scenario(name=name, path=path, qemu_version=None if version is None else str(version), description=str(doc.get("description", "")).strip(), machine=machine,
                     targets=tuple(targets), running=run == "running", negotiate=bool(doc.get("negotiate", True)),
                     exact=bool(doc.get("exact", False)), steps=steps,
-                    second_monitor=bool(doc.get("second-monitor", True)))
+                    second_monitor=bool(doc.get("second-monitor", True)), files=tuple(files))

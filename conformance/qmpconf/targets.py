@@ -43,6 +43,17 @@ class Target:
         self.proc: subprocess.Popen | None = None
         self.stderr_path = os.path.join(self.dir, "stderr.txt")
 
+    def make_files(self) -> None:
+        """The scenario's `files`, in this target's directory: sparse raw files, or qcow2 images made
+        by qemu-img (the same bytes on both sides)."""
+        for name, kind, size in self.scenario.files:
+            path = os.path.join(self.dir, name)
+            if kind == "qcow2":
+                subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, str(size)], check=True)
+            else:
+                with open(path, "wb") as f:
+                    f.truncate(size)
+
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 

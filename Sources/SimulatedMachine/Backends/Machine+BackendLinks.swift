@@ -12,7 +12,7 @@ extension Machine {
     func attachBackend(_ link: BackendLink, owner: String) throws(QMPError) {
         switch link.kind {
         case .block:
-            throw Self.cannotFind(link, owner: owner)
+            try attachBlock(link, owner: owner)
 
         case .netdev:
             try attachNetdev(link, owner: owner)
@@ -29,7 +29,7 @@ extension Machine {
     func detachBackend(_ link: BackendLink) {
         switch link.kind {
         case .block:
-            break
+            detachBlock(link)
 
         case .netdev:
             detachNetdev(link)
@@ -39,6 +39,30 @@ extension Machine {
 
         case .object:
             break
+        }
+    }
+
+    /// Realize: the device being made takes its backends (permissions, what the queries name it by).
+    /// Runs after the address is assigned and the required properties are checked, as QEMU's realize
+    /// of the device (or its virtio backend) does.
+    func realizeBackends(_ links: [BackendLink], of device: Device) throws(QMPError) {
+        let owner = Self.backendPropertyOwner(of: device.model)
+        let holder = device.model.children.first { $0.name == "virtio-backend" }
+        let qdev = holder.map { "\(device.path)/\($0.name)" } ?? device.id ?? device.path
+        for link in links {
+            switch link.kind {
+            case .block:
+                try realizeBlock(link, qdev: qdev, reportsIOStatus: owner == "virtio-blk-device")
+
+            case .netdev:
+                break
+
+            case .chardev:
+                break
+
+            case .object:
+                break
+            }
         }
     }
 

@@ -6,6 +6,14 @@ extension Machine {
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
         addModels(configuration.catalogAdditions)
+        for (index, arguments) in configuration.blockdevs.enumerated() {
+            do throws(QMPError) {
+                try blockdevAdd(arguments)
+            } catch {
+                let line = index < configuration.blockdevLines.count ? configuration.blockdevLines[index] : nil
+                throw MachineConfigurationError(line: line, message: "-blockdev: \(error.desc)")
+            }
+        }
         for netdev in configuration.netdevs {
             do throws(QMPError) {
                 try netdevAdd(netdev.arguments, monitor: "")

@@ -7,6 +7,10 @@ public import QMPWire
 /// YAML (`MachineConfiguration.load(yaml:)`), and ``standard`` is the embedded default.
 public struct MachineConfiguration: Sendable {
     public var machineType: MachineType
+    /// Block nodes created before the devices, each as `blockdev-add` arguments (QEMU's `-blockdev`).
+    public var blockdevs: [JSONObject] = []
+    /// The configuration file's line of each ``blockdevs`` entry (for errors).
+    public var blockdevLines: [Int] = []
     /// Cold-plugged devices in creation order (controllers first, as the file lists them).
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
@@ -24,7 +28,8 @@ public struct MachineConfiguration: Sendable {
     /// The embedded default machine, used when no configuration file is given:
     /// q35; `pcie-root-port` `pci.1`…`pci.4` (chassis and slot 1–4) empty with hotplug on; `pci.5`
     /// empty with `hotplug=off`; `pci.6` holding the `pcie-pci-bridge` `pci.7` (SHPC); `pci.8`
-    /// holding the cold-plugged `virtio-blk-pci` `virtio-disk0`.
+    /// holding the cold-plugged `virtio-blk-pci` `virtio-disk0`, whose drive is the raw node
+    /// `libvirt-1-format` over the `null-co` node `libvirt-1-storage`.
     public static let standard: MachineConfiguration = {
         var devices: [DeviceSpec] = []
         for n in 1...8 where n != 7 {
@@ -43,6 +48,12 @@ public struct MachineConfiguration: Sendable {
                 properties: JSONObject([("drive", .string("libvirt-1-format"))])
             )
         )
-        return MachineConfiguration(machineType: .q35, devices: devices)
+        var configuration = MachineConfiguration(machineType: .q35, devices: devices)
+        // The disk's backend as libvirt gives it: a raw node over a null-co node.
+        configuration.blockdevs = [
+            ["driver": "null-co", "node-name": "libvirt-1-storage"],
+            ["node-name": "libvirt-1-format", "read-only": .bool(false), "driver": "raw", "file": "libvirt-1-storage"],
+        ]
+        return configuration
     }()
 }

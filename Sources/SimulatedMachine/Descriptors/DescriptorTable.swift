@@ -22,6 +22,10 @@ public struct DescriptorTable {
     var named: [String: [String: Int32]] = [:]
     /// Fd sets by ascending id, as QEMU keeps them.
     public internal(set) var fdsets: [FDSet] = []
+    /// Block nodes opened through each fd set (QEMU's `dup_fds`: a set in use is not emptied by the
+    /// last client's disconnect, and not dropped while a node uses it). qmp-mockd does not duplicate
+    /// the descriptor: nothing reads the disk, so counting the users is all QEMU's rule needs.
+    var users: [Int64: Int] = [:]
     /// Monitor client connections open now (QEMU's `mon_refcount`).
     var monitorClients = 0
     /// How many descriptors may be held at once (named and in fd sets).
@@ -68,17 +72,33 @@ public struct DescriptorTable {
     /// Closes what QEMU's `monitor_fdset_cleanup` closes in `fdsets[index]`, and drops the set once empty.
     mutating func cleanUp(at index: Int, running: Bool) {
         if cleanupFollowsRunState && !running { return }
-        let unused = cleanupFollowsRunState && monitorClients == 0
         var set = fdsets[index]
+        let inUse = (users[set.id] ?? 0) > 0
+        let unused = cleanupFollowsRunState && monitorClients == 0 && !inUse
         set.members.removeAll { member in
             guard member.isRemoved || unused else { return false }
             release(member.fd)
             return true
         }
-        if set.members.isEmpty {
+        if set.members.isEmpty && !inUse {
             fdsets.remove(at: index)
         } else {
             fdsets[index] = set
         }
+    }
+
+    /// A block node opened a descriptor of fd set `id`.
+    mutating func fdsetUsed(_ id: Int64) { users[id, default: 0] += 1 }
+
+    /// A block node that used fd set `id` was closed; the last one cleans the set up (QEMU's
+    /// `monitor_fdset_dup_fd_remove`).
+    mutating func fdsetReleased(_ id: Int64, running: Bool) {
+        guard let count = users[id] else { return }
+        if count > 1 {
+            users[id] = count - 1
+            return
+        }
+        users[id] = nil
+        if let index = fdsets.firstIndex(where: { $0.id == id }) { cleanUp(at: index, running: running) }
     }
 }

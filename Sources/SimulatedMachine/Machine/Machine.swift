@@ -35,6 +35,10 @@ public final class Machine {
     public var descriptors: DescriptorTable
     /// Network backends (`netdev_add`); see ``NetdevTable``.
     public internal(set) var netdevs = NetdevTable()
+    /// The block layer: nodes and BlockBackends (see ``BlockLayer``).
+    public internal(set) var block = BlockLayer()
+    /// Answers the block layer's operating-system questions (see ``BlockHost``); the server sets it.
+    public var blockHost = BlockHost.none
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]

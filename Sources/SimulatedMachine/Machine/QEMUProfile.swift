@@ -70,6 +70,15 @@ extension QEMUProfile {
         return adjusted
     }
 
+    /// `query-named-block-nodes` and `query-block` report a node's `active` flag (10.0.2, measured;
+    /// QEMU 10.0 added it with `blockdev-set-active`; 7.2.22 has none, nor has 8.2, unverified).
+    public var blockNodesReportActive: Bool { version.isAtLeast(10, 0) }
+
+    /// `file` and `host_device` nodes report `format-specific: {type: file, data: {}}` in their image
+    /// info (10.0.2, measured; absent on 7.2.22). QEMU 8.0 added it (`ImageInfoSpecificFile`), so
+    /// 8.2 has it (unverified against an 8.2 binary).
+    public var fileNodesReportFormatSpecific: Bool { version.isAtLeast(8, 0) }
+
     /// Fd-set clean-up waits for a running VM and empties unused sets when the last monitor client
     /// leaves (7.2.22, measured); 9.1 dropped both ("monitor: Stop removing non-duplicated fds"), as
     /// 10.0.2 shows. 8.2 has 7.2's code (unverified against an 8.2 binary).

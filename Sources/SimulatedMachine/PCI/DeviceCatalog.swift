@@ -94,7 +94,7 @@ public struct DeviceCatalog: Sendable {
             classCode: 0x0100,
             description: "SCSI controller",
             extra: [
-                .init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32"),
+                .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
                 .init("num-queues", "uint16"),
             ]
         ).requiring("drive", error: "drive property not set"),
@@ -144,7 +144,9 @@ public struct DeviceCatalog: Sendable {
         DeviceModel(
             name: "nvme",
             isExpress: true,
-            properties: pciCommon + [.init("drive", "str"), .init("serial", "str"), .init("bootindex", "int32")],
+            properties: pciCommon + [
+                .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
+            ],
             vendorID: 0x1B36,
             deviceID: 0x0010,
             classCode: 0x0108,

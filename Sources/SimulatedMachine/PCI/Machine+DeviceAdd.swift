@@ -112,6 +112,7 @@ extension Machine {
             properties: properties,
             hotplugged: hotplug
         )
+        try realizeBackends(links, of: device)
         // The SHPC checks the slot when plugging, after the device (and its virtio backend) was realized:
         // a failure unrealizes the backend, whose DEVICE_DELETED comes before the error.
         if controller?.shpc != nil && !SHPCController.isValidSlot(device.slot) {
