@@ -33,6 +33,8 @@ public final class Machine {
     public let rootBus: PCIBus
     /// Descriptors passed by monitor clients (`getfd` names, fd sets); see ``DescriptorTable``.
     public var descriptors: DescriptorTable
+    /// Character devices (`chardev-add`, the monitors' own); see ``ChardevTable``.
+    public var chardevs = ChardevTable()
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]

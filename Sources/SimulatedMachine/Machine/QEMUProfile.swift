@@ -75,6 +75,10 @@ extension QEMUProfile {
     /// 10.0.2 shows. 8.2 has 7.2's code (unverified against an 8.2 binary).
     public var fdsetCleanupFollowsRunState: Bool { !version.isAtLeast(9, 1) }
 
+    /// `query-chardev` shows a connected unix socket client as `unix:PATH` (10.0.2) rather than
+    /// `unix:` (7.2.22, its unnamed local address). 8.2 is taken to have 7.2's form (unverified).
+    public var chardevClientFilenameHasPath: Bool { version.isAtLeast(10, 0) }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
