@@ -80,7 +80,8 @@ public enum ChardevBackend: Sendable, Equatable {
                 ],
                 path: "backend.data.addr.data"
             )
-            return .socket(path: addrData["path"]?.stringValue ?? "", server: data["server"]?.boolValue ?? false)
+            // QMP's `server` defaults to true (QEMU 7.2.22 and 10.0.2 listen when it is left out).
+            return .socket(path: addrData["path"]?.stringValue ?? "", server: data["server"]?.boolValue ?? true)
         case "file":
             try check(
                 data,

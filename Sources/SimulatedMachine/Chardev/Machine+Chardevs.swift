@@ -108,7 +108,7 @@ extension Machine {
         guard let index = chardevs.index(of: link.name) else { throw Self.cannotFind(link, owner: owner) }
         guard !chardevs.chardevs[index].isBusy else {
             throw .generic(
-                "Property '\(owner).\(link.property)' can't take value '\(link.name)': Device '\(link.name)' is in use"
+                "Property '\(owner).\(link.property)' can't take value '\(link.name)': \(profile.chardevInUse(link.name))"
             )
         }
         chardevs.chardevs[index].holder = "\(owner).\(link.property)"
