@@ -198,6 +198,7 @@ import Testing
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
         let names = [
+            "query-chardev", "chardev-remove", "chardev-add",
             "query-fdsets", "remove-fd", "add-fd", "closefd", "getfd", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",
             "quit", "cont", "stop", "query-name", "query-status", "query-qmp-schema", "query-commands", "query-version",
