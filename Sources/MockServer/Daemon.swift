@@ -55,6 +55,7 @@ public enum Daemon {
             clockMode = .realtime(scale: scale)
             hostClock = { Int64(Double(monotonicNanoseconds() - start) * scale) }
         }
+        let queue = DispatchQueue(label: "qmp-mockd.machine")
         let machine = Machine(
             profile: configuration.profile,
             name: configuration.name,
@@ -67,6 +68,11 @@ public enum Daemon {
         machine.descriptors.isOpen = { fd in Glibc.fcntl(fd, F_GETFD) != -1 }
         machine.descriptors.limit = passedDescriptorLimit()
         machine.blockHost = PosixBlockHost.host
+        // Each monitor socket is a chardev (compat_monitorN) as each -qmp is on QEMU; chardevs the
+        // machine creates get a real OS side, run on the machine's queue.
+        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path) }
+        for socket in configuration.inheritedQMPSockets { machine.addMonitorChardev(path: socket.name) }
+        machine.chardevs.host = HostChardevs(queue: queue)
         do {
             try machine.coldPlug(configuration.machine)
         } catch {
@@ -82,7 +88,6 @@ public enum Daemon {
                 fail(logger, "\(error)", .configuration)
             }
         }
-        let queue = DispatchQueue(label: "qmp-mockd.machine")
         let server = QMPServer(core: core, queue: queue)
         var created: [String] = []
         var sockets = configuration.qmpSockets.map { ($0, SessionRole.monitor) }

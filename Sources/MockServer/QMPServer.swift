@@ -236,6 +236,7 @@ public final class QMPServer: @unchecked Sendable {
             connection.close(reason: "shutting down")
         }
         for monitor in monitors { monitor.closeListener() }
+        core.machine.closeAllChardevs()
         core.logger.info("exiting")
         if let onExit { onExit(request) }
         exit(0)

@@ -73,6 +73,7 @@ public final class ServerCore {
         DescriptorCommands.register(in: &commands)
         NetCommands.register(in: &commands)
         BlockCommands.register(in: &commands)
+        ChardevCommands.register(in: &commands)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)
@@ -126,7 +127,7 @@ public final class ServerCore {
         let session = QMPSession(number: sessionCount, monitor: monitor, role: role, core: self, limits: limits)
         session.transport = transport
         sessions.append(session)
-        if role == .monitor { machine.monitorClientOpened() }
+        if role == .monitor { machine.monitorClientOpened(on: monitor) }
         logger.info("session \(session.number) connected on \(monitor)")
         session.greet()
         return session
@@ -138,7 +139,7 @@ public final class ServerCore {
         // at once made that quadratic, ~70k instructions a close).
         guard let index = sessions.firstIndex(where: { $0 === session }) else { return }
         sessions.remove(at: index)
-        if session.role == .monitor { machine.monitorClientClosed() }
+        if session.role == .monitor { machine.monitorClientClosed(on: session.monitor) }
         session.markClosing()
         let note = session.isMidMessage ? " (mid-message)" : ""
         logger.info("session \(session.number) closed: \(reason)\(note)")

@@ -14,10 +14,20 @@ from . import deviations as deviations_mod
 from .compare import Difference, Recording, StepRecord, check_expectations, compare
 from .machine import MachineError
 from .scenario import Scenario, ScenarioError, load
-from .stream import StreamTimeout
+from .stream import Message, StreamTimeout
 from .targets import MockdTarget, QEMUTarget, Target, TargetError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+# `{tmp}` in a step's bytes stands for the target's own temporary directory (socket and file paths
+# of chardev-add and the like); in what the target sends back, that directory reads `{tmp}` again.
+TMP = b"{tmp}"
+
+
+def untmp(m: Message, directory: str) -> Message:
+    """The message with the target's temporary directory written `{tmp}`."""
+    return Message(m.raw.replace(directory, "{tmp}")) if directory in m.raw else m
 
 
 def record(target: Target, scenario: Scenario) -> Recording:
@@ -39,7 +49,7 @@ def record(target: Target, scenario: Scenario) -> Recording:
             start = len(qmp.messages)
             r = StepRecord(step)
             if step.kind in ("qmp", "raw"):
-                qmp.send(step.data.replace(b"{tmp}", target.dir.encode()), step.fds)
+                qmp.send(step.data.replace(TMP, target.dir.encode()), step.fds)
             elif step.kind == "reconnect":
                 qmp = target.reconnect()
                 start = 0
@@ -54,10 +64,7 @@ def record(target: Target, scenario: Scenario) -> Recording:
             qmp.wait_for(start, step.replies, step.events, step.eof)
             if not step.eof:
                 target.settle()
-            r.messages = list(qmp.messages[start:])
-            for m in r.messages:  # the target's directory reads {tmp} on both sides
-                if target.dir in m.raw:
-                    m.__init__(m.raw.replace(target.dir, "{tmp}"))
+            r.messages = [untmp(m, target.dir) for m in qmp.messages[start:]]
             rec.steps.append(r)
             if any(m.event == "RESET" for m in r.messages):
                 target.after_reset()

@@ -1,5 +1,12 @@
 #ifndef CLINUX_H
 #define CLINUX_H
-// Linux headers Swift's Glibc module leaves out (epoll, for MockServer's ConnectionPoller).
+// Linux headers Swift's Glibc module leaves out (epoll, for MockServer's ConnectionPoller), and the
+// pseudo-terminal calls glibc declares only under _XOPEN_SOURCE (for the `pty` chardev).
 #include <sys/epoll.h>
+#include <stddef.h>
+
+/// Opens a pseudo-terminal master (non-blocking, close-on-exec, not the controlling terminal),
+/// grants and unlocks its slave, and writes the slave's path into `name`. Returns the master's
+/// descriptor, or -1 with errno set.
+int clinux_open_pty(char *name, size_t size);
 #endif

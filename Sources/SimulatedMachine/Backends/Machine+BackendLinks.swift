@@ -18,7 +18,7 @@ extension Machine {
             try attachNetdev(link, owner: owner)
 
         case .chardev:
-            throw Self.cannotFind(link, owner: owner)
+            try attachChardev(link, owner: owner)
 
         case .object:
             throw Self.cannotFind(link, owner: owner)
@@ -35,7 +35,7 @@ extension Machine {
             detachNetdev(link)
 
         case .chardev:
-            break
+            detachChardev(link)
 
         case .object:
             break
@@ -73,6 +73,6 @@ extension Machine {
 
     /// The QOM type that owns a device's backend properties in QEMU's texts.
     static func backendPropertyOwner(of model: DeviceModel) -> String {
-        model.children.first { $0.name == "virtio-backend" }?.type ?? model.name
+        model.children.first { $0.name == "virtio-backend" || $0.name == "serial" }?.type ?? model.name
     }
 }

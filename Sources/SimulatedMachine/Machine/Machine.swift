@@ -39,6 +39,8 @@ public final class Machine {
     public internal(set) var block = BlockLayer()
     /// Answers the block layer's operating-system questions (see ``BlockHost``); the server sets it.
     public var blockHost = BlockHost.none
+    /// Character devices (`chardev-add`, the monitors' own); see ``ChardevTable``.
+    public var chardevs = ChardevTable()
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]

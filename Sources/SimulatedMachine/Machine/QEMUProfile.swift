@@ -93,6 +93,16 @@ extension QEMUProfile {
     /// derived schema, 7.2's, which has neither.
     public var netdevStreamHasReconnect: Bool { version.isAtLeast(9, 2) }
 
+    /// `query-chardev` shows a connected unix socket client as `unix:PATH` (10.0.2) rather than
+    /// `unix:` (7.2.22, its unnamed local address). 8.2 is taken to have 7.2's form (unverified).
+    public var chardevClientFilenameHasPath: Bool { version.isAtLeast(10, 0) }
+
+    /// Why `chardev=` cannot take a chardev another frontend holds: `chardev 'X' is already in use`
+    /// (10.0.2) rather than `Device 'X' is in use` (7.2.22). 8.2 is taken to have 7.2's (unverified).
+    public func chardevInUse(_ id: String) -> String {
+        version.isAtLeast(10, 0) ? "chardev '\(id)' is already in use" : "Device '\(id)' is in use"
+    }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }

@@ -175,6 +175,22 @@ public struct DeviceCatalog: Sendable {
             subsystemID: 0x1100,
             interruptPin: 0
         ),
+        // A 16550 UART on PCI: the hot-pluggable device that takes `chardev=` directly. QEMU's
+        // `chardev` belongs to its `serial` child (`Property 'serial.chardev' ...`), whose
+        // DEVICE_DELETED comes first. Identity from QEMU 7.2.22's `query-pci`.
+        DeviceModel(
+            name: "pci-serial",
+            properties: pciCommon + [
+                .init("chardev", "str", backend: .chardev), .init("baudbase", "uint32"), .init("prog_if", "uint8"),
+            ],
+            children: [.init(name: "serial", type: "serial")],
+            vendorID: 0x1B36,
+            deviceID: 0x0002,
+            classCode: 0x0700,
+            subsystemVendorID: 0x1AF4,
+            subsystemID: 0x1100,
+            classDescription: "Serial port"
+        ),
         DeviceModel(
             name: "pcie-root-port",
             kind: .rootPort,
@@ -232,7 +248,7 @@ public struct DeviceCatalog: Sendable {
         DeviceModel(
             name: "isa-serial",
             kind: .nonPCI,
-            properties: [.init("index", "uint32"), .init("chardev", "str")],
+            properties: [.init("index", "uint32"), .init("chardev", "str", backend: .chardev)],
             vendorID: 0,
             deviceID: 0,
             classCode: 0
