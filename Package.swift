@@ -79,10 +79,15 @@ let package = Package(
             swiftSettings: strictSettings,
             linkerSettings: quickStartLinking
         ),
+        // What `qmp-mockctl watch` shows, free of I/O: machine-state read into slots, the plain line
+        // format and its diffs, the terminal frame.
+        .target(name: "SlotWatch", dependencies: ["QMPWire"], swiftSettings: strictSettings),
         // The control-plane CLI for shell fixtures.
         .executableTarget(
             name: "qmp-mockctl",
-            dependencies: ["QMPWire", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "QMPWire", "SlotWatch", "CLinux", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings,
             linkerSettings: quickStartLinking
         ),
@@ -93,6 +98,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "QMPWireTests", dependencies: ["QMPWire"], swiftSettings: strictSettings),
+        .testTarget(name: "SlotWatchTests", dependencies: ["SlotWatch", "QMPWire"], swiftSettings: strictSettings),
         .testTarget(
             name: "SimulatedMachineTests",
             dependencies: ["SimulatedMachine", "YAMLConfig", "QMPWire"],

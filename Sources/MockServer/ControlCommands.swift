@@ -3,8 +3,8 @@ import SimulatedMachine
 
 /// The control plane's commands: a stable contract for tests outside the project.
 ///
-/// `clock-advance`, `clock-query`, `guest-write`, `guest-read`, `machine-state`, `inject-fault`
-/// (and `guest-set-persona`, registered with the guest). Errors are `GenericError` with a
+/// `clock-advance`, `clock-query`, `guest-write`, `guest-read`, `machine-state`, `subscribe-events`,
+/// `inject-fault` (and `guest-set-persona`, registered with the guest). Errors are `GenericError` with a
 /// plain-language text, or `DeviceNotFound` for an unknown controller.
 enum ControlCommands {
     static func register(in table: inout CommandTable) {
@@ -23,6 +23,7 @@ enum ControlCommands {
                 }
                 guard ms >= 0, ms.isFinite else { throw .generic("Parameter 'ms' must be a non-negative number") }
                 call.machine.advance(host: host, by: Int64(ms * 1_000_000))
+                call.core.clockAdvanced()
                 return .object(JSONObject([("now-ns", .int(call.machine.clock.now))]))
             }
         )
@@ -70,6 +71,14 @@ enum ControlCommands {
                 MachineStateView.render(call.core)
             }
         )
+        table.register(
+            QMPCommand(
+                "subscribe-events",
+                arguments: QAPIArguments([QAPIArgument("events", .array(.string))])
+            ) { call throws(QMPError) in
+                try subscribe(call)
+            }
+        )
         let faultArguments = QAPIArguments(
             [
                 QAPIArgument("command", .string), QAPIArgument("count", .int, optional: true),
@@ -89,6 +98,24 @@ enum ControlCommands {
                 return .object(JSONObject())
             }
         )
+    }
+
+    /// `subscribe-events {events: [NAME...]}`: adds the opt-in control events named to the
+    /// session's; answers `{"events": [...]}`, everything the session now receives beyond
+    /// `GUEST_REGISTER_WRITE`. An unknown name is an error and subscribes nothing.
+    private static func subscribe(_ call: QMPCall) throws(QMPError) -> JSONValue {
+        var requested: ControlSubscription = []
+        for value in call.arguments["events"]?.arrayValue ?? [] {
+            let name = value.stringValue ?? ""
+            guard let subscription = ControlSubscription(eventName: name) else {
+                let known = ControlSubscription.events.map(\.name).joined(separator: ", ")
+                throw .generic("'\(name)' is not an event to subscribe to (\(known))")
+            }
+            requested.formUnion(subscription)
+        }
+        call.core.subscribe(call.session, to: requested)
+        let names = call.session.subscriptions.eventNames.map { JSONValue.string($0) }
+        return .object(JSONObject([("events", .array(names))]))
     }
 
     private static func guestWrite(_ call: QMPCall) throws(QMPError) {

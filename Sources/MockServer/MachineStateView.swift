@@ -59,7 +59,7 @@ enum MachineStateView {
         return info
     }
 
-    /// `machine-state`: run state, time, devices with their hotplug status, and every slot.
+    /// `machine-state`: the VM name (when it has one), run state, time, devices with their hotplug status, and every slot.
     static func render(_ core: ServerCore) -> JSONValue {
         let machine = core.machine
         var devices: [JSONValue] = []
@@ -111,6 +111,7 @@ enum MachineStateView {
             }
         }
         var state = JSONObject()
+        if let name = machine.name { state.append("name", .string(name)) }
         state.append("run-state", .string(machine.runState.rawValue))
         state.append("now-ns", .int(machine.clock.now))
         state.append("clock", .string(core.clockMode.name))

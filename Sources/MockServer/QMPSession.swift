@@ -33,6 +33,9 @@ public final class QMPSession {
     public unowned var transport: (any SessionTransport)?
     /// Monitor or control plane.
     public let role: SessionRole
+    /// The opt-in control events this control session subscribed to (`subscribe-events`); always
+    /// empty on a monitor. Changed only through ``ServerCore/subscribe(_:to:)``, which counts them.
+    public internal(set) var subscriptions: ControlSubscription = []
     /// Capabilities offered in the greeting (`oob` on monitors, none on the control plane).
     public var offeredCapabilities: [String] { role.offeredCapabilities }
 
@@ -87,8 +90,13 @@ public final class QMPSession {
                         transport?.sessionHoldsOutput(self, milliseconds: milliseconds)
                     }
                 }
+                let inCommandMode = mode == .command
                 let value = try dispatch(request)
                 send(QMPMessage.success(value, id: request.id))
+                if role == .monitor, inCommandMode, core.hasSubscribers {
+                    // After the reply, before what the command set in motion (deferred events, the guest).
+                    core.monitorCommandSucceeded(request, session: self)
+                }
                 core.commandCompleted()
             } catch {
                 var error = error

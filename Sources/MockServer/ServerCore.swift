@@ -37,6 +37,9 @@ public final class ServerCore {
     private let limits: JSONStreamParser.Limits
     private var sessions: [QMPSession] = []
     private var sessionCount = 0
+    /// Open control sessions with at least one opt-in subscription (``ControlSubscription``): while
+    /// it is 0, nothing of `MONITOR_EVENT`, `MONITOR_COMMAND` or `CLOCK_ADVANCED` is built.
+    private var subscribedSessions = 0
     private let logMessages: Bool
     /// Scratch buffer for rendering event lines (``stampedLine(_:)``).
     private var eventLine: [UInt8] = []
@@ -140,6 +143,7 @@ public final class ServerCore {
         guard let index = sessions.firstIndex(where: { $0 === session }) else { return }
         sessions.remove(at: index)
         if session.role == .monitor { machine.monitorClientClosed(on: session.monitor) }
+        if !session.subscriptions.isEmpty { subscribedSessions -= 1 }
         session.markClosing()
         let note = session.isMidMessage ? " (mid-message)" : ""
         logger.info("session \(session.number) closed: \(reason)\(note)")
@@ -184,13 +188,24 @@ public final class ServerCore {
 }
 
 extension ServerCore: MachineEventSink {
-    /// Stamps a QMP event and queues it, rendered once, to every negotiated monitor session.
+    /// Stamps a QMP event and queues it, rendered once, to every negotiated monitor session; and,
+    /// with the same timestamp, as `MONITOR_EVENT` to the control sessions that subscribed.
     public func emit(_ event: MachineEvent) {
-        guard hasListeners(.monitor) else { return }
-        let line = stampedLine {
-            QMPMessage.appendEventLine(event.name, data: event.data, seconds: $1, microseconds: $2, to: &$0)
+        let monitors = hasListeners(.monitor)
+        guard monitors || subscribedSessions > 0 else { return }
+        let (seconds, microseconds) = clock.now()
+        if monitors {
+            let line = stampedLine(seconds, microseconds) {
+                QMPMessage.appendEventLine(event.name, data: event.data, seconds: $1, microseconds: $2, to: &$0)
+            }
+            queue(line, to: .monitor)
         }
-        queue(line, to: .monitor)
+        if subscribedSessions > 0 {
+            var copy = JSONObject(capacity: 2)
+            copy.append("event", .string(event.name))
+            if let data = event.data { copy.append("data", .object(data)) }
+            controlEvent("MONITOR_EVENT", copy, for: .monitorEvents, seconds: seconds, microseconds: microseconds)
+        }
     }
 
     /// Whether any negotiated session of `role` would receive an event (nothing is rendered otherwise).
@@ -202,6 +217,15 @@ extension ServerCore: MachineEventSink {
     /// core reuses (no allocation per event; the line is copied into each session's output).
     private func stampedLine(_ build: (inout [UInt8], Int64, Int64) -> Void) -> [UInt8] {
         let (seconds, microseconds) = clock.now()
+        return stampedLine(seconds, microseconds, build)
+    }
+
+    /// An event line stamped with a given time (an event and its control-plane copy share one).
+    private func stampedLine(
+        _ seconds: Int64,
+        _ microseconds: Int64,
+        _ build: (inout [UInt8], Int64, Int64) -> Void
+    ) -> [UInt8] {
         eventLine.removeAll(keepingCapacity: true)
         build(&eventLine, seconds, microseconds)
         return eventLine
@@ -265,5 +289,61 @@ extension ServerCore: MachineObserver {
         _ fields: [RegisterWriteField]
     ) -> (fields: [RegisterWriteField], template: EventLineTemplate) {
         (fields, EventLineTemplate(name: "GUEST_REGISTER_WRITE", dataKeys: fields.map(\.rawValue)))
+    }
+}
+
+// MARK: Opt-in control events (`subscribe-events`)
+
+extension ServerCore {
+    /// Whether any control session subscribed to an opt-in event (one integer compare: the check
+    /// on the paths every monitor command and event takes).
+    var hasSubscribers: Bool { subscribedSessions > 0 }
+
+    /// Adds `subscription` to a control session's (`subscribe-events`); counted once per session.
+    func subscribe(_ session: QMPSession, to subscription: ControlSubscription) {
+        if session.subscriptions.isEmpty && !subscription.isEmpty { subscribedSessions += 1 }
+        session.subscriptions.formUnion(subscription)
+    }
+
+    /// `MONITOR_COMMAND {command, arguments?, session}` to the subscribed control sessions, after
+    /// the reply of a monitor command that succeeded.
+    func monitorCommandSucceeded(_ request: QMPRequest, session: QMPSession) {
+        var data = JSONObject(capacity: 3)
+        data.append("command", .string(request.command))
+        if !request.arguments.isEmpty { data.append("arguments", .object(request.arguments)) }
+        data.append("session", .int(Int64(session.number)))
+        let (seconds, microseconds) = clock.now()
+        controlEvent("MONITOR_COMMAND", data, for: .monitorCommands, seconds: seconds, microseconds: microseconds)
+    }
+
+    /// `CLOCK_ADVANCED {now-ns}` to the subscribed control sessions, once `clock-advance` has run
+    /// every timer it reached (so after the events those timers caused, before the reply).
+    func clockAdvanced() {
+        guard subscribedSessions > 0 else { return }
+        let (seconds, microseconds) = clock.now()
+        controlEvent(
+            "CLOCK_ADVANCED",
+            JSONObject([("now-ns", .int(machine.clock.now))]),
+            for: .clockAdvances,
+            seconds: seconds,
+            microseconds: microseconds
+        )
+    }
+
+    /// Queues an opt-in control event, rendered once, to the control sessions subscribed to it.
+    private func controlEvent(
+        _ name: String,
+        _ data: JSONObject,
+        for subscription: ControlSubscription,
+        seconds: Int64,
+        microseconds: Int64
+    ) {
+        let line = stampedLine(seconds, microseconds) {
+            QMPMessage.appendEventLine(name, data: data, seconds: $1, microseconds: $2, to: &$0)
+        }
+        for session in sessions
+        where session.role == .control && session.mode == .command && session.subscriptions.contains(subscription) {
+            session.sendRendered(line)
+        }
     }
 }

@@ -5,7 +5,8 @@ import QMPWire
 #endif
 
 /// A blocking QMP client for the control socket: connect, negotiate, run one command at a time.
-/// Events that arrive before a reply are collected in ``events``.
+/// Events that arrive before a reply are collected in ``events``. `watch` also sends without
+/// waiting and reads what arrived (``send(_:_:)``, ``receiveAvailable()``).
 final class ControlClient {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -45,22 +46,12 @@ final class ControlClient {
 
     deinit { close(fd) }
 
+    /// The connected socket, for `poll` (``receiveAvailable()`` reads it).
+    var fileDescriptor: Int32 { fd }
+
     /// Runs a command; returns its `return` value or throws its error.
     func execute(_ command: String, _ arguments: JSONObject? = nil) throws -> JSONValue {
-        var request = JSONObject()
-        request.append("execute", .string(command))
-        if let arguments { request.append("arguments", .object(arguments)) }
-        var out: [UInt8] = []
-        JSONWriter.writeObject(request, into: &out)
-        out.append(0x0A)
-        var offset = 0
-        while offset < out.count {
-            let n = out.withUnsafeBytes {
-                send(fd, $0.baseAddress.map { $0 + offset }, out.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            guard n > 0 else { throw Failure(description: "control socket closed", exitCode: 69) }
-            offset += n
-        }
+        try send(command, arguments)
         while true {
             let message = try next()
             guard case .object(let object) = message else { continue }
@@ -77,19 +68,58 @@ final class ControlClient {
         }
     }
 
-    private func next() throws -> JSONValue {
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while pending.isEmpty {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+    /// Hands over the events collected so far, oldest first.
+    func takeEvents() -> [JSONValue] {
+        defer { events.removeAll() }
+        return events
+    }
+
+    /// Sends a request without waiting for its reply (`watch` reads replies and events as they come).
+    func send(_ command: String, _ arguments: JSONObject? = nil) throws {
+        var request = JSONObject()
+        request.append("execute", .string(command))
+        if let arguments { request.append("arguments", .object(arguments)) }
+        var out: [UInt8] = []
+        JSONWriter.writeObject(request, into: &out)
+        out.append(0x0A)
+        var offset = 0
+        while offset < out.count {
+            let n = out.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress.map { $0 + offset }, out.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure(description: "control socket closed", exitCode: 69) }
-            buffer.withUnsafeBytes { raw in
-                let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                var position = 0
-                while let result = parser.next(from: chunk, position: &position) {
-                    if case .success(let value) = result { pending.append(value) }
-                }
+            offset += n
+        }
+    }
+
+    /// Every message received so far that ``execute(_:_:)`` has not taken, reading the socket once
+    /// if there is none (it blocks until bytes come: call it when `poll` says the socket is
+    /// readable). Throws when the daemon closed the socket.
+    func receiveAvailable() throws -> [JSONValue] {
+        if pending.isEmpty { try fill() }
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    private func next() throws -> JSONValue {
+        while pending.isEmpty { try fill() }
+        return pending.removeFirst()
+    }
+
+    /// One `recv`, parsed into ``pending``.
+    private func fill() throws {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var n: Int
+        repeat {
+            n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while n < 0 && errno == EINTR
+        guard n > 0 else { throw Failure(description: "control socket closed", exitCode: 69) }
+        buffer.withUnsafeBytes { raw in
+            let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+            var position = 0
+            while let result = parser.next(from: chunk, position: &position) {
+                if case .success(let value) = result { pending.append(value) }
             }
         }
-        return pending.removeFirst()
     }
 }

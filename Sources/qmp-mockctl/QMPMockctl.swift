@@ -15,13 +15,13 @@ import QMPWire
 struct QMPMockctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qmp-mockctl",
-        abstract: "Steer a running qmp-mockd through its control socket: clock, guest, faults, state.",
+        abstract: "Steer a running qmp-mockd through its control socket: clock, guest, faults, state, watch.",
         usage: "qmp-mockctl --control <path> [--json] <subcommand> [<arguments>]",
         discussion: """
             --control and --json may be given before or after the subcommand.
             Exit codes: 0 success, 1 the daemon answered an error, 64 usage error, 69 cannot reach the control socket.
             """,
-        subcommands: [Clock.self, Persona.self, State.self, Write.self, Read.self, Fault.self, Raw.self]
+        subcommands: [Clock.self, Persona.self, State.self, Watch.self, Write.self, Read.self, Fault.self, Raw.self]
     )
 
     @OptionGroup var options: ControlOptions

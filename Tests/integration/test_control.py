@@ -12,7 +12,7 @@ import subprocess
 
 from qemu.qmp import QMPClient
 
-from conftest import assert_event, error_line, mockd_binary_path, return_line
+from conftest import assert_event, error_line, mockd_binary_path, qemu_json, return_line
 
 MOCKCTL = os.path.join(os.path.dirname(mockd_binary_path()), "qmp-mockctl")
 X_DEVICE_ON_NET0 = '{"device": "net0", "path": "/machine/peripheral/net0"}'
@@ -203,3 +203,58 @@ def test_mockctl_conflicting_or_missing_control_is_a_usage_error(start_daemon):
     assert missing_json.returncode == 64 and "--control" in missing_json.stderr
     # nothing ran: the clock did not move
     assert run_mockctl("--control", path, "clock", "query").stdout.startswith("mode: manual\nnow-ns: 0\n")
+
+
+def events_until_reply(c, names):
+    """Reads up to the next reply; returns the event lines among ``names`` (others are skipped)."""
+    seen = []
+    while True:
+        line = c.line()
+        if not line.startswith('{"timestamp"'):
+            return seen, line
+        if any('"event": "%s"' % name in line for name in names):
+            seen.append(line)
+
+
+def test_subscribed_control_sessions_see_monitor_events_commands_and_clock_advances(start_daemon):
+    d = start(start_daemon)
+    watcher, other = control(d, start_daemon), control(d, start_daemon)
+    assert call(watcher, "subscribe-events", {"events": ["NOPE"]}) == error_line(
+        "'NOPE' is not an event to subscribe to (MONITOR_EVENT, MONITOR_COMMAND, CLOCK_ADVANCED)")
+    assert call(watcher, "subscribe-events", {"events": []}) == return_line('{"events": []}')
+    assert call(watcher, "subscribe-events", {"events": ["CLOCK_ADVANCED", "MONITOR_EVENT"]}) == return_line(
+        '{"events": ["MONITOR_EVENT", "CLOCK_ADVANCED"]}')
+    assert call(watcher, "subscribe-events", {"events": ["MONITOR_COMMAND"]}) == return_line(
+        '{"events": ["MONITOR_EVENT", "MONITOR_COMMAND", "CLOCK_ADVANCED"]}')
+    names = ("MONITOR_EVENT", "MONITOR_COMMAND", "CLOCK_ADVANCED")
+    m = d.negotiated()  # session 3
+    args = {"driver": "e1000e", "id": "hp1", "bus": "pci.1"}
+    assert m.cmd("device_add", args) == return_line()
+    assert m.cmd("query-status").startswith('{"return": {"status": "running"')
+    # A copy of every monitor command that succeeded, after its reply, with its arguments as received.
+    watcher.send({"execute": "clock-query"})
+    seen, _ = events_until_reply(watcher, names)
+    assert len(seen) == 2, seen
+    assert_event(seen[0], "MONITOR_COMMAND", qemu_json({"command": "device_add", "arguments": args, "session": 3}))
+    assert_event(seen[1], "MONITOR_COMMAND", qemu_json({"command": "query-status", "session": 3}))
+    # Monitor events, with or without data, and the manual clock's advances (after the events they caused).
+    watcher.send({"execute": "clock-advance", "arguments": {"ms": 100}})
+    seen, reply = events_until_reply(watcher, names)
+    assert reply == return_line('{"now-ns": 100000000}')
+    assert len(seen) == 2, seen
+    assert_event(seen[0], "MONITOR_EVENT",
+                 qemu_json({"event": "X_DEVICE_ON", "data": {"device": "hp1", "path": "/machine/peripheral/hp1"}}))
+    assert_event(seen[1], "CLOCK_ADVANCED", '{"now-ns": 100000000}')
+    assert_event(m.line(), "X_DEVICE_ON", '{"device": "hp1", "path": "/machine/peripheral/hp1"}')
+    m.send({"execute": "stop"})
+    assert_event(m.line(), "STOP")
+    assert m.line() == return_line()
+    watcher.send({"execute": "clock-query"})
+    seen, _ = events_until_reply(watcher, names)
+    assert len(seen) == 2, seen
+    assert_event(seen[0], "MONITOR_EVENT", '{"event": "STOP"}')
+    assert_event(seen[1], "MONITOR_COMMAND", qemu_json({"command": "stop", "session": 3}))
+    # The session that did not subscribe saw none of them.
+    other.send({"execute": "clock-query"})
+    seen, reply = events_until_reply(other, names)
+    assert seen == [] and '"now-ns": 100000000' in reply

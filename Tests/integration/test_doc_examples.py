@@ -112,6 +112,11 @@ RUNNABLE: dict[str, Plan] = {
         "daemon with --control /tmp/vm1.ctl and the manual clock (now-ns: 5000000000)",
         daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
     ),
+    # README "qmp-mockctl watch": the state once, from a fresh daemon on the manual clock (t=0.000s).
+    "qmp-mockctl --control /tmp/vm1.ctl watch --once": Plan(
+        "daemon with --control /tmp/vm1.ctl and the manual clock (t=0.000s)",
+        daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
+    ),
     # README "Benchmarks": each line names the daemon it needs in its comment.
     "qmp-bench target --qmp ./qmp.sock                                    # qmp-mockd --paused, or QEMU -S (--bus rp1)": Plan(
         "one daemon per command, as each comment says; cycle-server is a server",
@@ -141,6 +146,10 @@ NOT_RUNNABLE: dict[str, str] = {
     "systemd-run --user --collect --unit qmp-vm1 -p Type=notify -p TimeoutStartSec=10s \\":
         "needs a running systemd user manager (systemd-run --user, systemctl --user); "
         "test_systemd.py runs the same invocations under a private manager",
+    # README "qmp-mockctl watch", the live session.
+    "qmp-mockctl --control /tmp/vm1.ctl watch | tee watch.log":
+        "runs until the daemon goes away, while another client hot-plugs; test_watch.py drives this very "
+        "session through a pipe and asserts these lines in order",
     # README "Unit files".
     "install -m 0755 .build/release/qmp-mockd /usr/local/bin/qmp-mockd":
         "installs into /usr/local and /etc and starts system units (root, a system manager); "

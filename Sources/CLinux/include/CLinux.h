@@ -1,8 +1,10 @@
 #ifndef CLINUX_H
 #define CLINUX_H
-// Linux headers Swift's Glibc module leaves out (epoll, for MockServer's ConnectionPoller), and the
-// pseudo-terminal calls glibc declares only under _XOPEN_SOURCE (for the `pty` chardev).
+// Linux headers Swift's Glibc module leaves out (epoll, for MockServer's ConnectionPoller; signalfd,
+// for qmp-mockctl watch's signals), and the pseudo-terminal calls glibc declares only under
+// _XOPEN_SOURCE (for the `pty` chardev).
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <stddef.h>
 
 /// Opens a pseudo-terminal master (non-blocking, close-on-exec, not the controlling terminal),
