@@ -105,19 +105,24 @@ RUNNABLE: dict[str, Plan] = {
     "socat - UNIX-CONNECT:./qmp.sock": Plan("default daemon on ./qmp.sock"),
     # README "Talking to it": qmp-shell at its prompt.
     ".venv/bin/qmp-shell ./qmp.sock": Plan("default daemon on ./qmp.sock"),
-    # README "Exit codes": the daemon's own usage and socket errors; no daemon beforehand.
+    # docs/command-line.md "Exit codes": the daemon's own usage and socket errors; no daemon beforehand.
     'qmp-mockd --bogus; echo "exit $?"': Plan("no daemon: the commands are failing daemon starts", daemon=None),
-    # README "qmp-mockctl": the control plane; the shown now-ns needs the manual clock.
+    # docs/control-plane.md "qmp-mockctl": the control plane; the shown now-ns needs the manual clock.
     "qmp-mockctl --control /tmp/vm1.ctl clock advance 5s": Plan(
         "daemon with --control /tmp/vm1.ctl and the manual clock (now-ns: 5000000000)",
         daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
     ),
-    # README "qmp-mockctl watch": the state once, from a fresh daemon on the manual clock (t=0.000s).
+    # README "A hot-plug, step by step": the daemon the text starts (manual clock, control socket).
+    "socat - UNIX-CONNECT:/tmp/vm1.sock": Plan(
+        "daemon with --qmp /tmp/vm1.sock --control /tmp/vm1.ctl and the manual clock, as the text starts it",
+        daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
+    ),
+    # docs/control-plane.md "qmp-mockctl watch": the state once, from a fresh daemon on the manual clock (t=0.000s).
     "qmp-mockctl --control /tmp/vm1.ctl watch --once": Plan(
         "daemon with --control /tmp/vm1.ctl and the manual clock (t=0.000s)",
         daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
     ),
-    # README "Benchmarks": each line names the daemon it needs in its comment.
+    # docs/benchmarks.md: each line names the daemon it needs in its comment.
     "qmp-bench target --qmp ./qmp.sock                                    # qmp-mockd --paused, or QEMU -S (--bus rp1)": Plan(
         "one daemon per command, as each comment says; cycle-server is a server",
         daemon=None,
@@ -142,15 +147,15 @@ NOT_RUNNABLE: dict[str, str] = {
     "make run      # builds and starts qmp-mockd on ./qmp.sock (Ctrl-C stops it)":
         "make run builds the release binaries and runs the daemon in the foreground until Ctrl-C; "
         "make test is the whole suite, this test included",
-    # README "Transient fixtures with systemd-run".
+    # docs/systemd.md "Transient fixtures with systemd-run".
     "systemd-run --user --collect --unit qmp-vm1 -p Type=notify -p TimeoutStartSec=10s \\":
         "needs a running systemd user manager (systemd-run --user, systemctl --user); "
         "test_systemd.py runs the same invocations under a private manager",
-    # README "qmp-mockctl watch", the live session.
+    # docs/control-plane.md "qmp-mockctl watch", the live session.
     "qmp-mockctl --control /tmp/vm1.ctl watch | tee watch.log":
         "runs until the daemon goes away, while another client hot-plugs; test_watch.py drives this very "
         "session through a pipe and asserts these lines in order",
-    # README "Unit files".
+    # docs/systemd.md "Unit files".
     "install -m 0755 .build/release/qmp-mockd /usr/local/bin/qmp-mockd":
         "installs into /usr/local and /etc and starts system units (root, a system manager); "
         "test_systemd.py verifies the units and runs them under a user manager",
