@@ -529,3 +529,46 @@ def test_example_block(block, mockd_binary):
         problems = factory.teardown()
         shutil.rmtree(workdir, ignore_errors=True)
     assert not problems, "%s: %s" % (block.where, "\n".join(problems))
+
+
+# ---------------------------------------------------------------------------
+# Links between the pages
+# ---------------------------------------------------------------------------
+LINK_RE = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's anchors of a page's headings (outside code fences)."""
+    anchors, fence = set(), False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and line.startswith("#"):
+            text = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", text).replace(" ", "-"))
+    return anchors
+
+
+def test_links_between_pages_resolve():
+    """Every relative link of README.md and docs/ names a file that exists, and a heading of it
+    when it has an anchor (the README was split into docs/ pages; a moved section must not leave a
+    dead link behind)."""
+    problems = []
+    for page in doc_files():
+        fence = False
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("```"):
+                fence = not fence
+            if fence:
+                continue
+            for target in LINK_RE.findall(line):
+                if re.match(r"^[a-z]+:", target):
+                    continue  # an absolute URL
+                file_part, _, anchor = target.partition("#")
+                dest = (page.parent / file_part).resolve() if file_part else page
+                where = "%s:%d" % (page.relative_to(REPO), n)
+                if not dest.exists():
+                    problems.append("%s: %s does not exist" % (where, target))
+                elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                    problems.append("%s: %s has no heading #%s" % (where, file_part or page.name, anchor))
+    assert not problems, "\n".join(problems)
