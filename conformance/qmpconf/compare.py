@@ -14,7 +14,7 @@ from .stream import Message
 
 MASK = "<masked>"
 # QEMU's generated node names end in two random digits (id_generate): only the counter before them is compared.
-GENERATED_NAME_RE = re.compile(r'"#block(\d+)\d\d"')
+GENERATED_NAME_RE = re.compile(r'#block(\d+)\d\d(?!\d)')  # in JSON strings and in HMP text
 TIMESTAMP_RE = re.compile(r'"timestamp": \{"seconds": -?\d+, "microseconds": -?\d+\}')
 
 
@@ -112,10 +112,10 @@ class Normaliser:
         """The comparable text of a message under the deviations. By default member order is not
         compared; with `exact: true` a message no deviation touches is compared byte for byte (event
         timestamps masked), and a touched one by its values and its member order."""
-        masked_raw = GENERATED_NAME_RE.sub(r'"#block\1??"', TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw))
+        masked_raw = GENERATED_NAME_RE.sub(r'#block\1??', TIMESTAMP_RE.sub('"timestamp": "%s"' % MASK, m.raw))
         if m.msg is None:
             return "(not JSON) " + masked_raw
-        obj = json.loads(GENERATED_NAME_RE.sub(r'"#block\1??"', json.dumps(m.msg)))  # json keeps 1 and 1.0 apart, as they are on the wire
+        obj = json.loads(GENERATED_NAME_RE.sub(r'#block\1??', json.dumps(m.msg)))  # json keeps 1 and 1.0 apart, as they are on the wire
         event = m.event
         if event and isinstance(obj, dict) and "timestamp" in obj:
             obj["timestamp"] = MASK

@@ -12,8 +12,12 @@ struct HMPCommand: Sendable {
         case string
         /// QemuOpts text to the end of the line (`O`), with the implied key; may be empty.
         case options(impliedKey: String)
-        /// Everything to the end of the line, as text (`s` with `S`-style rest; `drive_add`'s two words).
+        /// Everything to the end of the line, as text.
         case rest
+        /// Two words (`s` `s`, `drive_add`'s address and options).
+        case twoStrings
+        /// `info block`'s flags and optional name (`nodes:-n,verbose:-v,device:B?`).
+        case flagsAndOptionalWord(flags: [String])
     }
 
     /// What a handler gets: the parsed arguments and the QMP call it runs inside.
@@ -21,6 +25,8 @@ struct HMPCommand: Sendable {
         var word: String = ""
         var options: [(key: String, value: String)] = []
         var rest: String = ""
+        var second: String = ""
+        var flags: Set<String> = []
         let call: QMPCall
     }
 
@@ -32,5 +38,11 @@ struct HMPCommand: Sendable {
     let arguments: Arguments
     /// The line QEMU's help shows (`info status  -- show the current VM status (running|paused)`).
     let help: String
+    /// Errors print as `Error: TEXT` (`hmp_handle_error`) or, for the block commands that report
+    /// through `error_report`, as the bare text.
+    var errorPrefix = "Error: "
+    /// A check QemuOpts makes while it parses the options (a duplicate id): its text goes to QEMU's
+    /// stderr and the monitor shows only the hint, so a failure returns what precedes the hint ("").
+    var optionsCheck: (@Sendable (Invocation) -> String?)?
     let handler: Handler
 }

@@ -28,6 +28,53 @@ enum HMPCommands {
             try invocation.call.machine.deviceDel(invocation.word)
             return ""
         },
+        HMPCommand(
+            name: "drive_add",
+            arguments: .twoStrings,
+            help:
+                "drive_add [-n] [[<domain>:]<bus>:]<slot>\n[file=file][,if=type][,bus=n]\n[,unit=m][,media=d][,index=i]\n[,snapshot=on|off][,cache=on|off]\n[,readonly=on|off][,copy-on-read=on|off] -- add drive to PCI storage controller",
+            errorPrefix: ""
+        ) { invocation throws(QMPError) in
+            // The address is for if=scsi/virtio drives QEMU no longer plugs; if=none ignores it.
+            var options: [String: String] = [:]
+            for option in QemuOptions.parse(invocation.second, impliedKey: nil) { options[option.key] = option.value }
+            try invocation.call.machine.driveAdd(options)
+            return "OK\n"
+        },
+        HMPCommand(
+            name: "drive_del",
+            arguments: .string,
+            help: "drive_del device -- remove host block device",
+            errorPrefix: ""
+        ) { invocation throws(QMPError) in
+            try invocation.call.machine.driveDel(invocation.word)
+            return ""
+        },
+        HMPCommand(
+            name: "netdev_add",
+            arguments: .options(impliedKey: "type"),
+            help:
+                "netdev_add [user|tap|socket|stream|dgram|vde|bridge|hubport|netmap|vhost-user],id=str[,prop=value][,...] -- add host network device",
+            optionsCheck: { invocation in
+                // QemuOpts keeps the ids of its "netdev" group: a taken one fails while parsing.
+                guard let id = invocation.options.last(where: { $0.key == "id" })?.value,
+                    invocation.call.machine.netdevs.backends[id] != nil
+                else { return nil }
+                return ""
+            }
+        ) { invocation throws(QMPError) in
+            let machine = invocation.call.machine
+            try machine.netdevAdd(
+                machine.netdevArguments(fromText: invocation.options),
+                monitor: invocation.call.session.monitor
+            )
+            return ""
+        },
+        HMPCommand(name: "netdev_del", arguments: .string, help: "netdev_del id -- remove host network device") {
+            invocation throws(QMPError) in
+            try invocation.call.machine.netdevDel(id: invocation.word)
+            return ""
+        },
         HMPCommand(name: "stop", aliases: ["s"], arguments: .none, help: "stop|s  -- stop emulation") {
             invocation throws(QMPError) in
             invocation.call.machine.stop()
@@ -66,6 +113,20 @@ enum HMPCommands {
         },
         HMPCommand(name: "pci", arguments: .none, help: "pci  -- show PCI info") { invocation throws(QMPError) in
             PCIInfoText.render(invocation.call.machine.queryPCI())
+        },
+        HMPCommand(
+            name: "block",
+            arguments: .flagsAndOptionalWord(flags: ["n", "v"]),
+            help:
+                "block [-n] [-v] [device] -- show info of one block device or all block devices (-n: show named nodes; -v: show details)"
+        ) { invocation throws(QMPError) in
+            let machine = invocation.call.machine
+            return BlockInfoText.render(
+                backends: machine.queryBlock(),
+                nodes: { machine.queryNamedBlockNodes() },
+                device: invocation.word.isEmpty ? nil : invocation.word,
+                namedNodes: invocation.flags.contains("n")
+            )
         },
     ]
 }

@@ -73,14 +73,30 @@ struct HumanMonitor: Sendable {
         case .rest:
             invocation.rest = String(rest.drop { $0 == " " || $0 == "\t" })
             rest = ""
+        case .twoStrings:
+            guard let first = Self.word(&rest), let second = Self.word(&rest) else {
+                return "\(display): string expected\n" + tryHelp
+            }
+            invocation.word = first
+            invocation.second = second
+        case .flagsAndOptionalWord(let flags):
+            var probe = rest
+            while let word = Self.word(&probe), word.hasPrefix("-"), word.count > 1 {
+                let letters = word.dropFirst().map(String.init)
+                guard letters.allSatisfy({ flags.contains($0) }) else { break }
+                invocation.flags.formUnion(letters)
+                rest = probe
+            }
+            invocation.word = Self.word(&rest) ?? ""
         }
+        if let check = command.optionsCheck, let failure = check(invocation) { return failure + tryHelp }
         if !rest.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\n" }) {
             return "\(display): extraneous characters at the end of line\n" + tryHelp
         }
         do {
             return try command.handler(invocation)
         } catch {
-            return "Error: \(error.desc)\n"
+            return "\(command.errorPrefix)\(error.desc)\n"
         }
     }
 

@@ -1,0 +1,36 @@
+public import QMPWire
+
+extension Machine {
+    /// `netdev_add`'s arguments from QEMU's option text (HMP's `netdev_add type,id=...`, `-netdev`):
+    /// each value read as its member's type, as QEMU's options visitor reads it (`on`/`off`,
+    /// `yes`/`no`, `true`/`false` for booleans, decimal or `0x` numbers); a value that does not
+    /// parse, or a member the type lacks, is left as text for ``netdevAdd(_:monitor:)``'s checks.
+    public func netdevArguments(fromText options: [(key: String, value: String)]) -> JSONObject {
+        let type = options.last { $0.key == "type" }.flatMap { NetdevType(rawValue: $0.value) }
+        let members = type?.members(streamReconnect: profile.netdevStreamHasReconnect) ?? []
+        var result: [(String, JSONValue)] = []
+        for option in options {
+            let value: JSONValue
+            switch members.first(where: { $0.name == option.key })?.type {
+            case .bool?:
+                switch option.value {
+                case "on", "yes", "true", "y": value = .bool(true)
+                case "off", "no", "false", "n": value = .bool(false)
+                default: value = .string(option.value)
+                }
+            case .int?, .unsigned?:
+                let text = option.value
+                let number = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
+                value = number.map { .int($0) } ?? .string(text)
+            default:
+                value = .string(option.value)
+            }
+            if let index = result.firstIndex(where: { $0.0 == option.key }) {
+                result[index].1 = value
+            } else {
+                result.append((option.key, value))
+            }
+        }
+        return JSONObject(result)
+    }
+}
