@@ -140,7 +140,7 @@ enum Measure {
         qmp: LineConnection,
         control: LineConnection,
         bus: String,
-        driver: String,
+        flow: HotplugFlow,
         warmup: Int,
         count: Int,
         sample: (Bool) -> Void
@@ -154,13 +154,9 @@ enum Measure {
             if i == warmup { sample(false) }
             let id = "hp\(i)"
             let t0 = monotonicNow()
+            for backend in flow.before(id) { try LineConnection.expectReturn(try qmp.command(backend), "backend") }
             try LineConnection.expectReturn(
-                try qmp.command(
-                    request(
-                        "device_add",
-                        arguments: "{\"driver\": \"\(driver)\", \"id\": \"\(id)\", \"bus\": \"\(bus)\"}"
-                    )
-                ),
+                try qmp.command(request("device_add", arguments: flow.device(id, bus: bus))),
                 "device_add"
             )
             try LineConnection.expectReturn(try control.command(advanceOn), "clock-advance")
@@ -171,6 +167,9 @@ enum Measure {
             )
             try LineConnection.expectReturn(try control.command(advanceOff), "clock-advance")
             try qmp.waitForEvent(Array("\"device\": \"\(id)\"".utf8))
+            for backend in flow.after(id) {
+                try LineConnection.expectReturn(try qmp.command(backend), "backend removal")
+            }
             if i >= warmup { samples.append(monotonicNow() - t0) }
         }
         sample(true)

@@ -133,6 +133,23 @@ struct Suite {
             [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
         }
 
+        // The same cycle with a backend, as stacks plug disks and NICs.
+        let backendCount = max(cycleCount / 5, 100)
+        log("qmp-mockd disk and NIC hot-plug cycles (\(backendCount) each, manual clock) ...")
+        let diskCycles = try runCycles(
+            in: directory,
+            name: "disk",
+            count: backendCount,
+            tracksMemory: false,
+            flow: .disk
+        ) {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
+        }
+        let nicCycles = try runCycles(in: directory, name: "nic", count: backendCount, tracksMemory: false, flow: .nic)
+        {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
+        }
+
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
         log("qmp-mockd fan-out to \(sessionCount) shared sessions ...")
@@ -167,6 +184,8 @@ struct Suite {
         document.append(("mockd", .object(mockJSON)))
         document.append(("mockd_hotplug_cycles", .object(cyclesResult.members)))
         document.append(("cycle_floor", .object(cycleFloor.members)))
+        document.append(("mockd_disk_cycles", .object(diskCycles.members)))
+        document.append(("mockd_nic_cycles", .object(nicCycles.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -183,6 +202,8 @@ struct Suite {
             qemuIdle: qemuIdle,
             cycles: cyclesResult,
             cycleFloor: cycleFloor,
+            diskCycles: diskCycles,
+            nicCycles: nicCycles,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))
@@ -208,6 +229,7 @@ struct Suite {
         name: String,
         count: Int,
         tracksMemory: Bool,
+        flow: HotplugFlow = .pci,
         argv: (String, String) -> [String]
     ) throws -> TargetResult {
         let qmp = "\(directory)/\(name).sock"
@@ -220,6 +242,7 @@ struct Suite {
             count: count,
             warmup: quick ? 20 : 1000,
             bus: "pci.1",
+            flow: flow,
             pid: tracksMemory ? pid : nil
         )
     }

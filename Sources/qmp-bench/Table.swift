@@ -29,6 +29,8 @@ extension Suite {
         qemuIdle: Int?,
         cycles: TargetResult,
         cycleFloor: TargetResult,
+        diskCycles: TargetResult,
+        nicCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -143,6 +145,16 @@ extension Suite {
                 met: cycleRate >= 10_000
             )
         )
+        for (name, result) in [("disk", diskCycles), ("NIC", nicCycles)] {
+            let rate = result.values["cycles_per_s"] ?? .nan
+            rows.append(
+                Row(
+                    metric: "\(name) hot-plug cycles/s (backend + device + removal)",
+                    mock: "\(formatNumber(rate, decimals: 0)) (cycle \(us(result.summaries["cycle_us"])) us)",
+                    ratio: "PCI-only/\(name) \(x(cycleRate / rate)) (time)"
+                )
+            )
+        }
         let count = Int(cycles.values["cycles"] ?? 0)
         if let growth = cycles.values["rss_growth_kib"] {
             rows.append(

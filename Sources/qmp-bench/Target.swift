@@ -85,6 +85,7 @@ func measureCycles(
     count: Int,
     warmup: Int,
     bus: String,
+    flow: HotplugFlow = .pci,
     pid: pid_t?
 ) throws -> TargetResult {
     var result = TargetResult()
@@ -101,7 +102,7 @@ func measureCycles(
         qmp: q,
         control: c,
         bus: bus,
-        driver: "virtio-net-pci",
+        flow: flow,
         warmup: warmup,
         count: count
     ) { end in
