@@ -159,9 +159,12 @@ struct ChaosWorld {
 
     /// One random operation; returns its description.
     mutating func randomStep() -> String {
-        let roll = rng.next() % 100
+        let roll = rng.next() % 120
         var op: String
         switch roll {
+        case 100..<120:
+            op = randomBackendStep()
+            return op
         case 0..<25:
             idCounter += 1
             let id = "d\(idCounter)"
@@ -208,7 +211,7 @@ struct ChaosWorld {
         case 88..<94:
             op = core.machine.runState.isRunning ? #"{"execute":"stop"}"# : #"{"execute":"cont"}"#
             _ = send(monitor, op)
-        default:
+        case 94..<100:
             // Another client connects and does not negotiate: while the machine raises events (stop or
             // cont, then time), it must receive nothing but its greeting; then it leaves.
             op = "un-negotiated client"
@@ -220,6 +223,59 @@ struct ChaosWorld {
                 lastProblem = "an un-negotiated session received: \(String(decoding: other.outbound, as: UTF8.self))"
             }
             core.closeSession(other, reason: "chaos")
+        default:
+            op = "nothing"
+        }
+        return op
+    }
+
+    /// Backends and the human monitor: block nodes, legacy drives, network backends, the devices
+    /// that use them, and their removal in every order (errors are expected and counted).
+    mutating func randomBackendStep() -> String {
+        let n = 1 + rng.next() % 6
+        let op: String
+        switch rng.next() % 10 {
+        case 0:
+            op = #"{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"b\#(n)"}}"#
+        case 1:
+            op = #"{"execute":"blockdev-del","arguments":{"node-name":"b\#(n)"}}"#
+        case 2:
+            op = #"{"execute":"netdev_add","arguments":{"type":"user","id":"n\#(n)"}}"#
+        case 3:
+            op = #"{"execute":"netdev_del","arguments":{"id":"n\#(n)"}}"#
+        case 4, 5:
+            idCounter += 1
+            let id = "d\(idCounter)"
+            let disk = rng.next() % 2 == 0
+            let backend = disk ? pick(["b\(n)", "dr\(n)", "nope"]) : pick(["n\(n)", "nope"])
+            let link =
+                disk
+                ? #""driver":"virtio-blk-pci","drive":"\#(backend)""#
+                : #""driver":"virtio-net-pci","netdev":"\#(backend)""#
+            op = #"{"execute":"device_add","arguments":{\#(link),"id":"\#(id)","bus":"\#(pick(Self.ports))"}}"#
+            live.insert("/machine/peripheral/\(id)")
+            if send(monitor, op).contains(where: { $0.hasPrefix(#"{"return""#) }) {
+                stats.added += 1
+            } else {
+                live.remove("/machine/peripheral/\(id)")
+                stats.errors += 1
+            }
+            return op
+        case 6:
+            op =
+                #"{"execute":"human-monitor-command","arguments":{"command-line":"drive_add 0 if=none,id=dr\#(n),file=null-co://,format=raw"}}"#
+        case 7:
+            op = #"{"execute":"human-monitor-command","arguments":{"command-line":"drive_del dr\#(n)"}}"#
+        case 8:
+            op =
+                #"{"execute":"human-monitor-command","arguments":{"command-line":"\#(pick(["info block", "info block -n", "info pci", "info status", "bogus"]))"}}"#
+        default:
+            let target =
+                live.isEmpty ? "nope" : pick(live.sorted()).split(separator: "/").last.map(String.init) ?? "nope"
+            op = #"{"execute":"human-monitor-command","arguments":{"command-line":"device_del \#(target)"}}"#
+        }
+        if send(monitor, op).contains(where: { $0.hasPrefix(#"{"error""#) || $0.contains("Error: ") }) {
+            stats.errors += 1
         }
         return op
     }
@@ -277,6 +333,21 @@ struct ChaosWorld {
             } ?? []
         )
         if stateIDs != ids { return "machine-state \(stateIDs.sorted()) vs devices \(ids.sorted())" }
+        // Backends name only live devices, and every live disk holds its backend.
+        let blocks =
+            Self.parse(send(monitor, #"{"execute":"query-block"}"#).first ?? "")?.objectValue?["return"]?.arrayValue
+            ?? []
+        let holders = Set(
+            blocks.compactMap { $0.objectValue?["qdev"]?.stringValue }.map {
+                $0.hasSuffix("/virtio-backend") ? String($0.dropLast("/virtio-backend".count)) : $0
+            }
+        )
+        if !holders.isSubset(of: live) {
+            return "query-block names devices that are gone: \(holders.subtracting(live).sorted())"
+        }
+        for device in machine.allDevices where device.links.contains(where: { $0.kind == .block }) {
+            if !holders.contains(device.path) { return "\(device.path) holds a drive query-block does not show" }
+        }
         for device in machine.allDevices where device.id != nil && device.model.kind == .endpoint {
             guard let id = device.id else { continue }
             let reply = send(monitor, #"{"execute":"x-query-hotplug","arguments":{"id":"\#(id)"}}"#).first ?? ""
