@@ -49,10 +49,20 @@ extension Machine {
         let owner = Self.backendPropertyOwner(of: device.model)
         let holder = device.model.children.first { $0.name == "virtio-backend" }
         let qdev = holder.map { "\(device.path)/\($0.name)" } ?? device.id ?? device.path
+        // SCSI disks enable I/O status; a scsi-cd without `drive` gets an empty, removable medium.
+        let isSCSIDisk = device.model.busType == .scsi
+        if device.model.name == "scsi-cd" && !links.contains(where: { $0.kind == .block }) {
+            realizeEmptyMedium(qdev: qdev)
+        }
         for link in links {
             switch link.kind {
             case .block:
-                try realizeBlock(link, qdev: qdev, reportsIOStatus: owner == "virtio-blk-device")
+                try realizeBlock(
+                    link,
+                    qdev: qdev,
+                    reportsIOStatus: owner == "virtio-blk-device" || isSCSIDisk,
+                    hasRemovableMedium: device.model.name == "scsi-cd"
+                )
 
             case .netdev:
                 break
@@ -64,6 +74,13 @@ extension Machine {
                 break
             }
         }
+    }
+
+    /// Lets every backend of a destroyed device go (when its `DEVICE_DELETED` is sent).
+    func releaseBackends(of device: Device) {
+        for link in device.links.reversed() { detachBackend(link) }
+        device.links = []
+        if device.model.name == "scsi-cd" { releaseEmptyMedium(qdev: device.id ?? device.path) }
     }
 
     /// QEMU's `QERR_PROPERTY_VALUE_NOT_FOUND`.

@@ -15,6 +15,8 @@ public struct BlockBackend: Sendable, Equatable {
     public var qdev: String?
     /// Whether the device enables I/O status reporting (`io-status` in `query-block`): virtio-blk does.
     public var reportsIOStatus = false
+    /// A removable-medium device holds it (`scsi-cd`): `removable` and `tray_open` in `query-block`.
+    public var hasRemovableMedium = false
     /// A legacy drive that goes away with its device (QEMU's `DriveInfo.auto_del`, see `Machine.driveAdd`).
     public var deletesWithDevice = false
 

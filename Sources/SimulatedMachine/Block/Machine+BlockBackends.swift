@@ -25,7 +25,12 @@ extension Machine {
 
     /// Realize: the device takes its backend with write permission. `qdev` is the name QEMU gives the
     /// device in `query-block` and in permission texts.
-    func realizeBlock(_ link: BackendLink, qdev: String, reportsIOStatus: Bool) throws(QMPError) {
+    func realizeBlock(
+        _ link: BackendLink,
+        qdev: String,
+        reportsIOStatus: Bool,
+        hasRemovableMedium: Bool = false
+    ) throws(QMPError) {
         guard let index = blockBackendIndex(for: link) else { return }
         let root = block.backends[index].root
         if !root.isEmpty, let holder = block.backends.first(where: { $0.root == root && $0.qdev != nil }),
@@ -39,6 +44,23 @@ extension Machine {
         }
         block.backends[index].qdev = qdev
         block.backends[index].reportsIOStatus = reportsIOStatus
+        block.backends[index].hasRemovableMedium = hasRemovableMedium
+    }
+
+    /// A CD drive realized without `drive=` (`scsi-cd`): QEMU gives it an anonymous, empty
+    /// BlockBackend, listed by `query-block` until the device goes (``releaseEmptyMedium(qdev:)``).
+    func realizeEmptyMedium(qdev: String) {
+        var backend = BlockBackend(name: "", root: "")
+        backend.qdev = qdev
+        backend.reportsIOStatus = true
+        backend.hasRemovableMedium = true
+        backend.linkName = "\u{0}empty"
+        block.backends.append(backend)
+    }
+
+    /// Drops the empty medium of a device realized without `drive=`.
+    func releaseEmptyMedium(qdev: String) {
+        block.backends.removeAll { $0.linkName == "\u{0}empty" && $0.qdev == qdev }
     }
 
     /// Lets the backend of `link` go: a drive is free again (or deleted, if it goes with its device);

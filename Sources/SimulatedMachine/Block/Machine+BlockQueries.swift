@@ -18,8 +18,9 @@ extension Machine {
             info.append("device", .string(backend.name))
             if let qdev = backend.qdev { info.append("qdev", .string(qdev)) }
             info.append("type", .string("unknown"))
-            info.append("removable", .bool(backend.qdev == nil))
+            info.append("removable", .bool(backend.qdev == nil || backend.hasRemovableMedium))
             info.append("locked", .bool(false))
+            if backend.hasRemovableMedium { info.append("tray_open", .bool(false)) }
             if !backend.root.isEmpty, let node = block.node(backend.root) {
                 info.append("inserted", .object(blockDeviceInfo(node)))
             }

@@ -185,8 +185,11 @@ extension Machine {
                 if let bus = device.secondaryBus { list.append(property(bus.name, "child<\(bus.typeName)>")) }
                 return .array(list)
             }
-            if qomChild(path) != nil {
-                return .array([type, property("realized", "bool"), property("parent_bus", "link<bus>")])
+            if let (owner, _) = qomChild(path) {
+                var list = [type, property("realized", "bool"), property("parent_bus", "link<bus>")]
+                // A controller's SCSI or virtio-serial bus is a child of its virtio backend.
+                if let bus = owner.childBus { list.append(property(bus.name, "child<\(bus.typeName)>")) }
+                return .array(list)
             }
             throw QMPError(.deviceNotFound, "Device '\(path)' not found")
         }
@@ -210,7 +213,7 @@ extension Machine {
                 case "hotpluggable": value = .bool(device.model.isHotpluggable)
                 case "addr": value = .int(Int64(device.devfn))
                 case "parent_bus":
-                    value = .string("\(device.parentBus?.owner?.path ?? "/machine")/\(device.parentBus?.name ?? "")")
+                    value = .string(device.parentBus?.qomPath ?? "/machine/")
                 default: value = device.property(name)
                 }
             } else if let (_, child) = qomChild(path) {

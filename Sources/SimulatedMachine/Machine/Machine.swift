@@ -47,6 +47,8 @@ public final class Machine {
     var anonymous: [Int: Device] = [:]
     var builtinDevices: [Device] = []
     private var anonymousBusCount = 0
+    /// Automatic names of non-PCI buses, per bus type (QEMU's `BusClass.automatic_ids`: `scsi.0`).
+    private var automaticBusIDs: [BusKind: Int] = [:]
     /// Changes whenever a hotplug controller or a device with a secondary bus joins or leaves the
     /// topology (``topologyChanged(by:)``). Endpoints do not change it: they change neither
     /// ``controllers`` nor what the guest's discovery finds, and one joins and leaves on every
@@ -237,8 +239,17 @@ public final class Machine {
     func isHotpluggable(_ bus: PCIBus) -> Bool {
         // pc keeps ACPI hotplug on its root bus even with bridge support off (QEMU's PIIX4 PM).
         guard let owner = bus.owner else { return bus === rootBus && machineType == .pc }
+        // SCSI and virtio-serial buses always have their controller's hotplug handler.
+        if !bus.kind.isPCI { return true }
         if let slot = owner.pcieSlot { return profile.portHotplugOffHidesBus ? slot.isHotplugCapable : true }
         return owner.shpc != nil
+    }
+
+    /// The automatic name of the next bus of that non-PCI type without an owner id (`scsi.0`).
+    func nextAutomaticBusName(_ kind: BusKind) -> String {
+        let number = automaticBusIDs[kind, default: 0]
+        automaticBusIDs[kind] = number + 1
+        return "\(kind.automaticNamePrefix).\(number)"
     }
 
     func nextAnonymousBusName(express: Bool) -> String {

@@ -52,6 +52,8 @@ extension QEMUProfile {
         guard version.isAtLeast(10, 0) else { return model }
         var adjusted = model
         adjusted.properties = model.properties.compactMap(adjust)
+        // 10.0.2's virtio-blk has no `scsi` (9.1 removed SCSI passthrough from virtio-blk).
+        if model.name == "virtio-blk-pci" { adjusted.properties.removeAll { $0.name == "scsi" } }
         return adjusted
     }
 

@@ -24,6 +24,8 @@ public final class Device {
     public internal(set) var links: [BackendLink] = []
     /// The secondary bus of a port or bridge.
     public internal(set) var secondaryBus: PCIBus?
+    /// The non-PCI bus the device provides (``DeviceModel/providesBus``: a SCSI or virtio-serial bus).
+    public internal(set) var childBus: PCIBus?
     /// Slot registers of a root or downstream port.
     public internal(set) var pcieSlot: PCIeSlot? {
         didSet {

@@ -36,12 +36,6 @@ public struct DeviceCatalog: Sendable {
         .init("acpi-index", "uint32", default: .int(0)),
     ]
 
-    static let virtioCommon: [DeviceModel.Property] = [
-        .init("disable-legacy", "OnOffAuto"), .init("disable-modern", "bool", default: .bool(false)),
-        .init("vectors", "uint32"), .init("ioeventfd", "bool", default: .bool(true)),
-        .init("iommu_platform", "bool", default: .bool(false)), .init("ats", "bool", default: .bool(false)),
-    ]
-
     static let portCommon: [DeviceModel.Property] = [
         .init("chassis", "uint8", default: .int(0)), .init("slot", "uint16", default: .int(0)),
         .init("port", "uint8", default: .int(0)), .init("hotplug", "bool", default: .bool(true)),
@@ -61,7 +55,7 @@ public struct DeviceCatalog: Sendable {
     ) -> DeviceModel {
         DeviceModel(
             name: name,
-            properties: pciCommon + virtioCommon + extra,
+            properties: pciCommon + virtioTransport + extra,
             children: [.init(name: "virtio-backend", type: backend)],
             vendorID: 0x1AF4,
             deviceID: legacy,
@@ -81,10 +75,7 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1041,
             classCode: 0x0200,
             description: "Ethernet controller",
-            extra: [
-                .init("mac", "str"), .init("netdev", "str", backend: .netdev), .init("mq", "bool"),
-                .init("bootindex", "int32"),
-            ]
+            extra: virtioNetProperties
         ),
         virtio(
             "virtio-blk-pci",
@@ -93,10 +84,7 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1042,
             classCode: 0x0100,
             description: "SCSI controller",
-            extra: [
-                .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
-                .init("num-queues", "uint16"),
-            ]
+            extra: virtioBlkProperties
         ).requiring("drive", error: "drive property not set"),
         virtio(
             "virtio-scsi-pci",
@@ -105,8 +93,8 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1048,
             classCode: 0x0100,
             description: "SCSI controller",
-            extra: [.init("num_queues", "uint32"), .init("iothread", "str")]
-        ),
+            extra: virtioSCSIProperties
+        ).providing(.scsi),
         virtio(
             "virtio-rng-pci",
             backend: "virtio-rng-device",
@@ -114,7 +102,7 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1044,
             classCode: 0x00FF,
             description: nil,
-            extra: [.init("rng", "link<rng-backend>"), .init("max-bytes", "uint64"), .init("period", "uint32")]
+            extra: virtioRNGProperties
         ),
         DeviceModel(
             name: "e1000e",
@@ -252,6 +240,12 @@ public struct DeviceCatalog: Sendable {
             vendorID: 0,
             deviceID: 0,
             classCode: 0
-        ),
+        ).plugged(into: .isa),
+        // SCSI disks on a SCSI controller's bus: no PCI identity; `drive` is required by scsi-hd,
+        // optional for scsi-cd (an empty tray).
+        DeviceModel(name: "scsi-hd", properties: scsiHDProperties, vendorID: 0, deviceID: 0, classCode: 0)
+            .plugged(into: .scsi).requiring("drive", error: "drive property not set"),
+        DeviceModel(name: "scsi-cd", properties: scsiCDProperties, vendorID: 0, deviceID: 0, classCode: 0)
+            .plugged(into: .scsi),
     ]
 }

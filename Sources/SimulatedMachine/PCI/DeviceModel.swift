@@ -11,7 +11,15 @@ public struct DeviceModel: Sendable, Equatable {
     /// `DeviceClass.user_creatable`: may be named in `device_add`.
     public var isUserCreatable: Bool
     /// Properties `device_add` accepts besides `driver`, `id` and `bus`, with their QOM types.
-    public var properties: [Property]
+    public var properties: [Property] { didSet { propertyIndex = Self.index(properties) } }
+    /// Positions in ``properties`` by name: a virtio model has some 70 properties, and `device_add`
+    /// looks up each argument (the hot-plug cycle is benchmarked).
+    private var propertyIndex: [String: Int]
+    /// The bus type the device plugs into: PCI (either PCI bus), or ISA, SCSI, virtio-serial.
+    public var pluggedInto: BusKind = .pci
+    /// The non-PCI bus the device provides (`virtio-scsi-pci`: a SCSI bus named `ID.0`), a child of
+    /// its virtio backend; nil for most models.
+    public var providesBus: BusKind?
     /// Child objects destroyed with the device, each with its own path-only `DEVICE_DELETED`
     /// (`virtio-backend` for virtio proxies).
     public var children: [Child]
@@ -110,6 +118,7 @@ public struct DeviceModel: Sendable, Equatable {
         self.isHotpluggable = isHotpluggable
         self.isUserCreatable = isUserCreatable
         self.properties = properties
+        self.propertyIndex = Self.index(properties)
         self.children = children
         self.vendorID = vendorID
         self.deviceID = deviceID
@@ -137,5 +146,33 @@ public struct DeviceModel: Sendable, Equatable {
     public var isExpressOnPCIeBus: Bool { isExpress || expressDeviceID != nil }
 
     /// The property of that name, if the model has it.
-    public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
+    public func property(_ name: String) -> Property? { propertyIndex[name].map { properties[$0] } }
+
+    private static func index(_ properties: [Property]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(properties.count)
+        for (position, property) in properties.enumerated() where index[property.name] == nil {
+            index[property.name] = position
+        }
+        return index
+    }
+
+    /// The bus type `device_add` looks for: ``pluggedInto``, or ISA for a non-PCI model that does
+    /// not say (configuration entries with `kind: non-pci`).
+    public var busType: BusKind { kind == .nonPCI && pluggedInto.isPCI ? .isa : pluggedInto }
+
+    /// The same model, plugged into another bus type (and not a PCI function).
+    func plugged(into bus: BusKind) -> DeviceModel {
+        var copy = self
+        copy.pluggedInto = bus
+        copy.kind = .nonPCI
+        return copy
+    }
+
+    /// The same model, providing a non-PCI bus of that type.
+    func providing(_ bus: BusKind) -> DeviceModel {
+        var copy = self
+        copy.providesBus = bus
+        return copy
+    }
 }

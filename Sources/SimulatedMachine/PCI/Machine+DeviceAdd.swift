@@ -87,13 +87,19 @@ extension Machine {
             }
             if slot.isInterlockEngaged { throw .generic("slot is electromechanically locked: Device or resource busy") }
         }
-        let devfn = try assignAddress(
-            properties["addr"],
-            on: bus,
-            model: model,
-            hotplug: hotplug,
-            multifunction: properties["multifunction"]?.boolValue ?? false
-        )
+        let devfn: UInt8
+        if bus.kind.isPCI {
+            devfn = try assignAddress(
+                properties["addr"],
+                on: bus,
+                model: model,
+                hotplug: hotplug,
+                multifunction: properties["multifunction"]?.boolValue ?? false
+            )
+        } else {
+            devfn = 0
+            try assignBusAddress(&properties, on: bus)
+        }
         if model.kind == .pciBridge && (properties["chassis_nr"]?.int64Value ?? 0) == 0 {
             throw .generic(
                 "Bridge chassis not specified. Each bridge is required to be assigned a unique chassis id > 0."
@@ -126,6 +132,7 @@ extension Machine {
         bus.insert(device)
         if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
         createSecondaryBus(of: device)
+        createChildBus(of: device)
         topologyChanged(by: device)
 
         if let port = controller, var slot = port.pcieSlot {
@@ -144,14 +151,34 @@ extension Machine {
     /// `bus` given: found by name; omitted: the first bus of the right type (the root bus for PCI
     /// devices, as QEMU's depth-first search finds it first). Nil means the ISA bus.
     private func resolveBus(_ name: String?, for model: DeviceModel) throws(QMPError) -> PCIBus? {
-        guard let name else { return model.kind == .nonPCI ? nil : rootBus }
+        let wanted = model.busType
+        guard let name else {
+            if wanted == .isa { return nil }
+            if wanted.isPCI { return rootBus }
+            guard let bus = firstBus(of: wanted, under: rootBus) else {
+                throw .generic("No '\(wanted.rawValue)' bus found for device '\(model.name)'")
+            }
+            return bus
+        }
         if name == Self.isaBusName {
-            if model.kind == .nonPCI { return nil }
+            if wanted == .isa { return nil }
             throw .generic("Device '\(model.name)' can't go on ISA bus")
         }
         guard let bus = busesByName[name] else { throw .generic("Bus '\(name)' not found") }
-        if model.kind == .nonPCI { throw .generic("Device '\(model.name)' can't go on \(bus.typeName) bus") }
+        if !bus.kind.accepts(wanted) { throw .generic("Device '\(model.name)' can't go on \(bus.typeName) bus") }
         return bus
+    }
+
+    /// QEMU's `qbus_find_recursive`: depth-first from `bus`, a bus's devices newest first (QOM keeps
+    /// a bus's children newest first), each device's own buses before its siblings'.
+    private func firstBus(of kind: BusKind, under bus: PCIBus) -> PCIBus? {
+        if bus.kind == kind { return bus }
+        for device in bus.children.reversed() {
+            for child in [device.childBus, device.secondaryBus] {
+                if let child, let found = firstBus(of: kind, under: child) { return found }
+            }
+        }
+        return nil
     }
 
     /// `do_pci_register_device` and `pci_init_multifunction`: the devfn, or QEMU's error.
@@ -200,6 +227,16 @@ extension Machine {
             }
         }
         return devfn
+    }
+
+    /// Gives a controller its non-PCI bus: `ID.0` (the virtio proxy names its backend's bus after
+    /// itself), or the type's automatic name (`scsi.0`) without an id.
+    func createChildBus(of device: Device) {
+        guard let kind = device.model.providesBus else { return }
+        let name = device.id.map { "\($0).0" } ?? nextAutomaticBusName(kind)
+        let bus = PCIBus(name: name, kind: kind, owner: device)
+        device.childBus = bus
+        busesByName[name] = bus
     }
 
     /// Gives a port or bridge its secondary bus and hotplug controller.

@@ -49,6 +49,11 @@ extension Machine {
         }
         // ACPI hotplug (pc root bus): QEMU notifies the guest and waits for its eject; no pending state.
         guard let controller = bus.owner else { return }
+        // A SCSI or virtio-serial bus unplugs at once, without the guest; the events follow the reply.
+        if !bus.kind.isPCI {
+            deferringEvents { destroy(device) }
+            return
+        }
 
         if var slot = controller.pcieSlot {
             if !slot.isHotplugCapable {
@@ -106,10 +111,14 @@ extension Machine {
             busesByName[bus.name] = nil
             bus.owner = nil
         }
+        if let bus = device.childBus {
+            for child in bus.children.reversed() { destroy(child) }
+            busesByName[bus.name] = nil
+            bus.owner = nil
+        }
         for child in device.model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
         // Backends are free again when DEVICE_DELETED is sent (blockdev-del then succeeds, as on QEMU).
-        for link in device.links.reversed() { detachBackend(link) }
-        device.links = []
+        releaseBackends(of: device)
         device.parentBus?.remove(device)
         topologyChanged(by: device)
         if let id = device.id, peripheral[id] === device { peripheral[id] = nil }
