@@ -95,7 +95,7 @@ public struct DeviceCatalog: Sendable {
             description: "SCSI controller",
             extra: [
                 .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
-                .init("num-queues", "uint16"),
+                .init("num-queues", "uint16"), .init("iothread", "link<iothread>", backend: .object(type: "iothread")),
             ]
         ).requiring("drive", error: "drive property not set"),
         virtio(
@@ -105,7 +105,9 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1048,
             classCode: 0x0100,
             description: "SCSI controller",
-            extra: [.init("num_queues", "uint32"), .init("iothread", "str")]
+            extra: [
+                .init("num_queues", "uint32"), .init("iothread", "link<iothread>", backend: .object(type: "iothread")),
+            ]
         ),
         virtio(
             "virtio-rng-pci",
@@ -114,7 +116,10 @@ public struct DeviceCatalog: Sendable {
             modern: 0x1044,
             classCode: 0x00FF,
             description: nil,
-            extra: [.init("rng", "link<rng-backend>"), .init("max-bytes", "uint64"), .init("period", "uint32")]
+            extra: [
+                .init("rng", "link<rng-backend>", backend: .object(type: "rng-backend")), .init("max-bytes", "uint64"),
+                .init("period", "uint32"),
+            ]
         ),
         DeviceModel(
             name: "e1000e",
