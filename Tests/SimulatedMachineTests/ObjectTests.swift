@@ -17,7 +17,9 @@ import YAMLConfig
             h = try MachineHarness(version: version, configuration: configuration)
         }
 
-        func add(_ arguments: JSONObject) -> String? { h.error { () throws(QMPError) in try machine.objectAdd(arguments) } }
+        func add(_ arguments: JSONObject) -> String? {
+            h.error { () throws(QMPError) in try machine.objectAdd(arguments) }
+        }
         func del(_ id: String) -> String? { h.error { () throws(QMPError) in try machine.objectDel(id: id) } }
         func deviceAdd(_ arguments: JSONObject) -> String? {
             h.error { () throws(QMPError) in try machine.deviceAdd(arguments) }
@@ -40,7 +42,11 @@ import YAMLConfig
             t.machine.queryMemdev().jsonText
                 == #"[{"share": false, "reserve": true, "prealloc": false, "host-nodes": [], "size": 134217728, "merge": true, "dump": true, "policy": "default", "id": "pc.ram"}]"#
         )
-        #expect(try t.machine.qomList("/objects").jsonText.contains(#"{"name": "pc.ram", "type": "child<memory-backend-ram>"}"#))
+        #expect(
+            try t.machine.qomList("/objects").jsonText.contains(
+                #"{"name": "pc.ram", "type": "child<memory-backend-ram>"}"#
+            )
+        )
         #expect(t.del("pc.ram") == "object 'pc.ram' is in use, can not be deleted")
         #expect(t.del("nope") == "object 'nope' not found")
     }
@@ -50,10 +56,15 @@ import YAMLConfig
         #expect(t.add([:]) == "Parameter 'qom-type' is missing")
         #expect(t.add(["qom-type": "iothread"]) == "Parameter 'id' is missing")
         #expect(t.add(["qom-type": "nope", "id": "x"]) == "Parameter 'qom-type' does not accept value 'nope'")
-        #expect(t.add(["qom-type": "throttle-group", "id": "x"]) == "qmp-mockd does not simulate object type 'throttle-group'")
+        #expect(
+            t.add(["qom-type": "throttle-group", "id": "x"])
+                == "qmp-mockd does not simulate object type 'throttle-group'"
+        )
         #expect(t.add(["qom-type": "iothread", "id": 5]) == "Invalid parameter type for 'id', expected: string")
         #expect(t.add(["qom-type": "memory-backend-ram", "id": "1x"]) == "Parameter 'size' is missing")
-        #expect(t.add(["qom-type": "memory-backend-ram", "id": "m", "size": "1M"]) == "Parameter 'size' expects uint64")
+        #expect(
+            t.add(["qom-type": "memory-backend-ram", "id": "m", "size": "1M"]) == "Parameter 'size' expects uint64"
+        )
         #expect(
             t.add(["qom-type": "memory-backend-ram", "id": "m", "size": 1, "host-nodes": ["a"]])
                 == "Parameter 'host-nodes[0]' expects uint64"
@@ -88,21 +99,32 @@ import YAMLConfig
             t.add(["qom-type": "memory-backend-ram", "id": "m", "size": 1, "host-nodes": [0]])
                 == "host-nodes must be empty for policy default, or you should explicitly specify a policy other than default"
         )
-        #expect(t.add(["qom-type": "rng-builtin", "id": "r", "opened": true]) == "Property 'rng-builtin.opened' is not writable")
+        #expect(
+            t.add(["qom-type": "rng-builtin", "id": "r", "opened": true])
+                == "Property 'rng-builtin.opened' is not writable"
+        )
         #expect(t.memdevIDs == ["pc.ram"])
     }
 
     @Test func profilesDifferInSecretLoadedAndFileSizeText() throws {
         let old = try Harness("7.2.0")
         let new = try Harness("10.0.0")
-        #expect(old.add(["qom-type": "secret", "id": "s", "data": "x", "loaded": true]) == "Property 'secret.loaded' is not writable")
-        #expect(new.add(["qom-type": "secret", "id": "s", "data": "x", "loaded": true]) == "Parameter 'loaded' is unexpected")
+        #expect(
+            old.add(["qom-type": "secret", "id": "s", "data": "x", "loaded": true])
+                == "Property 'secret.loaded' is not writable"
+        )
+        #expect(
+            new.add(["qom-type": "secret", "id": "s", "data": "x", "loaded": true])
+                == "Parameter 'loaded' is unexpected"
+        )
         for t in [old, new] {
             t.machine.objects.host.openMemoryFile = { _, _, _, _ in .success(3) }
         }
         let file: JSONObject = ["qom-type": "memory-backend-file", "id": "f", "size": 1_048_576, "mem-path": "/x"]
         #expect(old.add(file) == "backing store size 0x3 does not match 'size' option 0x100000")
-        #expect(new.add(file) == "f backing store size 0x3 is too small for 'size' option 0x100000 plus 'offset' option 0x0")
+        #expect(
+            new.add(file) == "f backing store size 0x3 is too small for 'size' option 0x100000 plus 'offset' option 0x0"
+        )
         #expect(old.add(file.merging(["offset": 0])) == "Parameter 'offset' is unexpected")
     }
 
@@ -115,7 +137,9 @@ import YAMLConfig
                 calls.files.append((path, length, readonly, mayCreate))
                 return path == "/missing/x" ? .failure(ObjectHostError("No such file or directory")) : .success(0)
             },
-            createMemfd: { size, _, _, _ in .failure(ObjectHostError("failed to resize memfd to \(size): Invalid argument")) },
+            createMemfd: { size, _, _, _ in
+                .failure(ObjectHostError("failed to resize memfd to \(size): Invalid argument"))
+            },
             openForReading: { _ in .failure(ObjectHostError("No such file or directory")) },
             readFile: { _ in .success(Array("key".utf8)) }
         )
@@ -123,32 +147,47 @@ import YAMLConfig
             t.add(["qom-type": "memory-backend-file", "id": "f", "size": 4096, "mem-path": "/missing/x"])
                 == "can't open backing store /missing/x for guest RAM: No such file or directory"
         )
-        #expect(t.add(["qom-type": "memory-backend-file", "id": "f", "size": 4096, "mem-path": "/ok", "readonly": true]) == nil)
+        #expect(
+            t.add(["qom-type": "memory-backend-file", "id": "f", "size": 4096, "mem-path": "/ok", "readonly": true])
+                == nil
+        )
         #expect(calls.files.last.map { "\($0.0) \($0.1) \($0.2) \($0.3)" } == "/ok 4096 true true")
         #expect(
             t.add(["qom-type": "memory-backend-memfd", "id": "m", "size": 4096, "hugetlb": true])
                 == "failed to resize memfd to 4096: Invalid argument"
         )
-        #expect(t.add(["qom-type": "rng-random", "id": "r"]) == "Could not open '/dev/urandom': No such file or directory")
+        #expect(
+            t.add(["qom-type": "rng-random", "id": "r"]) == "Could not open '/dev/urandom': No such file or directory"
+        )
         #expect(t.add(["qom-type": "secret", "id": "s", "file": "/k"]) == nil)
-        #expect(t.add(["qom-type": "secret", "id": "s2", "file": "/k", "data": "x"]) == "'file' and 'data' are mutually exclusive")
+        #expect(
+            t.add(["qom-type": "secret", "id": "s2", "file": "/k", "data": "x"])
+                == "'file' and 'data' are mutually exclusive"
+        )
         #expect(t.memdevIDs == ["pc.ram", "f"])
     }
 
     @Test func secretsFollowQEMUsLoadRules() throws {
         let t = try Harness()
         #expect(t.add(["qom-type": "secret", "id": "s"]) == "Either 'file' or 'data' must be provided")
-        #expect(t.add(["qom-type": "secret", "id": "s", "data": "!!", "format": "base64"]) == "Base64 data contains invalid characters")
+        #expect(
+            t.add(["qom-type": "secret", "id": "s", "data": "!!", "format": "base64"])
+                == "Base64 data contains invalid characters"
+        )
         #expect(
             t.add(["qom-type": "secret", "id": "s", "file": "/nope"])
                 == "Unable to read /nope: Failed to open file \u{201C}/nope\u{201D}: No such file or directory"
         )
         #expect(t.add(["qom-type": "secret", "id": "s", "data": "hunter2"]) == nil)
         #expect(t.add(["qom-type": "secret", "id": "e", "data": "x", "keyid": "nope"]) == "No secret with id 'nope'")
-        #expect(t.add(["qom-type": "secret", "id": "e", "data": "x", "keyid": "s"]) == "Key should be 32 bytes in length")
+        #expect(
+            t.add(["qom-type": "secret", "id": "e", "data": "x", "keyid": "s"]) == "Key should be 32 bytes in length"
+        )
         let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
         #expect(t.add(["qom-type": "secret", "id": "k", "data": .string(key), "format": "base64"]) == nil)
-        #expect(t.add(["qom-type": "secret", "id": "e", "data": "x", "keyid": "k"]) == "IV is required to decrypt secret")
+        #expect(
+            t.add(["qom-type": "secret", "id": "e", "data": "x", "keyid": "k"]) == "IV is required to decrypt secret"
+        )
         #expect(t.get("/objects/s", "data") == #""hunter2""#)
         #expect(t.get("/objects/s", "format") == #""raw""#)
     }
@@ -169,7 +208,10 @@ import YAMLConfig
         let t = try Harness()
         #expect(t.add(["qom-type": "rng-random", "id": "rng0"]) == nil)
         #expect(t.add(["qom-type": "iothread", "id": "io0"]) == nil)
-        #expect(t.deviceAdd(["driver": "virtio-rng-pci", "id": "r0", "bus": "rp1", "rng": "nope"]) == "Device 'nope' not found")
+        #expect(
+            t.deviceAdd(["driver": "virtio-rng-pci", "id": "r0", "bus": "rp1", "rng": "nope"])
+                == "Device 'nope' not found"
+        )
         #expect(
             t.deviceAdd(["driver": "virtio-rng-pci", "id": "r0", "bus": "rp1", "rng": "io0"])
                 == "Invalid parameter type for 'rng', expected: rng-backend"
@@ -183,10 +225,14 @@ import YAMLConfig
                 == "Device '/objects/nope' not found"
         )
         #expect(t.deviceAdd(["driver": "virtio-rng-pci", "id": "r0", "bus": "rp1", "rng": "/objects/rng0"]) == nil)
-        #expect(t.deviceAdd(["driver": "virtio-rng-pci", "id": "r1", "bus": "pb1", "addr": "0x3", "rng": "rng0"]) == nil)
+        #expect(
+            t.deviceAdd(["driver": "virtio-rng-pci", "id": "r1", "bus": "pb1", "addr": "0x3", "rng": "rng0"]) == nil
+        )
         #expect(t.get("/machine/peripheral/r0", "rng") == #""/objects/rng0""#)
         #expect(t.get("/machine/peripheral/r0/virtio-backend", "rng") == #""/objects/rng0""#)
-        #expect(t.get("/machine/peripheral/cold1", "rng") == #""/machine/peripheral/cold1/virtio-backend/default-backend""#)
+        #expect(
+            t.get("/machine/peripheral/cold1", "rng") == #""/machine/peripheral/cold1/virtio-backend/default-backend""#
+        )
         // Deleting an RNG backend or an iothread in use succeeds; the link reads "" even once a new
         // object takes the id.
         #expect(t.del("rng0") == nil)
@@ -196,7 +242,10 @@ import YAMLConfig
             t.deviceAdd(["driver": "virtio-scsi-pci", "id": "s0", "bus": "pb1", "addr": "0x1", "iothread": "rng0"])
                 == "Invalid parameter type for 'iothread', expected: iothread"
         )
-        #expect(t.deviceAdd(["driver": "virtio-scsi-pci", "id": "s0", "bus": "pb1", "addr": "0x1", "iothread": "io0"]) == nil)
+        #expect(
+            t.deviceAdd(["driver": "virtio-scsi-pci", "id": "s0", "bus": "pb1", "addr": "0x1", "iothread": "io0"])
+                == nil
+        )
         #expect(t.get("/machine/peripheral/s0", "iothread") == #""/objects/io0""#)
         #expect(t.machine.objects["io0"]?.users == 1)
         #expect(t.del("io0") == nil)
@@ -225,9 +274,15 @@ import YAMLConfig
             t.deviceAdd(["driver": "test-dimm", "id": "d0", "bus": "rp1", "memdev": "rng0"])
                 == "Invalid parameter type for 'memdev', expected: memory-backend"
         )
-        #expect(t.deviceAdd(["driver": "test-dimm", "id": "d0", "bus": "rp1", "memdev": "pc.ram"]) == "can't use already busy memdev: pc.ram")
+        #expect(
+            t.deviceAdd(["driver": "test-dimm", "id": "d0", "bus": "rp1", "memdev": "pc.ram"])
+                == "can't use already busy memdev: pc.ram"
+        )
         #expect(t.deviceAdd(["driver": "test-dimm", "id": "d0", "bus": "rp1", "memdev": "m0"]) == nil)
-        #expect(t.deviceAdd(["driver": "test-dimm", "id": "d1", "bus": "rp1", "memdev": "m0"]) == "can't use already busy memdev: m0")
+        #expect(
+            t.deviceAdd(["driver": "test-dimm", "id": "d1", "bus": "rp1", "memdev": "m0"])
+                == "can't use already busy memdev: m0"
+        )
         #expect(t.del("m0") == "object 'm0' is in use, can not be deleted")
         #expect(t.get("/machine/peripheral/d0", "memdev") == #""/objects/m0""#)
         #expect(t.h.error { () throws(QMPError) in try t.machine.deviceDel("d0") } == nil)
@@ -251,11 +306,16 @@ import YAMLConfig
         func netdev(_ arguments: JSONObject) -> String? {
             t.h.error { () throws(QMPError) in try t.machine.netdevAdd(arguments, monitor: "m") }
         }
-        let socket = JSONValue(parsing: #"{"type": "socket", "data": {"addr": {"type": "unix", "data": {"path": "/t/s"}}}}"#)
+        let socket = JSONValue(
+            parsing: #"{"type": "socket", "data": {"addr": {"type": "unix", "data": {"path": "/t/s"}}}}"#
+        )
         _ = try? t.machine.chardevAdd(id: "s1", backend: socket)
         _ = try? t.machine.chardevAdd(id: "n1", backend: JSONValue(parsing: #"{"type": "null", "data": {}}"#))
         #expect(netdev(["type": "vhost-user", "id": "v0", "chardev": "nope"]) == "chardev \"nope\" not found")
-        #expect(netdev(["type": "vhost-user", "id": "v0", "chardev": "n1", "queues": 0]) == "chardev \"n1\" is not reconnectable")
+        #expect(
+            netdev(["type": "vhost-user", "id": "v0", "chardev": "n1", "queues": 0])
+                == "chardev \"n1\" is not reconnectable"
+        )
         #expect(
             netdev(["type": "vhost-user", "id": "v0", "chardev": "s1", "queues": 1025])
                 == "vhost-user number of queues must be in range [1, 1024]"
@@ -263,7 +323,10 @@ import YAMLConfig
         #expect(netdev(["type": "vhost-user", "id": "v0", "chardev": "s1"]) == nil)
         #expect(t.machine.chardevs["s1"]?.isBusy == true)
         #expect(t.h.error { () throws(QMPError) in try t.machine.chardevRemove(id: "s1") } == "Chardev 's1' is busy")
-        #expect(netdev(["type": "vhost-user", "id": "v1", "chardev": "s1"]) == "Device 'vhost-user' could not be initialized")
+        #expect(
+            netdev(["type": "vhost-user", "id": "v1", "chardev": "s1"])
+                == "Device 'vhost-user' could not be initialized"
+        )
         #expect(t.h.error { () throws(QMPError) in try t.machine.netdevDel(id: "v0") } == nil)
         #expect(t.h.error { () throws(QMPError) in try t.machine.chardevRemove(id: "s1") } == nil)
     }
@@ -290,7 +353,12 @@ import YAMLConfig
         let configuration = try MachineConfiguration.load(yaml: yaml)
         #expect(configuration.objects.count == 2)
         #expect(configuration.chardevs.count == 1)
-        #expect(throws: MachineConfigurationError(line: 8, message: "-netdev vhost-user,id=v0: chardev \"c0\" is not reconnectable")) {
+        #expect(
+            throws: MachineConfigurationError(
+                line: 8,
+                message: "-netdev vhost-user,id=v0: chardev \"c0\" is not reconnectable"
+            )
+        ) {
             _ = try MachineHarness(version: "7.2.0", configuration: configuration)
         }
         let good = try MachineConfiguration.load(yaml: head + tail)
@@ -298,11 +366,23 @@ import YAMLConfig
         #expect(h.machine.objects["io0"]?.users == 1)
         #expect(h.machine.chardevs["c0"] != nil)
         let bad = try MachineConfiguration.load(yaml: "objects:\n  - {qom-type: memory-backend-ram, id: m0}\n")
-        #expect(throws: MachineConfigurationError(line: 2, message: "-object memory-backend-ram,id=m0: Parameter 'size' is missing")) {
+        #expect(
+            throws: MachineConfigurationError(
+                line: 2,
+                message: "-object memory-backend-ram,id=m0: Parameter 'size' is missing"
+            )
+        ) {
             _ = try MachineHarness(version: "7.2.0", configuration: bad)
         }
-        let badChardev = try MachineConfiguration.load(yaml: "chardevs:\n  - {id: c0, backend: {type: nope, data: {}}}\n")
-        #expect(throws: MachineConfigurationError(line: 2, message: "-chardev nope,id=c0: Parameter 'type' does not accept value 'nope'")) {
+        let badChardev = try MachineConfiguration.load(
+            yaml: "chardevs:\n  - {id: c0, backend: {type: nope, data: {}}}\n"
+        )
+        #expect(
+            throws: MachineConfigurationError(
+                line: 2,
+                message: "-chardev nope,id=c0: Parameter 'type' does not accept value 'nope'"
+            )
+        ) {
             _ = try MachineHarness(version: "7.2.0", configuration: badChardev)
         }
     }

@@ -10,7 +10,9 @@ extension Machine {
     /// The machine's RAM as QEMU shows it: the `pc.ram` memory backend of `-m`'s default 128 MiB.
     func addBuiltinObjects() {
         let ram: JSONObject = ["size": .int(Self.defaultRAMSize)]
-        objects.objects.append(UserObject(id: "pc.ram", kind: .memoryBackendRAM, options: ram, serial: 0, isBuiltin: true))
+        objects.objects.append(
+            UserObject(id: "pc.ram", kind: .memoryBackendRAM, options: ram, serial: 0, isBuiltin: true)
+        )
         objects.nextSerial = 1
     }
 
@@ -108,7 +110,11 @@ extension Machine {
     // MARK: Checks
 
     /// One variant member as QEMU's QAPI input visitor reads it.
-    private static func checkObjectMember(_ value: JSONValue, _ type: ObjectKind.MemberType, name: String) throws(QMPError) {
+    private static func checkObjectMember(
+        _ value: JSONValue,
+        _ type: ObjectKind.MemberType,
+        name: String
+    ) throws(QMPError) {
         switch type {
         case .string:
             guard case .string = value else { throw .invalidParameterType(name, expected: "string") }
@@ -136,7 +142,12 @@ extension Machine {
     }
 
     /// QEMU's property setters, run in the order the members came (`setSoFar`: those set before).
-    private func setObjectProperty(_ name: String, _ value: JSONValue, kind: ObjectKind, setSoFar: JSONObject) throws(QMPError) {
+    private func setObjectProperty(
+        _ name: String,
+        _ value: JSONValue,
+        kind: ObjectKind,
+        setSoFar: JSONObject
+    ) throws(QMPError) {
         switch name {
         case "opened", "loaded":
             throw .generic("Property '\(kind.rawValue).\(name)' is not writable")
@@ -317,7 +328,9 @@ extension Machine {
     /// `qom-list /objects` (nil for another path).
     func qomListObjects(_ path: String) -> JSONValue? {
         let type = JSONValue.object(["name": "type", "type": "string"])
-        func entry(_ name: String, _ type: String) -> JSONValue { .object(["name": .string(name), "type": .string(type)]) }
+        func entry(_ name: String, _ type: String) -> JSONValue {
+            .object(["name": .string(name), "type": .string(type)])
+        }
         if path == "/objects" {
             return .array([type] + objects.objects.map { entry($0.id, "child<\($0.kind.rawValue)>") })
         }

@@ -8,10 +8,15 @@ public struct ObjectHost: Sendable {
     /// size as found. An empty file that is not read-only is extended (sparsely) to `length`, as QEMU
     /// does. Fails with `strerror`'s text.
     public var openMemoryFile:
-        @Sendable (_ path: String, _ length: UInt64, _ readonly: Bool, _ mayCreate: Bool) -> Result<UInt64, ObjectHostError>
+        @Sendable (_ path: String, _ length: UInt64, _ readonly: Bool, _ mayCreate: Bool) -> Result<
+            UInt64, ObjectHostError
+        >
     /// `memory-backend-memfd`: creates a memfd of `size` bytes (`hugetlb`, `hugetlbsize`, `seal`) and
     /// closes it. Fails with QEMU's whole text (`failed to resize memfd to 1048576: Invalid argument`).
-    public var createMemfd: @Sendable (_ size: UInt64, _ hugetlb: Bool, _ hugetlbsize: UInt64, _ seal: Bool) -> Result<Void, ObjectHostError>
+    public var createMemfd:
+        @Sendable (_ size: UInt64, _ hugetlb: Bool, _ hugetlbsize: UInt64, _ seal: Bool) -> Result<
+            Void, ObjectHostError
+        >
     /// `rng-random`: opens `path` read-only and closes it.
     public var openForReading: @Sendable (_ path: String) -> Result<Void, ObjectHostError>
     /// `secret`'s `file`: its contents (never logged).

@@ -17,7 +17,9 @@ public enum ObjectKind: String, Sendable, CaseIterable {
     case secret
 
     /// Whether it is a memory backend (`query-memdev` lists it; `object-del` refuses it while mapped).
-    public var isMemoryBackend: Bool { self == .memoryBackendRAM || self == .memoryBackendFile || self == .memoryBackendMemfd }
+    public var isMemoryBackend: Bool {
+        self == .memoryBackendRAM || self == .memoryBackendFile || self == .memoryBackendMemfd
+    }
 
     /// Whether an object of this kind may fill a `link<TYPE>` property (QOM's `object_dynamic_cast`).
     public func isSubtype(of type: String) -> Bool {
@@ -55,14 +57,18 @@ public enum ObjectKind: String, Sendable, CaseIterable {
             list =
                 memory + [("align", .size, true)]
                 + (profile.memoryFileHasOffset ? [("offset", .size, true)] : [])
-                + [("discard-data", .bool, true), ("mem-path", .string, false), ("pmem", .bool, true), ("readonly", .bool, true)]
+                + [
+                    ("discard-data", .bool, true), ("mem-path", .string, false), ("pmem", .bool, true),
+                    ("readonly", .bool, true),
+                ]
                 + (profile.memoryFileHasOffset ? [("rom", .enumeration(["auto", "on", "off"]), true)] : [])
         case .memoryBackendMemfd:
             list = memory + [("hugetlb", .bool, true), ("hugetlbsize", .size, true), ("seal", .bool, true)]
         case .iothread:
-            list = ["aio-max-batch", "thread-pool-min", "thread-pool-max", "poll-max-ns", "poll-grow", "poll-shrink"].map {
-                ($0, .int, true)
-            }
+            list = ["aio-max-batch", "thread-pool-min", "thread-pool-max", "poll-max-ns", "poll-grow", "poll-shrink"]
+                .map {
+                    ($0, .int, true)
+                }
         case .rngRandom: list = [("opened", .bool, true), ("filename", .string, true)]
         case .rngBuiltin: list = [("opened", .bool, true)]
         case .secret:
@@ -90,9 +96,10 @@ public enum ObjectKind: String, Sendable, CaseIterable {
             if self == .memoryBackendFile { list += [("mem-path", "string"), ("readonly", "bool")] }
             return list
         case .iothread:
-            return ["thread-pool-min", "aio-max-batch", "thread-pool-max", "poll-max-ns", "poll-grow", "poll-shrink"].map {
-                ($0, "int")
-            }
+            return ["thread-pool-min", "aio-max-batch", "thread-pool-max", "poll-max-ns", "poll-grow", "poll-shrink"]
+                .map {
+                    ($0, "int")
+                }
         case .rngRandom: return [("opened", "bool"), ("filename", "string")]
         case .rngBuiltin: return [("opened", "bool")]
         case .secret:
@@ -104,7 +111,8 @@ public enum ObjectKind: String, Sendable, CaseIterable {
     /// Every value of QAPI's `ObjectType` enum (what `qom-type` accepts), as the release has it.
     static func qapiValues(_ profile: QEMUProfile) -> [String] {
         var values = [
-            "authz-list", "authz-listfile", "authz-pam", "authz-simple", "can-bus", "can-host-socketcan", "colo-compare",
+            "authz-list", "authz-listfile", "authz-pam", "authz-simple", "can-bus", "can-host-socketcan",
+            "colo-compare",
             "cryptodev-backend", "cryptodev-backend-builtin", "cryptodev-backend-lkcf", "cryptodev-vhost-user",
             "dbus-vmstate", "filter-buffer", "filter-dump", "filter-mirror", "filter-redirector", "filter-replay",
             "filter-rewriter", "input-barrier", "input-linux", "iothread", "main-loop", "memory-backend-epc",
