@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 CYCLES = 300
 
 
@@ -86,3 +88,26 @@ def test_object_cycles_leak_no_descriptor(start_daemon, workdir):
         for oid in ("f", "d", "mf", "r", "s", "io"):
             assert json.loads(conn.cmd("object-del", {"id": oid})) == {"return": {}}
     assert fd_count(d.pid) == baseline
+
+
+def test_configuration_objects_and_chardevs(start_daemon, workdir):
+    """config/objects.yaml with its socket moved into the test's directory: the objects, the
+    chardev (a real listening socket) and the links exist when the daemon is ready."""
+    sock = os.path.join(workdir, "vhost0.sock")
+    with open(os.path.join(REPO, "config", "objects.yaml")) as f:
+        text = f.read().replace("/run/vhost0.sock", sock)
+    path = os.path.join(workdir, "objects.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    d = start_daemon("--config", path)
+    conn = d.negotiated()
+    assert [m["id"] for m in json.loads(conn.cmd("query-memdev"))["return"]] == ["pc.ram", "mem0"]
+    assert [t["id"] for t in json.loads(conn.cmd("query-iothreads"))["return"]] == ["iothread0"]
+    assert json.loads(conn.cmd("qom-get", {"path": "/machine/peripheral/rng-dev", "property": "rng"})) == {
+        "return": "/objects/rng0"}
+    assert json.loads(conn.cmd("qom-get", {"path": "/machine/peripheral/scsi0", "property": "iothread"})) == {
+        "return": "/objects/iothread0"}
+    assert os.path.exists(sock)
+    assert json.loads(conn.cmd("chardev-remove", {"id": "vhost0"})) == {
+        "error": {"class": "GenericError", "desc": "Chardev 'vhost0' is busy"}}
+    assert json.loads(conn.cmd("object-del", {"id": "mem0"})) == {"return": {}}
