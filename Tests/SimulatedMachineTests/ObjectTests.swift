@@ -167,6 +167,38 @@ import YAMLConfig
         #expect(t.memdevIDs == ["pc.ram", "f"])
     }
 
+    @Test func textValuesAreConvertedAsKeyvalDoes() throws {
+        let t = try Harness()
+        func text(_ arguments: JSONObject) -> String? {
+            t.h.error { () throws(QMPError) in try t.machine.objectAdd(arguments, textValues: true) }
+        }
+        #expect(text(["qom-type": "memory-backend-ram", "id": "m", "size": "1X"]) == "Parameter 'size' expects size")
+        #expect(
+            text(["qom-type": "memory-backend-ram", "id": "m", "size": "1M", "merge": "maybe"])
+                == "Parameter 'merge' expects 'on' or 'off'"
+        )
+        #expect(
+            text(["qom-type": "memory-backend-ram", "id": "m", "size": "1M", "host-nodes": "0", "policy": "bind"])
+                == "Invalid parameter type for 'host-nodes', expected: array"
+        )
+        #expect(
+            text(["qom-type": "iothread", "id": "i", "poll-max-ns": "abc"]) == "Parameter 'poll-max-ns' expects integer"
+        )
+        #expect(text(["qom-type": "iothread", "id": "i", "poll-max-ns": "0x10"]) == nil)
+        #expect(
+            text([
+                "qom-type": "memory-backend-ram", "id": "m", "size": "2M", "merge": "off", "host-nodes.0": "0",
+                "policy": "bind",
+            ])
+                == nil
+        )
+        #expect(
+            t.machine.queryMemdev().arrayValue?.last?.objectValue.map { JSONValue.object($0).jsonText }
+                == #"{"share": false, "reserve": true, "prealloc": false, "host-nodes": [0], "size": 2097152, "merge": false, "dump": true, "policy": "bind", "id": "m"}"#
+        )
+        #expect(t.get("/objects/i", "poll-max-ns") == "16")
+    }
+
     @Test func secretsFollowQEMUsLoadRules() throws {
         let t = try Harness()
         #expect(t.add(["qom-type": "secret", "id": "s"]) == "Either 'file' or 'data' must be provided")

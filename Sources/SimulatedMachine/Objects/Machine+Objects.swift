@@ -20,7 +20,11 @@ extension Machine {
     static let defaultRAMSize: Int64 = 128 << 20
 
     /// `object-add` with its QMP arguments (the configuration's `objects:` entries are the same).
-    public func objectAdd(_ arguments: JSONObject) throws(QMPError) {
+    ///
+    /// - Parameter textValues: the arguments come from text (HMP's `object_add TYPE,id=ID,...`): every
+    ///   value is a string the keyval visitor converts to the member's type, with its texts
+    ///   (`Parameter 'size' expects size`, `Parameter 'merge' expects 'on' or 'off'`).
+    public func objectAdd(_ arguments: JSONObject, textValues: Bool = false) throws(QMPError) {
         let base = [
             QAPIArgument("qom-type", .enumeration(ObjectKind.qapiValues(profile))), QAPIArgument("id", .string),
         ]
@@ -31,6 +35,8 @@ extension Machine {
             throw .generic("qmp-mockd does not simulate object type '\(typeName)'")
         }
         let members = kind.members(profile)
+        var arguments = arguments
+        if textValues { arguments = try Self.keyvalValues(arguments, members: members) }
         for member in members {
             guard let value = arguments[member.name] else {
                 if member.optional { continue }
@@ -139,6 +145,57 @@ extension Machine {
             guard case .string(let text) = value else { throw .invalidParameterType(name, expected: "string") }
             guard values.contains(text) else { throw .invalidParameterValue(name, value: text) }
         }
+    }
+
+    /// Text values converted as QEMU's keyval input visitor converts them, members in schema order
+    /// (a missing required member is left for the schema check, which reports it in the same order).
+    private static func keyvalValues(
+        _ arguments: JSONObject,
+        members: [(name: String, type: ObjectKind.MemberType, optional: Bool)]
+    ) throws(QMPError) -> JSONObject {
+        var converted: [String: JSONValue] = [:]
+        // A list is written element by element (`host-nodes.0=0,host-nodes.1=1`).
+        var lists: [String: [JSONValue]] = [:]
+        var listed: Set<String> = []
+        for member in members where member.type == .nodeList {
+            for (index, option) in arguments.members.enumerated() where option.key.hasPrefix("\(member.name).") {
+                guard let text = option.value.stringValue, let node = UInt64(text) else {
+                    throw .parameterExpects("\(member.name)[\(lists[member.name, default: []].count)]", "uint64")
+                }
+                lists[member.name, default: []].append(.uint(node))
+                listed.insert(arguments.members[index].key)
+            }
+        }
+        for member in members {
+            guard case .string(let text) = arguments[member.name] else { continue }
+            switch member.type {
+            case .string, .enumeration:
+                break
+            case .bool:
+                switch text {
+                case "on", "yes", "true", "y": converted[member.name] = .bool(true)
+                case "off", "no", "false", "n": converted[member.name] = .bool(false)
+                default: throw .parameterExpects(member.name, "'on' or 'off'")
+                }
+            case .int:
+                let number = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
+                guard let number else { throw .parameterExpects(member.name, "integer") }
+                converted[member.name] = .int(number)
+            case .size:
+                guard let size = parseSize(text) else { throw .parameterExpects(member.name, "size") }
+                converted[member.name] = .int(size)
+            case .nodeList:
+                throw .invalidParameterType(member.name, expected: "array")
+            }
+        }
+        var result = JSONObject(capacity: arguments.count)
+        for member in arguments.members where !listed.contains(member.key) {
+            result.append(member.key, converted[member.key] ?? member.value)
+        }
+        for (name, nodes) in lists.sorted(by: { $0.key < $1.key }) where result[name] == nil {
+            result.append(name, .array(nodes))
+        }
+        return result
     }
 
     /// QEMU's property setters, run in the order the members came (`setSoFar`: those set before).
