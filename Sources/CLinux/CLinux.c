@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int clinux_open_pty(char *name, size_t size) {
@@ -15,4 +16,14 @@ int clinux_open_pty(char *name, size_t size) {
         return -1;
     }
     return fd;
+}
+
+int clinux_memfd_create(const char *name, int hugetlb, unsigned int huge_shift, int allow_sealing) {
+    unsigned int flags = MFD_CLOEXEC;
+    if (hugetlb) {
+        flags |= MFD_HUGETLB;
+        if (huge_shift) flags |= huge_shift << 26; // MFD_HUGE_SHIFT (linux/memfd.h)
+    }
+    if (allow_sealing) flags |= MFD_ALLOW_SEALING;
+    return memfd_create(name, flags);
 }

@@ -68,6 +68,7 @@ public enum Daemon {
         machine.descriptors.isOpen = { fd in Glibc.fcntl(fd, F_GETFD) != -1 }
         machine.descriptors.limit = passedDescriptorLimit()
         machine.blockHost = PosixBlockHost.host
+        machine.objects.host = PosixObjectHost.host
         // Each monitor socket is a chardev (compat_monitorN) as each -qmp is on QEMU; chardevs the
         // machine creates get a real OS side, run on the machine's queue.
         for path in configuration.qmpSockets { machine.addMonitorChardev(path: path) }

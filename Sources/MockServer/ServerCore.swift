@@ -77,6 +77,7 @@ public final class ServerCore {
         NetCommands.register(in: &commands)
         BlockCommands.register(in: &commands)
         ChardevCommands.register(in: &commands)
+        ObjectCommands.register(in: &commands)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)

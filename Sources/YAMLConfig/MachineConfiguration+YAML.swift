@@ -14,6 +14,10 @@ extension MachineConfiguration {
     ///   - {driver: null-co, node-name: disk0}
     /// netdevs:                     # network backends, created before the devices (netdev_add arguments)
     ///   - {type: user, id: hostnet0}
+    /// objects:                     # user-creatable objects, created first (object-add arguments, like -object)
+    ///   - {qom-type: iothread, id: io0}
+    /// chardevs:                    # character devices, after the objects (chardev-add arguments, like -chardev)
+    ///   - {id: c0, backend: {type: "null", data: {}}}
     /// catalog:                     # device models to add
     ///   - {name: my-nic, based-on: e1000e, device-id: 0x1234}
     /// ```
@@ -49,18 +53,24 @@ extension MachineConfiguration {
                 configuration.blockdevLines.append(item.line)
             }
         }
-        if let list = top.optional("netdevs"), !list.isNull {
-            for item in try list.sequence() {
-                guard case .object(let arguments) = try jsonTree(item) else {
-                    throw item.error("expected a mapping")
-                }
-                configuration.netdevs.append((arguments, item.line))
-            }
-        }
+        configuration.netdevs = try argumentList(top.optional("netdevs"))
+        configuration.objects = try argumentList(top.optional("objects"))
+        configuration.chardevs = try argumentList(top.optional("chardevs"))
         if let list = top.optional("catalog"), !list.isNull {
             for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
         }
         return configuration
+    }
+
+    /// A list of command arguments (`netdevs:`, `objects:`, `chardevs:`), each a mapping, with its line.
+    private static func argumentList(_ list: YAMLNode?) throws(YAMLError) -> [(arguments: JSONObject, line: Int)] {
+        guard let list, !list.isNull else { return [] }
+        var result: [(arguments: JSONObject, line: Int)] = []
+        for item in try list.sequence() {
+            guard case .object(let arguments) = try jsonTree(item) else { throw item.error("expected a mapping") }
+            result.append((arguments, item.line))
+        }
+        return result
     }
 
     private static func deviceSpec(_ node: YAMLNode) throws(YAMLError) -> DeviceSpec {

@@ -95,10 +95,10 @@ import Testing
             let members = argType["members"]?.arrayValue?.compactMap(\.objectValue) ?? []
             let schemaArguments = members.map { ($0["name"]?.stringValue ?? "", $0.contains("default")) }
             if command.arguments.allowsExtraMembers {
-                // device_add ('gen': false), and netdev_add and blockdev-add (boxed unions the machine
-                // checks per type and driver).
+                // device_add ('gen': false), and netdev_add, blockdev-add and object-add (boxed unions
+                // the machine checks per type, driver and qom-type).
                 #expect(
-                    ["device_add", "netdev_add", "blockdev-add"].contains(name),
+                    ["device_add", "netdev_add", "blockdev-add", "object-add"].contains(name),
                     "only these take members outside a flat schema"
                 )
                 continue
@@ -190,5 +190,50 @@ import Testing
         }
         #expect(RecordedSchema.qemu8_2.text == RecordedSchema.qemu7_2.text)
         #expect(RecordedSchema.qemu8_2.replacements.keys.sorted() == ["1"])
+    }
+
+    /// object-add's `qom-type` accepts exactly the values of the release's `ObjectType` enum: every
+    /// one passes the visitor (simulated or not), and the schema's variants of the simulated types
+    /// declare the members the machine checks.
+    @Test(arguments: QEMUProfile.supported) func objectAddTypesAgreeWithTheSchema(version: String) {
+        let h = SessionHarness(version: version)
+        let (schema, _) = Self.answers(h)
+        guard let command = Self.entity(schema, "object-add"),
+            let union = Self.entity(schema, command["arg-type"]?.stringValue),
+            let tag = union["members"]?.arrayValue?.first(where: { $0.objectValue?["name"]?.stringValue == "qom-type" }
+            ),
+            let values = Self.entity(schema, tag.objectValue?["type"]?.stringValue)?["values"]?.arrayValue
+        else {
+            Issue.record("\(version): no object-add in the schema")
+            return
+        }
+        let s = h.negotiated()
+        for case .string(let value) in values {
+            let reply = h.send(s, #"{"execute": "object-add", "arguments": {"qom-type": "\#(value)", "id": "1"}}"#)
+            #expect(reply.first?.contains("does not accept value") == false, "\(version): \(value)")
+        }
+        let bogus = h.send(s, #"{"execute": "object-add", "arguments": {"qom-type": "bogus", "id": "x"}}"#)
+        #expect(bogus.first?.contains("Parameter 'qom-type' does not accept value 'bogus'") == true)
+        for variant in union["variants"]?.arrayValue ?? [] {
+            guard let name = variant.objectValue?["case"]?.stringValue,
+                [
+                    "iothread", "memory-backend-ram", "memory-backend-file", "memory-backend-memfd", "rng-random",
+                    "rng-builtin", "secret",
+                ].contains(name),
+                let members = Self.entity(schema, variant.objectValue?["type"]?.stringValue)?["members"]?.arrayValue
+            else { continue }
+            // Every declared member is known: an integer for each one is a type error naming it, or accepted.
+            for case .object(let member) in members {
+                let memberName = member["name"]?.stringValue ?? ""
+                let reply = h.send(
+                    s,
+                    #"{"execute": "object-add", "arguments": {"qom-type": "\#(name)", "id": "x", "\#(memberName)": []}}"#
+                )
+                #expect(
+                    reply.first?.contains("'\(memberName)' is unexpected") == false,
+                    "\(version): \(name).\(memberName)"
+                )
+            }
+        }
     }
 }

@@ -11,4 +11,9 @@
 /// grants and unlocks its slave, and writes the slave's path into `name`. Returns the master's
 /// descriptor, or -1 with errno set.
 int clinux_open_pty(char *name, size_t size);
+
+/// Creates a memfd (close-on-exec) as QEMU's `qemu_memfd_create` does: `hugetlb` asks for huge pages
+/// (of 2^`huge_shift` bytes when not 0), `allow_sealing` for sealing. Returns the descriptor, or -1
+/// with errno set.
+int clinux_memfd_create(const char *name, int hugetlb, unsigned int huge_shift, int allow_sealing);
 #endif

@@ -75,6 +75,28 @@ enum HMPCommands {
             try invocation.call.machine.netdevDel(id: invocation.word)
             return ""
         },
+        HMPCommand(
+            name: "object_add",
+            arguments: .string,
+            help: "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"
+        ) { invocation throws(QMPError) in
+            // keyval text (the type is the implied first key); a repeated key keeps its last value.
+            var members: [(String, JSONValue)] = []
+            for option in QemuOptions.parse(invocation.word, impliedKey: "qom-type") {
+                if let index = members.firstIndex(where: { $0.0 == option.key }) {
+                    members[index].1 = .string(option.value)
+                } else {
+                    members.append((option.key, .string(option.value)))
+                }
+            }
+            try invocation.call.machine.objectAdd(JSONObject(members), textValues: true)
+            return ""
+        },
+        HMPCommand(name: "object_del", arguments: .string, help: "object_del id -- destroy QOM object") {
+            invocation throws(QMPError) in
+            try invocation.call.machine.objectDel(id: invocation.word)
+            return ""
+        },
         HMPCommand(name: "stop", aliases: ["s"], arguments: .none, help: "stop|s  -- stop emulation") {
             invocation throws(QMPError) in
             invocation.call.machine.stop()

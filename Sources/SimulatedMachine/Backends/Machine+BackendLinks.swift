@@ -6,10 +6,11 @@ import QMPWire
 /// has nothing of that name answers QEMU's `Property 'TYPE.PROP' can't find value 'NAME'`.
 extension Machine {
     /// Makes the backend `link` names used by the device being created (each area counts its users:
-    /// "in use" rules need no more). `owner` is the QOM type
+    /// "in use" rules need no more), and returns the link the device keeps (an object link names the
+    /// object's serial, see ``attachObject(_:type:)``). `owner` is the QOM type
     /// that holds the property in QEMU's error texts (a virtio proxy forwards `drive`, `netdev`,
     /// `chardev` and its links to its `virtio-backend` child, whose type QEMU names).
-    func attachBackend(_ link: BackendLink, owner: String) throws(QMPError) {
+    func attachBackend(_ link: BackendLink, owner: String) throws(QMPError) -> BackendLink {
         switch link.kind {
         case .block:
             try attachBlock(link, owner: owner)
@@ -20,9 +21,10 @@ extension Machine {
         case .chardev:
             try attachChardev(link, owner: owner)
 
-        case .object:
-            throw Self.cannotFind(link, owner: owner)
+        case .object(let type):
+            return try attachObject(link, type: type)
         }
+        return link
     }
 
     /// Lets the backend go: the device it was attached to is gone (or was never realized).
@@ -38,7 +40,7 @@ extension Machine {
             detachChardev(link)
 
         case .object:
-            break
+            detachObject(link)
         }
     }
 

@@ -18,6 +18,12 @@ public struct MachineConfiguration: Sendable {
     /// Network backends created before the devices (`netdevs:`), each `netdev_add`'s arguments (QEMU's
     /// `-netdev` in JSON form) with the line it came from.
     public var netdevs: [(arguments: JSONObject, line: Int)] = []
+    /// User-creatable objects created first (`objects:`), each `object-add`'s arguments (QEMU's `-object`
+    /// in JSON form) with the line it came from.
+    public var objects: [(arguments: JSONObject, line: Int)] = []
+    /// Character devices created after the objects (`chardevs:`), each `chardev-add`'s arguments
+    /// (`id` and `backend`, QEMU's `-chardev` in JSON form) with the line it came from.
+    public var chardevs: [(arguments: JSONObject, line: Int)] = []
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType

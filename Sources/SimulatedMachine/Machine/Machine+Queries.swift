@@ -129,8 +129,10 @@ extension Machine {
 
     /// Whether a QOM object (container or device) exists at `path`.
     func qomObjectExists(_ path: String) -> Bool {
-        ["/", "/machine", "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached"].contains(path)
+        ["/", "/machine", "/machine/peripheral", "/machine/peripheral-anon", "/machine/unattached", "/objects"]
+            .contains(path)
             || deviceAt(path: path) != nil || qomChild(path) != nil
+            || (path.hasPrefix("/objects/") && objects[String(path.dropFirst("/objects/".count))] != nil)
     }
 
     /// A device's QOM child object (`.../virtio-backend`) as (owner, child model).
@@ -175,6 +177,7 @@ extension Machine {
         case "/machine/unattached":
             return .array([type])
         default:
+            if let list = qomListObjects(path) { return list }
             if let device = deviceAt(path: path) {
                 var list: [JSONValue] = [
                     type, property("parent_bus", "link<bus>"), property("realized", "bool"),
@@ -195,8 +198,18 @@ extension Machine {
         }
     }
 
+    /// A device's `link<TYPE>` property to an object, as `qom-get` reads it: the object's path, `""`
+    /// once it is deleted or when unset, and virtio-rng's own default backend (nil: not such a property).
+    private func linkValue(of device: Device, property name: String) -> JSONValue? {
+        guard let property = device.model.property(name), property.type.hasPrefix("link<") else { return nil }
+        if let link = device.links.first(where: { $0.property == name }) { return .string(objectLinkPath(link)) }
+        if name == "rng" { return .string("\(device.path)/virtio-backend/default-backend") }
+        return .string("")
+    }
+
     /// `qom-get {path, property}`.
     public func qomGet(_ path: String, property name: String) throws(QMPError) -> JSONValue {
+        if let value = try qomGetObject(path, property: name) { return value }
         let typeName: String
         var value: JSONValue?
         switch path {
@@ -214,11 +227,12 @@ extension Machine {
                 case "addr": value = .int(Int64(device.devfn))
                 case "parent_bus":
                     value = .string(device.parentBus?.qomPath ?? "/machine/")
-                default: value = device.property(name)
+                default: value = linkValue(of: device, property: name) ?? device.property(name)
                 }
-            } else if let (_, child) = qomChild(path) {
+            } else if let (device, child) = qomChild(path) {
                 typeName = child.type
                 if name == "realized" { value = .bool(true) }
+                if child.name == "virtio-backend" { value = value ?? linkValue(of: device, property: name) }
             } else {
                 throw QMPError(.deviceNotFound, "Device '\(path)' not found")
             }

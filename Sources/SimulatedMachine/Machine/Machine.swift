@@ -41,6 +41,8 @@ public final class Machine {
     public var blockHost = BlockHost.none
     /// Character devices (`chardev-add`, the monitors' own); see ``ChardevTable``.
     public var chardevs = ChardevTable()
+    /// User-creatable objects under `/objects` (`object-add`, the built-in `pc.ram`); see ``ObjectTable``.
+    public var objects = ObjectTable()
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]
@@ -128,6 +130,7 @@ public final class Machine {
             )
         )
         clock.setRunning(runState.isRunning)
+        addBuiltinObjects()
     }
 
     /// QOM path of the boot CPU (`-smp 1`).

@@ -105,6 +105,18 @@ extension QEMUProfile {
         version.isAtLeast(10, 0) ? "chardev '\(id)' is already in use" : "Device '\(id)' is in use"
     }
 
+    /// `memory-backend-file` has `offset` and `rom`, and a file smaller than needed is `ID backing store
+    /// size 0x3 is too small for 'size' option 0x100000 plus 'offset' option 0x0` (10.0.2) rather than
+    /// `backing store size 0x3 does not match 'size' option 0x100000` (7.2.22). Upstream added `offset`
+    /// in 8.2, but the 8.2 profile follows its derived schema, 7.2's (unverified against an 8.2 binary).
+    public var memoryFileHasOffset: Bool { version.isAtLeast(9, 0) }
+    /// A `readonly` `memory-backend-file` whose file is missing fails (10.0.2) instead of creating the
+    /// file (7.2.22). 8.2 is taken to have 7.2's (unverified).
+    public var memoryFileReadonlyNeedsFile: Bool { version.isAtLeast(9, 0) }
+    /// `object-add` of a `secret` declares the deprecated `loaded` member (7.2.22; 10.0.2 has none,
+    /// so `loaded` is `Parameter 'loaded' is unexpected`). 8.2 follows 7.2's schema.
+    public var secretHasLoaded: Bool { !version.isAtLeast(9, 0) }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }

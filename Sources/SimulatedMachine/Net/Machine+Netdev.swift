@@ -43,11 +43,7 @@ extension Machine {
         case .tap: try openTap(&backend, monitor: monitor)
         case .socket: try openSocket(&backend, monitor: monitor)
         case .dgram: try Self.checkDgram(arguments)
-        case .vhostUser:
-            // TODO(chardev area): look the chardev up once chardev-add exists, hold it while the netdev
-            // exists (QEMU refuses chardev-remove of a chardev a vhost-user netdev uses). Until then every
-            // name is unknown, with QEMU's text.
-            throw .generic("chardev \"\(arguments["chardev"]?.stringValue ?? "")\" not found")
+        case .vhostUser: try claimVhostUserChardev(&backend)
         case .vde: throw .generic("Could not open vde: No such file or directory")
         case .bridge: throw .generic("bridge helper failed")
         case .vhostVDPA where arguments["vhostdev"] == nil && arguments["vhostfd"] == nil:
@@ -128,7 +124,40 @@ extension Machine {
         }
     }
 
-    func releaseDescriptors(of backend: NetworkBackend) { releaseDescriptors(backend.descriptors) }
+    /// Gives back what a backend holds: its descriptors, and a vhost-user netdev's chardev.
+    func releaseDescriptors(of backend: NetworkBackend) {
+        releaseDescriptors(backend.descriptors)
+        if let id = backend.chardev, let index = chardevs.index(of: id) {
+            chardevs.chardevs[index].holder = nil
+            chardevs.chardevs[index].frontendOpen = false
+        }
+    }
+
+    // MARK: vhost-user
+
+    /// `type=vhost-user` (`net_init_vhost_user`, 7.2.22 and 10.0.2 alike): the chardev must exist and be
+    /// a socket (QEMU's "reconnectable" chardevs), `queues` in [1, 1024], and the chardev free (QEMU
+    /// prints `Device 'X' is in use` on its stderr and answers the generic text). The netdev then
+    /// holds the chardev: `chardev-remove` answers `Chardev 'X' is busy` until `netdev_del`.
+    ///
+    /// QEMU's `netdev_add` then waits, monitor and all, until a vhost-user back-end connects and
+    /// completes its handshake; qmp-mockd speaks no vhost-user protocol and answers at once.
+    private func claimVhostUserChardev(_ backend: inout NetworkBackend) throws(QMPError) {
+        let id = backend.options["chardev"]?.stringValue ?? ""
+        guard let index = chardevs.index(of: id) else { throw .generic("chardev \"\(id)\" not found") }
+        switch chardevs.chardevs[index].backend {
+        case .socket, .monitor: break
+        default: throw .generic("chardev \"\(id)\" is not reconnectable")
+        }
+        let queues = backend.options["queues"]?.int64Value ?? 1
+        guard (1...1024).contains(queues) else {
+            throw .generic("vhost-user number of queues must be in range [1, 1024]")
+        }
+        guard !chardevs.chardevs[index].isBusy else { throw .generic("Device 'vhost-user' could not be initialized") }
+        chardevs.chardevs[index].holder = "netdev \(backend.id)"
+        chardevs.chardevs[index].frontendOpen = true
+        backend.chardev = id
+    }
 
     // MARK: socket, stream, dgram
 

@@ -16,6 +16,8 @@ public struct NetworkBackend: Sendable, Equatable {
     public let options: JSONObject
     /// Descriptors the backend owns (passed ones it took from `getfd` names), released with it.
     public internal(set) var descriptors: [Int32] = []
+    /// The chardev a `vhost-user` netdev holds (busy until the netdev goes).
+    public internal(set) var chardev: String?
     /// Whether a NIC's `netdev` property points at it (QEMU: the net client has a peer).
     public internal(set) var inUse = false
     /// Left behind by a multi-queue tap whose later queue failed (QEMU keeps the queues it made,

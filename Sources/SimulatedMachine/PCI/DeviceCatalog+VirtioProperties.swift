@@ -40,7 +40,8 @@ extension DeviceCatalog {
         .init("ioeventfd", "bool", default: .bool(true)), .init("disable-legacy", "OnOffAuto"),
         .init("disable-modern", "bool", default: .bool(false)), .init("class", "uint32"), .init("share-rw", "bool"),
         .init("lcyls", "uint32"), .init("queue-size", "uint16"), .init("lsecs", "uint32"), .init("heads", "uint32"),
-        .init("account-invalid", "OnOffAuto"), .init("iothread", "link<iothread>"), .init("lheads", "uint32"),
+        .init("account-invalid", "OnOffAuto"), .init("iothread", "link<iothread>", backend: .object(type: "iothread")),
+        .init("lheads", "uint32"),
         .init("num-queues", "uint16"), .init("cyls", "uint32"), .init("secs", "uint32"),
         .init("min_io_size", "size"), .init("bootindex", "int32"), .init("config-wce", "bool"),
         .init("seg-max-adjust", "bool"), .init("drive", "str", backend: .block), .init("werror", "BlockdevOnError"),
@@ -57,7 +58,8 @@ extension DeviceCatalog {
     static let virtioSCSIProperties: [DeviceModel.Property] = [
         .init("ioeventfd", "bool", default: .bool(true)), .init("disable-legacy", "OnOffAuto"),
         .init("disable-modern", "bool", default: .bool(false)), .init("hotplug", "bool", default: .bool(true)),
-        .init("num_queues", "uint32"), .init("max_sectors", "uint32"), .init("iothread", "link<iothread>"),
+        .init("num_queues", "uint32"), .init("max_sectors", "uint32"),
+        .init("iothread", "link<iothread>", backend: .object(type: "iothread")),
         .init("param_change", "bool"), .init("virtqueue_size", "uint32"), .init("seg_max_adjust", "bool"),
         .init("cmd_per_lun", "uint32"),
     ]
@@ -66,7 +68,7 @@ extension DeviceCatalog {
     static let virtioRNGProperties: [DeviceModel.Property] = [
         .init("ioeventfd", "bool", default: .bool(true)), .init("disable-legacy", "OnOffAuto"),
         .init("disable-modern", "bool", default: .bool(false)), .init("period", "uint32"),
-        .init("max-bytes", "uint64"), .init("rng", "link<rng-backend>"),
+        .init("max-bytes", "uint64"), .init("rng", "link<rng-backend>", backend: .object(type: "rng-backend")),
     ]
 
     /// `virtio-serial-pci`'s own properties (QEMU 7.2.22's `device-list-properties`).

@@ -70,8 +70,7 @@ extension Machine {
             properties[member.key] = value
             if let kind = property.backend, let name = value.stringValue {
                 let link = BackendLink(property: property.name, kind: kind, name: name)
-                try attachBackend(link, owner: Self.backendPropertyOwner(of: model))
-                links.append(link)
+                links.append(try attachBackend(link, owner: Self.backendPropertyOwner(of: model)))
             }
         }
 
