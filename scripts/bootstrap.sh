@@ -7,6 +7,9 @@
 #                                 linked statically into release builds too)
 #   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp, pytest and PyYAML (Tests/integration/requirements.txt)
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
+#   scripts/bootstrap.sh govmm    also golang-go and golang-github-kata-containers-govmm-dev: Kata's
+#                                 govmm (Go sources in /usr/share/gocode), whose hot-plug flows
+#                                 Tests/integration/test_govmm.py runs against qmp-mockd and QEMU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +20,7 @@ for arg in "$@"; do
         # systemd tests start; util-linux: unshare and nsenter for its private namespaces.
         test) want+=(socat python3-venv systemd util-linux) ;;
         qemu) want+=(qemu-system-x86) ;;
+        govmm) want+=(golang-go golang-github-kata-containers-govmm-dev) ;;
         *) echo "bootstrap: unknown set '$arg'" >&2; exit 64 ;;
     esac
 done
