@@ -95,7 +95,7 @@ public struct DeviceCatalog: Sendable {
             description: "SCSI controller",
             extra: [
                 .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
-                .init("num-queues", "uint16"),
+                .init("num-queues", "uint16"), .init("share-rw", "bool"),
             ]
         ).requiring("drive", error: "drive property not set"),
         virtio(
@@ -146,6 +146,7 @@ public struct DeviceCatalog: Sendable {
             isExpress: true,
             properties: pciCommon + [
                 .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
+                .init("share-rw", "bool"),
             ],
             vendorID: 0x1B36,
             deviceID: 0x0010,
