@@ -42,9 +42,9 @@ test:
 	@# QEMU before the integration tests too (the runner's own checks compare with it); when it cannot
 	@# be installed, the conformance run below fails with a banner that says so.
 	@scripts/bootstrap.sh qemu || echo "test: installing qemu-system-x86 failed (see above)" >&2
-	@# Go and Kata's govmm for test_govmm.py (a real stack's hot-plug code); when they cannot be
-	@# installed, that test fails and says so.
-	@scripts/bootstrap.sh govmm || echo "test: installing golang-go and govmm failed (see above)" >&2
+	@# Go, Kata's govmm and Ganeti's monitor for test_govmm.py (real stacks' hot-plug code); when
+	@# they cannot be installed, that test fails and says so.
+	@scripts/bootstrap.sh govmm ganeti || echo "test: installing govmm (Go) or Ganeti failed (see above)" >&2
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance-run
 
