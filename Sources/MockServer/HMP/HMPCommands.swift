@@ -28,6 +28,58 @@ enum HMPCommands {
             try invocation.call.machine.deviceDel(invocation.word)
             return ""
         },
+        // drive_add [-n] PCI_ADDR OPTS (QEMU's args_type "node:-n,pci_addr:s,opts:s"): the drive is
+        // Machine.driveAdd's; errors are printed as they are (error_report), without "Error: ".
+        // The address is read and ignored, as QEMU ignores it for if=none.
+        HMPCommand(
+            name: "drive_add",
+            arguments: .rest,
+            help: "drive_add [-n] [[<domain>:]<bus>:]<slot>\n[file=file][,if=type][,bus=n]\n"
+                + "[,unit=m][,media=d][,index=i]\n[,snapshot=on|off][,cache=on|off]\n"
+                + "[,readonly=on|off][,copy-on-read=on|off] -- add drive to PCI storage controller"
+        ) { invocation throws(QMPError) in
+            var words = invocation.rest.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(
+                String.init
+            )
+            let expected = "drive_add: string expected\nTry \"help drive_add\" for more information\n"
+            if words.first == "-n" {
+                return "qmp-mockd does not simulate drive_add -n (block nodes: use blockdev-add)\n"
+            }
+            guard words.count >= 2 else { return expected }
+            guard words.count == 2 else {
+                return
+                    "drive_add: extraneous characters at the end of line\nTry \"help drive_add\" for more information\n"
+            }
+            let optionText = words.removeLast()
+            var options: [String: String] = [:]
+            for option in QemuOptions.parse(optionText, impliedKey: nil) { options[option.key] = option.value }
+            do throws(QMPError) {
+                try invocation.call.machine.driveAdd(options)
+            } catch {
+                return error.desc + "\n"
+            }
+            return "OK\n"
+        },
+        // drive_del ID (args_type "id:B"); errors as drive_add's.
+        HMPCommand(name: "drive_del", arguments: .rest, help: "drive_del device -- remove host block device") {
+            invocation throws(QMPError) in
+            let words = invocation.rest.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(
+                String.init
+            )
+            guard let id = words.first else {
+                return "drive_del: block device name expected\nTry \"help drive_del\" for more information\n"
+            }
+            guard words.count == 1 else {
+                return
+                    "drive_del: extraneous characters at the end of line\nTry \"help drive_del\" for more information\n"
+            }
+            do throws(QMPError) {
+                try invocation.call.machine.driveDel(id)
+            } catch {
+                return error.desc + "\n"
+            }
+            return ""
+        },
         HMPCommand(name: "stop", aliases: ["s"], arguments: .none, help: "stop|s  -- stop emulation") {
             invocation throws(QMPError) in
             invocation.call.machine.stop()
