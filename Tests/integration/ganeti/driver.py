@@ -56,6 +56,7 @@ class HMP:
         self.sock.settimeout(10)
         self.sock.connect(path)
         self.f = self.sock.makefile("rb")
+        self.events = []
         self.f.readline()  # greeting
         self.command("qmp_capabilities")
 
@@ -68,6 +69,13 @@ class HMP:
             reply = json.loads(self.f.readline())
             if "return" in reply or "error" in reply:
                 return reply
+            self.events.append(reply)
+
+    def wait_deleted(self, device):
+        """Until DEVICE_DELETED for the device id has come (this monitor gets every event)."""
+        while not any(e.get("event") == "DEVICE_DELETED" and e.get("data", {}).get("device") == device
+                      for e in self.events):
+            self.events.append(json.loads(self.f.readline()))
 
     def __call__(self, text):
         reply = self.command("human-monitor-command", {"command-line": text})
@@ -155,6 +163,11 @@ def main():
         step('Execute("query-fdsets")', session(lambda: [
             {"fdset-id": s["fdset-id"], "fds": len(s["fds"])} for s in qmp.Execute("query-fdsets")]))
         step('HotDelDisk("hotdisk-1")', lambda: qmp.HotDelDisk("hotdisk-1"))
+        # Ganeti sends drive_del right after device_del returns. On QEMU the drive goes when the
+        # device is finalized, which may come later (RCU): drive_del then either finds it ("") or
+        # not, depending on timing. The driver waits for DEVICE_DELETED first, so that both
+        # targets are compared in the same, settled state.
+        hmp.wait_deleted("hotdisk-1")
         step("HMP drive_del hotdisk-1", lambda: hmp("drive_del hotdisk-1"))
         step('HasDevice("hotdisk-1")', lambda: qmp.HasDevice("hotdisk-1"))
 
