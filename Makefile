@@ -42,6 +42,9 @@ test:
 	@# QEMU before the integration tests too (the runner's own checks compare with it); when it cannot
 	@# be installed, the conformance run below fails with a banner that says so.
 	@scripts/bootstrap.sh qemu || echo "test: installing qemu-system-x86 failed (see above)" >&2
+	@# Go, Kata's govmm and Ganeti's monitor for test_govmm.py (real stacks' hot-plug code); when
+	@# they cannot be installed, that test fails and says so.
+	@scripts/bootstrap.sh govmm ganeti || echo "test: installing govmm (Go) or Ganeti failed (see above)" >&2
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance-run
 

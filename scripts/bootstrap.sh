@@ -7,6 +7,12 @@
 #                                 linked statically into release builds too)
 #   scripts/bootstrap.sh test     also the test tools: socat, python3-venv, systemd, util-linux, and .venv with qemu.qmp, pytest and PyYAML (Tests/integration/requirements.txt)
 #   scripts/bootstrap.sh qemu     also qemu-system-x86 (the real-QEMU oracle)
+#   scripts/bootstrap.sh govmm    also golang-go and golang-github-kata-containers-govmm-dev: Kata's
+#                                 govmm (Go sources in /usr/share/gocode), whose hot-plug flows
+#                                 Tests/integration/test_govmm.py runs against qmp-mockd and QEMU
+#   scripts/bootstrap.sh ganeti   also python3-bitarray, python3-simplejson, python3-openssl, and Debian's
+#                                 ganeti-3.0 unpacked (not installed: it would pull in openssh-server
+#                                 and lvm2) into .build-ganeti, for the same test's Ganeti flows
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +23,8 @@ for arg in "$@"; do
         # systemd tests start; util-linux: unshare and nsenter for its private namespaces.
         test) want+=(socat python3-venv systemd util-linux) ;;
         qemu) want+=(qemu-system-x86) ;;
+        govmm) want+=(golang-go golang-github-kata-containers-govmm-dev) ;;
+        ganeti) want+=(python3-bitarray python3-simplejson python3-openssl) ;;
         *) echo "bootstrap: unknown set '$arg'" >&2; exit 64 ;;
     esac
 done
@@ -42,4 +50,20 @@ if [[ " $* " == *" test "* ]]; then
         "$py" -m venv .venv
         .venv/bin/pip install -q --disable-pip-version-check -r Tests/integration/requirements.txt
     fi
+fi
+
+if [[ " $* " == *" ganeti "* ]] && [ ! -f .build-ganeti/usr/share/ganeti/3.0/ganeti/hypervisor/hv_kvm/monitor.py ]; then
+    # apt-get download needs no root; the package lists are the system's (updated above when
+    # something was missing, else now).
+    echo "bootstrap: unpacking Debian's ganeti-3.0 into .build-ganeti" >&2
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root ganeti-3.0 2>/dev/null) || {
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        (cd "$work" && apt-get download -qq -o APT::Sandbox::User=root ganeti-3.0)
+    }
+    rm -rf .build-ganeti
+    dpkg -x "$work"/ganeti-3.0_*.deb .build-ganeti
 fi

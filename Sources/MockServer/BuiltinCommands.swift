@@ -2,7 +2,7 @@ import QMPWire
 import SimulatedMachine
 
 /// The commands of the QMP core: capabilities, versions, introspection (`query-commands`,
-/// `query-qmp-schema`), run state, name and `quit`.
+/// `query-qmp-schema`), run state, name, the one hot-pluggable CPU and `quit`.
 enum BuiltinCommands {
     static func register(in table: inout CommandTable) {
         let enable = QAPIArgument("enable", .array(.enumeration(["oob"])), optional: true)
@@ -36,6 +36,18 @@ enum BuiltinCommands {
                 var info = JSONObject()
                 if let name = call.machine.name { info.append("name", .string(name)) }
                 return .object(info)
+            }
+        )
+        // One vCPU, present from the start (QEMU 7.2.22, q35 and pc, -S or running alike): what Kata's
+        // runtime asks before CPU hot-plug. Members in QEMU's wire order.
+        table.register(
+            QMPCommand("query-hotpluggable-cpus") { _ throws(QMPError) in
+                let props = JSONObject([("core-id", .int(0)), ("thread-id", .int(0)), ("socket-id", .int(0))])
+                let cpu = JSONObject([
+                    ("props", .object(props)), ("vcpus-count", .int(1)),
+                    ("qom-path", .string("/machine/unattached/device[0]")), ("type", .string("qemu64-x86_64-cpu")),
+                ])
+                return .array([.object(cpu)])
             }
         )
         table.register(

@@ -41,6 +41,9 @@ struct HMPCommand: Sendable {
     /// Errors print as `Error: TEXT` (`hmp_handle_error`) or, for the block commands that report
     /// through `error_report`, as the bare text.
     var errorPrefix = "Error: "
+    /// What a missing word argument prints after `NAME: ` (`string expected`, or `drive_del`'s
+    /// `block device name expected` for its `B` argument).
+    var missingArgument = "string expected"
     /// A check QemuOpts makes while it parses the options (a duplicate id): its text goes to QEMU's
     /// stderr and the monitor shows only the hint, so a failure returns what precedes the hint ("").
     var optionsCheck: (@Sendable (Invocation) -> String?)?

@@ -45,7 +45,8 @@ enum HMPCommands {
             name: "drive_del",
             arguments: .string,
             help: "drive_del device -- remove host block device",
-            errorPrefix: ""
+            errorPrefix: "",
+            missingArgument: "block device name expected"
         ) { invocation throws(QMPError) in
             try invocation.call.machine.driveDel(invocation.word)
             return ""

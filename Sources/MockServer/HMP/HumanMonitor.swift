@@ -60,7 +60,7 @@ struct HumanMonitor: Sendable {
         case .none:
             break
         case .string:
-            guard let word = Self.word(&rest) else { return "\(display): string expected\n" + tryHelp }
+            guard let word = Self.word(&rest) else { return "\(display): \(command.missingArgument)\n" + tryHelp }
             invocation.word = word
         case .options(let impliedKey):
             let options = Self.word(&rest).map { QemuOptions.parse($0, impliedKey: impliedKey) } ?? []

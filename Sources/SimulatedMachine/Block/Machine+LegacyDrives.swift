@@ -57,8 +57,8 @@ extension Machine {
     }
 
     /// `drive_del ID`: a drive no device holds goes away with its nodes; one a device holds loses
-    /// its name and its nodes now (`query-block` lists it as the device's, without medium) and goes
-    /// away with the device (QEMU 7.2.22, measured). `Device 'ID' not found` otherwise.
+    /// its name, its nodes and its `io-status` now (`query-block` lists it as the device's, without
+    /// medium) and goes away with the device (QEMU 7.2.22, measured). `Device 'ID' not found` otherwise.
     public func driveDel(_ id: String) throws(QMPError) {
         guard let index = block.backends.firstIndex(where: { !$0.name.isEmpty && $0.name == id }) else {
             throw .generic("Device '\(id)' not found")
@@ -68,6 +68,9 @@ extension Machine {
             block.backends[index].name = ""
             block.backends[index].root = ""
             block.backends[index].deletesWithDevice = true
+            // "Further I/O must not pause the guest": the error policy becomes report, which turns
+            // I/O status reporting off (no `io-status` in query-block any more; 7.2.22, measured).
+            block.backends[index].reportsIOStatus = false
             unrefNode(backend.root, monitorReference: false)
             return
         }

@@ -134,6 +134,7 @@ public struct DeviceCatalog: Sendable {
             isExpress: true,
             properties: pciCommon + [
                 .init("drive", "str", backend: .block), .init("serial", "str"), .init("bootindex", "int32"),
+                .init("share-rw", "bool"),
             ],
             vendorID: 0x1B36,
             deviceID: 0x0010,
