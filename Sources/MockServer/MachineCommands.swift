@@ -8,7 +8,7 @@ enum MachineCommands {
         // 'gen': false in QEMU's schema: the arguments reach the handler unchecked.
         table.register(
             QMPCommand("device_add", arguments: QAPIArguments(allowsExtraMembers: true)) { call throws(QMPError) in
-                try call.machine.deviceAdd(call.arguments)
+                try call.machine.deviceAdd(call.arguments, monitor: call.session.monitor)
                 return .object(JSONObject())
             }
         )

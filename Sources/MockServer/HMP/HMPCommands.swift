@@ -20,7 +20,11 @@ enum HMPCommands {
                     members.append((option.key, .string(option.value)))
                 }
             }
-            try invocation.call.machine.deviceAdd(JSONObject(members), textValues: true)
+            try invocation.call.machine.deviceAdd(
+                JSONObject(members),
+                textValues: true,
+                monitor: invocation.call.session.monitor
+            )
             return ""
         },
         HMPCommand(name: "device_del", arguments: .string, help: "device_del device -- remove device") {

@@ -70,7 +70,10 @@ extension Machine {
                 break
 
             case .chardev:
-                break
+                // A virtserialport's chardev opens when the guest opens the port; a console's at once.
+                if device.model.name == "virtserialport", let index = chardevs.index(of: link.name) {
+                    chardevs.chardevs[index].frontendOpen = false
+                }
 
             case .object:
                 break
@@ -82,6 +85,8 @@ extension Machine {
     func releaseBackends(of device: Device) {
         for link in device.links.reversed() { detachBackend(link) }
         device.links = []
+        releaseDescriptors(device.descriptors)
+        device.descriptors = []
         if device.model.name == "scsi-cd" { releaseEmptyMedium(qdev: device.id ?? device.path) }
     }
 

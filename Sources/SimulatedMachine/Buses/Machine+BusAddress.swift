@@ -10,9 +10,11 @@ extension Machine {
     static let scsiMaxLUN: Int64 = 16383
 
     /// Checks and completes the bus address of a device being added to a non-PCI bus.
-    func assignBusAddress(_ properties: inout [String: JSONValue], on bus: PCIBus) throws(QMPError) {
+    func assignBusAddress(_ properties: inout [String: JSONValue], on bus: PCIBus, model: DeviceModel) throws(QMPError)
+    {
         switch bus.kind {
         case .scsi: try assignSCSIAddress(&properties, on: bus)
+        case .virtioSerial: try assignSerialPort(&properties, on: bus, isConsole: model.name == "virtconsole")
         default: break
         }
     }

@@ -22,6 +22,9 @@ public final class Device {
     /// The backends the device holds (its `drive`, `netdev`, `chardev` and link properties), released
     /// when it is destroyed.
     public internal(set) var links: [BackendLink] = []
+    /// Descriptors the device took from `getfd` names (`vhost-vsock-pci`'s `vhostfd`), closed when
+    /// it is destroyed.
+    public internal(set) var descriptors: [Int32] = []
     /// The secondary bus of a port or bridge.
     public internal(set) var secondaryBus: PCIBus?
     /// The non-PCI bus the device provides (``DeviceModel/providesBus``: a SCSI or virtio-serial bus).

@@ -75,7 +75,7 @@ extension DeviceCatalog {
     static let virtioSerialProperties: [DeviceModel.Property] = [
         .init("ioeventfd", "bool", default: .bool(true)), .init("disable-legacy", "OnOffAuto"),
         .init("disable-modern", "bool", default: .bool(false)), .init("class", "uint32"),
-        .init("max_ports", "uint32"), .init("emergency-write", "bool"),
+        .init("max_ports", "uint32", default: .int(31)), .init("emergency-write", "bool"),
     ]
 
     /// `vhost-user-blk-pci`'s own properties (QEMU 7.2.22's `device-list-properties`).

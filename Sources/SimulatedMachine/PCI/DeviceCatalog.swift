@@ -9,11 +9,13 @@ public struct DeviceCatalog: Sendable {
     /// The built-in catalog, each model passed through `adjust` (a release's differences).
     public init(adjustedBy adjust: (DeviceModel) -> DeviceModel = { $0 }) {
         models = [:]
-        for model in Self.builtin { models[model.name] = adjust(model) }
+        for model in Self.builtin + Self.backendDeviceModels { models[model.name] = adjust(model) }
     }
 
     /// A built-in model as the catalog is written (configuration entries start from one).
-    public static func builtinModel(_ name: String) -> DeviceModel? { builtin.first { $0.name == name } }
+    public static func builtinModel(_ name: String) -> DeviceModel? {
+        builtin.first { $0.name == name } ?? backendDeviceModels.first { $0.name == name }
+    }
 
     /// The model of that driver name.
     public func model(_ name: String) -> DeviceModel? { models[name] }
@@ -44,7 +46,7 @@ public struct DeviceCatalog: Sendable {
         .init("pref32-reserve", "size"), .init("pref64-reserve", "size"), .init("x-native-hotplug", "bool"),
     ]
 
-    private static func virtio(
+    static func virtio(
         _ name: String,
         backend: String,
         legacy: UInt16,

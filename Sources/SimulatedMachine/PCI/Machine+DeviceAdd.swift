@@ -6,8 +6,9 @@ extension Machine {
     ///
     /// - Parameter textValues: the arguments come from text (HMP's `device_add driver,key=value`),
     ///   every value a string the property parses, in every profile; otherwise they are QMP's JSON.
-    public func deviceAdd(_ arguments: JSONObject, textValues: Bool = false) throws(QMPError) {
-        _ = try addDevice(arguments, hotplug: true, textValues: textValues)
+    /// - Parameter monitor: the monitor whose `getfd` names a descriptor property (`vhostfd`) may use.
+    public func deviceAdd(_ arguments: JSONObject, textValues: Bool = false, monitor: String? = nil) throws(QMPError) {
+        _ = try addDevice(arguments, hotplug: true, textValues: textValues, monitor: monitor)
     }
 
     /// Creates a device from `device_add` arguments (hot plug) or a configuration entry (cold plug).
@@ -15,10 +16,21 @@ extension Machine {
     /// Backend properties are attached as QEMU sets them, before realize; if anything fails later,
     /// they are let go again, as QEMU's finalize of the half-made device releases them.
     @discardableResult
-    func addDevice(_ arguments: JSONObject, hotplug: Bool, textValues: Bool = false) throws(QMPError) -> Device {
+    func addDevice(
+        _ arguments: JSONObject,
+        hotplug: Bool,
+        textValues: Bool = false,
+        monitor: String? = nil
+    ) throws(QMPError) -> Device {
         var links: [BackendLink] = []
         do {
-            let device = try addDevice(arguments, hotplug: hotplug, textValues: textValues, attaching: &links)
+            let device = try addDevice(
+                arguments,
+                hotplug: hotplug,
+                textValues: textValues,
+                monitor: monitor,
+                attaching: &links
+            )
             device.links = links
             return device
         } catch {
@@ -31,6 +43,7 @@ extension Machine {
         _ arguments: JSONObject,
         hotplug: Bool,
         textValues: Bool,
+        monitor: String?,
         attaching links: inout [BackendLink]
     ) throws(QMPError) -> Device {
         // QemuOpts (until 9.1): a string id must be an identifier; a non-string id is silently dropped.
@@ -97,7 +110,7 @@ extension Machine {
             )
         } else {
             devfn = 0
-            try assignBusAddress(&properties, on: bus)
+            try assignBusAddress(&properties, on: bus, model: model)
         }
         if model.kind == .pciBridge && (properties["chassis_nr"]?.int64Value ?? 0) == 0 {
             throw .generic(
@@ -107,6 +120,7 @@ extension Machine {
         for requirement in model.requiredProperties where properties[requirement.name] == nil {
             throw .generic(requirement.error)
         }
+        let descriptors = try realizeBackendDevice(model, properties: properties, links: links, monitor: monitor)
 
         let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
         let device = Device(
@@ -117,10 +131,17 @@ extension Machine {
             properties: properties,
             hotplugged: hotplug
         )
-        try realizeBackends(links, of: device)
+        device.descriptors = descriptors
+        do {
+            try realizeBackends(links, of: device)
+        } catch {
+            releaseDescriptors(descriptors)
+            throw error
+        }
         // The SHPC checks the slot when plugging, after the device (and its virtio backend) was realized:
         // a failure unrealizes the backend, whose DEVICE_DELETED comes before the error.
         if controller?.shpc != nil && !SHPCController.isValidSlot(device.slot) {
+            releaseDescriptors(descriptors)
             for child in model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
             throw .generic(
                 "Unsupported PCI slot \(device.slot) for standard hotplug controller. Valid slots are between 1 and 31."
