@@ -15,7 +15,9 @@ from test_descriptors import Passer, marker, marker_count, total_count  # noqa: 
 from test_control import call, control
 from test_guest import NET0, NET0_BACKEND, advance
 
-CYCLES = 600
+# 10,000 full NIC cycles on the 7.2 profile (about 40 s on a debug build), fewer on 10.0 (the same
+# code path; its netdev_del rule for a NIC's netdev has its own test below).
+CYCLES = {"7.2.0": 10_000, "10.0.0": 600}
 
 
 def start(start_daemon, version: str):
@@ -54,7 +56,7 @@ def test_nic_cycles_and_disconnects_return_to_baseline(start_daemon, marker, ver
     p = Passer(d.negotiated(version=version), marker)
     baseline = total_count(d.pid)
     left: list[str] = []
-    for i in range(CYCLES):
+    for i in range(CYCLES[version]):
         if i % 3 == 0:
             hot_plug_cycle(p, c, i, {"type": "tap", "id": "hostnet%d" % i, "fd": "tap%d" % i}, ["tap%d" % i])
         elif i % 3 == 1:  # libvirt/govmm multi-queue with vhost descriptors
@@ -65,7 +67,7 @@ def test_nic_cycles_and_disconnects_return_to_baseline(start_daemon, marker, ver
         else:
             hot_plug_cycle(p, c, i, {"type": "user", "id": "hostnet%d" % i}, [])
         assert marker_count(d.pid, marker) == len(left)
-        if i % 50 == 49:
+        if i % 500 == 49:
             # Leave midway holding a netdev with a descriptor: it stays until netdev_del, as on QEMU.
             assert p.cmd("getfd", {"fdname": "left%d" % i}, fds=1) == return_line()
             assert p.cmd("netdev_add", {"type": "tap", "id": "left%d" % i, "fd": "left%d" % i}) == return_line()
