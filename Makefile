@@ -145,11 +145,11 @@ fuzz-long: fuzz-build
 	@for t in $(FUZZ_TARGETS); do $(call fuzz-one,-runs=$(FUZZ_RUNS)); done
 
 ## fuzz-merge: minimises each target's checked-in corpus plus what the runs found (.build-fuzz/corpus)
-## into a fresh directory with libFuzzer's -merge=1, and puts that in Fuzz/corpus/NAME (then commit it).
+## into a fresh directory with libFuzzer's -set_cover_merge=1 (a smaller set than -merge=1 with the same features), and puts that in Fuzz/corpus/NAME (then commit it).
 fuzz-merge: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		n=$${t#fuzz-}; rm -rf .build-fuzz/merged/$$n; mkdir -p .build-fuzz/merged/$$n .build-fuzz/corpus/$$n; \
-		$(FUZZ_ENV) $(FUZZ_BIN)/$$t -merge=1 .build-fuzz/merged/$$n Fuzz/corpus/$$n .build-fuzz/corpus/$$n \
+		$(FUZZ_ENV) $(FUZZ_BIN)/$$t -set_cover_merge=1 .build-fuzz/merged/$$n Fuzz/corpus/$$n .build-fuzz/corpus/$$n \
 			2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files" || exit 1; \
 		rm -rf Fuzz/corpus/$$n && cp -r .build-fuzz/merged/$$n Fuzz/corpus/$$n; \
 		echo "$$t: $$(ls Fuzz/corpus/$$n | wc -l) files in Fuzz/corpus/$$n"; \
