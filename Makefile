@@ -10,7 +10,7 @@ BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 conformance-run bench bench-quick format lint clean check-asan check-tsan fuzz
+.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 conformance-run bench bench-quick format lint clean check-asan check-tsan fuzz fuzz-build fuzz-long fuzz-merge
 
 all: build
 
@@ -115,21 +115,45 @@ check-tsan:
 	TSAN_OPTIONS=halt_on_error=1 QMP_MOCKD_SANITIZER=thread QMP_MOCKD=$(abspath .build-tsan/debug/qmp-mockd) \
 		$(VENV_PY) -m pytest -q Tests/integration $(PYTEST_ARGS)
 
-## fuzz: builds the libFuzzer targets (Fuzz/) and runs each for FUZZ_SECONDS on its seed corpus
-## (Fuzz/corpus/NAME, kept in the repository; new findings land in .build-fuzz/corpus/NAME).
+## fuzz: builds the libFuzzer targets (Fuzz/, docs/fuzzing.md) optimised with AddressSanitizer and
+## debug info, and runs each for FUZZ_SECONDS in one process on one core (no -jobs) on its seed corpus (Fuzz/corpus/NAME, kept
+## in the repository; new findings land in .build-fuzz/corpus/NAME). CI runs it with FUZZ_SECONDS=10.
 FUZZ_SECONDS ?= 60
+## fuzz-long: each target for FUZZ_RUNS executions (not part of make test; ~35 min a target at 5,000/s).
+FUZZ_RUNS    ?= 10000000
 FUZZ_TARGETS := fuzz-wire fuzz-session fuzz-machine
-fuzz:
+FUZZ_BIN     := .build-fuzz/release
+FUZZ_ENV     := SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0
+fuzz-build:
 	@scripts/bootstrap.sh
 	@for t in $(FUZZ_TARGETS); do \
-		FUZZ=1 $(SWIFT) build --product $$t --scratch-path .build-fuzz \
-			-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld || exit 1; \
+		FUZZ=1 $(SWIFT) build -c release --product $$t --scratch-path .build-fuzz \
+			-Xswiftc -sanitize=fuzzer,address -Xswiftc -g -Xswiftc -parse-as-library -Xswiftc -use-ld=lld || exit 1; \
 	done
+
+# One target: FUZZ_LIMIT is its libFuzzer bound (-max_total_time=S or -runs=N).
+define fuzz-one
+	n=$${t#fuzz-}; mkdir -p .build-fuzz/corpus/$$n; \
+	echo "== $$t ($(1))"; \
+	$(FUZZ_ENV) $(FUZZ_BIN)/$$t $(1) -print_final_stats=1 \
+		.build-fuzz/corpus/$$n Fuzz/corpus/$$n 2>&1 \
+		| grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Done|crash|Test unit written" ; \
+	test $${PIPESTATUS[0]} -eq 0 || exit 1
+endef
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do $(call fuzz-one,-max_total_time=$(FUZZ_SECONDS)); done
+
+fuzz-long: fuzz-build
+	@for t in $(FUZZ_TARGETS); do $(call fuzz-one,-runs=$(FUZZ_RUNS)); done
+
+## fuzz-merge: minimises each target's checked-in corpus plus what the runs found (.build-fuzz/corpus)
+## into a fresh directory with libFuzzer's -set_cover_merge=1 (a smaller set than -merge=1 with the same features), and puts that in Fuzz/corpus/NAME (then commit it).
+fuzz-merge: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
-		n=$${t#fuzz-}; mkdir -p .build-fuzz/corpus/$$n; \
-		echo "== $$t for $(FUZZ_SECONDS) s"; \
-		SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/$$t \
-			-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 .build-fuzz/corpus/$$n Fuzz/corpus/$$n \
-			2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY|Done|crash" ; \
-		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+		n=$${t#fuzz-}; rm -rf .build-fuzz/merged/$$n; mkdir -p .build-fuzz/merged/$$n .build-fuzz/corpus/$$n; \
+		$(FUZZ_ENV) $(FUZZ_BIN)/$$t -set_cover_merge=1 .build-fuzz/merged/$$n Fuzz/corpus/$$n .build-fuzz/corpus/$$n \
+			2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files" || exit 1; \
+		rm -rf Fuzz/corpus/$$n && cp -r .build-fuzz/merged/$$n Fuzz/corpus/$$n; \
+		echo "$$t: $$(ls Fuzz/corpus/$$n | wc -l) files in Fuzz/corpus/$$n"; \
 	done

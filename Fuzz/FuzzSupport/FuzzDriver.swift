@@ -19,3 +19,10 @@ public func runFuzzer(
     var argv = argv
     return LLVMFuzzerRunDriver(&argc, &argv, callback)
 }
+
+/// `precondition` that keeps its message in optimised builds (`-O` drops precondition texts; the
+/// fuzz targets are built with `-O`, and a finding without its text is hard to read).
+@inline(__always)
+public func require(_ condition: Bool, _ message: @autoclosure () -> String, file: StaticString = #file, line: UInt = #line) {
+    if !condition { fatalError("invariant violated: \(message())", file: file, line: line) }
+}

@@ -3,10 +3,29 @@ import GuestSim
 import SimulatedMachine
 import QMPWire
 
-// libFuzzer target: the machine and the Linux guest driven by a decoded stream of operations
-// (device_add/device_del with fuzzed arguments, register writes, SHPC commands, clock steps, resets,
-// persona switches). Invariants: no crash; every removed device got exactly one DEVICE_DELETED and
-// no event names an unknown device; X_DEVICE_ON at most once per device.
+// libFuzzer target: the machine and the Linux guest driven by a decoded stream of operations:
+// device_add/device_del with fuzzed arguments (and drive=/netdev=/chardev= links), register writes,
+// SHPC commands, clock steps, resets, persona switches, and the backend operations: getfd/closefd,
+// add-fd/remove-fd, monitor clients leaving and coming back, blockdev-add/blockdev-del (null-co, raw,
+// file over a fake host, /dev/fdset/N), netdev_add/netdev_del (user, hubport, tap with named
+// descriptors), chardev-add/chardev-remove (null, ringbuf, and socket/file/pty over a fake host).
+//
+// Invariants, checked after every operation:
+// - every removed device got exactly one DEVICE_DELETED, no event names an unknown device, and
+//   X_DEVICE_ON comes at most once per device;
+// - no link of a live device points at a deleted backend (a drive/node, a netdev (or the orphan of
+//   one deleted under its NIC), a chardev);
+// - every descriptor handed to the machine is released at most once, and only one it was given;
+//   handed out = released + held (``DescriptorTable/count``);
+// - every chardev handle the host opened is closed at most once.
+// At the end of each input everything is taken down (devices, backends, names, fd sets, monitor
+// clients); once no device holds a backend any more, every descriptor has been released exactly
+// once and every chardev handle closed.
+//
+// Bounded work per input: at most `maxOperations` operations, clock steps of at most 12.75 s, and a
+// teardown of at most 3 rounds of 8 steps. Made once per process: the profiles, the set of
+// cold-plugged devices, the fake block host. Per input: a fresh machine with the standard
+// configuration and a fresh guest (docs/fuzzing.md has what that costs).
 
 @_cdecl("fuzz_machine_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -18,43 +37,117 @@ final class Events: MachineEventSink {  // one per input, used on the fuzzing th
     var on: Set<String> = []
     func emit(_ event: MachineEvent) {
         let path = event.data?["path"]?.stringValue ?? ""
+        // A device's own children (a virtio proxy's `virtio-backend`, pci-serial's `serial`) are
+        // deleted with it (or unrealized when its plug fails): their parent must be known.
+        let components = path.split(separator: "/")
+        if event.name == "DEVICE_DELETED", path.hasPrefix("/machine/peripheral/"), components.count > 3 {
+            let owner = "/" + components.prefix(3).joined(separator: "/")
+            require(live.contains(owner), "DEVICE_DELETED for \(path) of unknown \(owner)")
+            return
+        }
         switch event.name {
-        case "DEVICE_DELETED" where !path.hasSuffix("/virtio-backend"):
-            precondition(live.remove(path) != nil, "DEVICE_DELETED for unknown \(path)")
+        case "DEVICE_DELETED":
+            require(live.remove(path) != nil, "DEVICE_DELETED for unknown \(path)")
             on.remove(path)
         case "X_DEVICE_ON":
-            precondition(live.contains(path), "X_DEVICE_ON for unknown \(path)")
-            precondition(on.insert(path).inserted, "second X_DEVICE_ON for \(path)")
+            require(live.contains(path), "X_DEVICE_ON for unknown \(path)")
+            require(on.insert(path).inserted, "second X_DEVICE_ON for \(path)")
         default: break
         }
     }
 }
 
+/// Fake descriptor numbers: each handed to the machine once; the release hook records them.
+final class Descriptors {  // one per input, fuzzing thread only
+    var next: Int32 = 1000
+    var handedOut = 0
+    var released: Set<Int32> = []
+    func take() -> Int32 {
+        next += 1
+        handedOut += 1
+        return next
+    }
+    func release(_ fd: Int32) {
+        require(fd > 1000 && fd <= next, "released descriptor \(fd) was never handed out")
+        require(released.insert(fd).inserted, "descriptor \(fd) released twice")
+    }
+}
+
+/// A chardev host that opens nothing: every socket, file and pty gets a fresh handle; each must be
+/// closed once. Paths starting with "bad" fail as a missing directory would.
+final class FakeChardevHost: ChardevHost {  // one per input, fuzzing thread only
+    var nextHandle = 0
+    var open: Set<Int> = []
+    func open(_ backend: ChardevBackend) throws(QMPError) -> ChardevOpening {
+        switch backend {
+        case .socket(let path, _) where path.hasPrefix("bad"), .file(let path, _) where path.hasPrefix("bad"):
+            throw .generic("Failed to open: No such file or directory")
+        default: break
+        }
+        nextHandle += 1
+        open.insert(nextHandle)
+        if case .pty = backend { return ChardevOpening(handle: nextHandle, ptyPath: "/dev/pts/\(nextHandle)") }
+        return ChardevOpening(handle: nextHandle)
+    }
+    func isConnected(_ handle: Int) -> Bool { handle % 2 == 0 }
+    func close(_ handle: Int) { require(open.remove(handle) != nil, "chardev handle \(handle) closed twice") }
+}
+
+/// Files for `file` nodes: names starting with "img" exist (a raw image of 1 MiB), others do not.
+/// Descriptors of fd sets are read-write when odd, read-only when even.
+let fakeBlockHost = BlockHost(
+    open: { path, _ in path.hasPrefix("img") ? .success(BlockHostFile(size: 1 << 20)) : .failure(.noSuchFile) },
+    accessMode: { fd in fd % 2 == 1 ? 2 : 0 },
+    inspect: { _ in .success(BlockHostFile(size: 1 << 20)) }
+)
+
+/// The user devices of the standard configuration (root ports, the SHPC bridge, the disk), the same
+/// in every profile: computed once per process, not walked per input.
+let coldPlugged: Set<String> = {
+    let machine = Machine(profile: QEMUProfile("8.2.0", package: "fuzz")!)
+    try? machine.coldPlug(.standard)
+    return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
+}()
+let profiles = ["7.2.0", "8.2.0", "10.0.0"].compactMap { QEMUProfile($0, package: "fuzz") }
 let drivers = [
     "virtio-net-pci", "e1000e", "virtio-rng-pci", "pci-testdev", "e1000", "pcie-pci-bridge", "pci-bridge", "nope",
+    "virtio-blk-pci", "pci-serial",
 ]
 let buses = ["pci.1", "pci.2", "pci.3", "pci.4", "pci.5", "pci.7", "pci.8", "pcie.0", "zz"]
 let personas = ["linux", "never-ack", "manual", "cancel-on-second-press"]
+let monitors = ["/run/qmp.sock", "/run/other.sock"]
+let fdNames = ["fd0", "fd1", "fd2", "9x"]
+let nodeNames = ["n0", "n1", "n2", "libvirt-1-format", "libvirt-1-storage"]
+let netdevIDs = ["net0", "net1", "net2", "bad id"]
+let chardevIDs = ["c0", "c1", "c2"]
+/// Each input is cut off after this many operations (a 4 KiB input could otherwise ask for 4,096).
+let maxOperations = 96
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard let profile = QEMUProfile(["7.2.0", "8.2.0", "10.0.0"][size % 3], package: "fuzz") else { return 0 }
     let host = ManualHostClock()
-    let machine = Machine(profile: profile, startPaused: false) { host.nanoseconds }
+    let machine = Machine(profile: profiles[size % profiles.count], startPaused: false) { host.nanoseconds }
     let events = Events()
+    let fds = Descriptors()
+    let chardevHost = FakeChardevHost()
     machine.sink = events
+    machine.descriptors.release = { fds.release($0) }
+    machine.blockHost = fakeBlockHost
+    machine.chardevs.host = chardevHost
     try? machine.coldPlug(.standard)
-    for device in machine.allDevices where device.path.hasPrefix("/machine/peripheral") {
-        events.live.insert(device.path)
-    }
+    events.live = coldPlugged
     let guest = GuestOS(machine: machine)
+    machine.monitorClientOpened()
+    var clients = 1
     var i = 0
     func byte() -> Int {
         defer { i += 1 }
         return i < size ? Int(data[i]) : 0
     }
     var counter = 0
-    while i < size {
-        switch byte() % 8 {
+    var operations = 0
+    while i < size && operations < maxOperations {
+        operations += 1
+        switch byte() % 19 {
         case 0, 1:
             counter += 1
             let id = "f\(counter)"
@@ -62,6 +155,12 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             if byte() % 4 != 0 { args["bus"] = .string(buses[byte() % buses.count]) }
             if byte() % 2 == 0 { args["addr"] = .string(String(byte() % 40, radix: 16)) }
             if byte() % 5 == 0 { args["chassis_nr"] = .int(Int64(byte())) }
+            switch byte() % 5 {
+            case 0: args["drive"] = .string(nodeNames[byte() % nodeNames.count])
+            case 1: args["netdev"] = .string(netdevIDs[byte() % netdevIDs.count])
+            case 2: args["chardev"] = .string(chardevIDs[byte() % chardevIDs.count])
+            default: break
+            }
             let path = "/machine/peripheral/\(id)"
             events.live.insert(path)
             do { try machine.deviceAdd(args) } catch { events.live.remove(path) }
@@ -89,17 +188,191 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             } else {
                 try? machine.cont()
             }
-        default:
+        case 7:
             try? guest.setPersona(
                 (try? GuestPersona.parse(name: personas[byte() % personas.count])) ?? .linux,
                 controller: byte() % 2 == 0 ? nil : buses[byte() % 5]
             )
+        case 8:
+            try? machine.getfd(name: fdNames[byte() % fdNames.count], fd: fds.take(), monitor: monitors[byte() % 2])
+        case 9:
+            try? machine.closefd(name: fdNames[byte() % fdNames.count], monitor: monitors[byte() % 2])
+        case 10:
+            let set = byte() % 5
+            _ = try? machine.addFD(fds.take(), fdsetID: set == 4 ? nil : Int64(set) - 1, opaque: nil)
+        case 11:
+            let set = Int64(byte() % 4)
+            let member = byte()
+            let fd = member % 3 == 0 ? nil : machine.descriptors.fdsets.first { $0.id == set }?.members.first.map {
+                Int64($0.fd)
+            }
+            try? machine.removeFD(fdsetID: set, fd: member % 3 == 2 ? 77 : fd)
+        case 12:
+            // A monitor client leaves (QEMU up to 9.0 may empty unused fd sets) or comes back.
+            if byte() % 2 == 0, clients > 0 {
+                clients -= 1
+                machine.monitorClientClosed()
+            } else {
+                clients += 1
+                machine.monitorClientOpened()
+            }
+        case 13:
+            let name = nodeNames[byte() % 3]
+            var args: JSONObject = ["node-name": .string(name)]
+            switch byte() % 5 {
+            case 0: args["driver"] = .string("null-co")
+            case 1:
+                args["driver"] = .string("raw")
+                args["file"] = .string(nodeNames[byte() % nodeNames.count])
+            case 2:
+                args["driver"] = .string("file")
+                args["filename"] = .string(["img0", "missing", "/dev/fdset/0", "/dev/fdset/1"][byte() % 4])
+                if byte() % 2 == 0 { args["read-only"] = .bool(true) }
+            case 3:
+                args["driver"] = .string("raw")
+                args["file"] = .object(["driver": .string("null-co"), "node-name": .string(nodeNames[byte() % 3])])
+            default:
+                args["driver"] = .string(["qcow2", "nope", "null-co"][byte() % 3])
+                args["size"] = .int(Int64(byte()) << 20)
+            }
+            try? machine.blockdevAdd(args)
+        case 14:
+            try? machine.blockdevDel(nodeName: nodeNames[byte() % nodeNames.count])
+        case 15:
+            let id = netdevIDs[byte() % netdevIDs.count]
+            let monitor = monitors[byte() % 2]
+            var args: JSONObject = ["id": .string(id)]
+            switch byte() % 5 {
+            case 0: args["type"] = .string("user")
+            case 1:
+                args["type"] = .string("tap")
+                args["fd"] = .string(fdNames[byte() % fdNames.count])
+            case 2:
+                args["type"] = .string("tap")
+                args["fds"] = .string("\(fdNames[byte() % 3]):\(fdNames[byte() % 3])")
+                if byte() % 2 == 0 { args["vhostfds"] = .string(fdNames[byte() % 3]) }
+            case 3:
+                args["type"] = .string("tap")
+                args["fd"] = .string(fdNames[byte() % 3])
+                args["vhostfd"] = .string(fdNames[byte() % fdNames.count])
+            default:
+                args["type"] = .string("hubport")
+                args["hubid"] = .int(Int64(byte() % 3))
+            }
+            try? machine.netdevAdd(args, monitor: monitor)
+        case 16:
+            try? machine.netdevDel(id: netdevIDs[byte() % netdevIDs.count])
+        case 17:
+            let backend: JSONObject
+            switch byte() % 6 {
+            case 0: backend = ["type": "null", "data": .object([:])]
+            case 1: backend = ["type": "ringbuf", "data": ["size": .int(Int64(byte() * 16))]]
+            case 2:
+                let path = ["s0", "bad/s1"][byte() % 2]
+                backend = [
+                    "type": "socket",
+                    "data": ["addr": ["type": "unix", "data": ["path": .string(path)]], "server": .bool(byte() % 2 == 0)],
+                ]
+            case 3: backend = ["type": "file", "data": ["out": .string(["out0", "bad/out"][byte() % 2])]]
+            case 4: backend = ["type": "pty", "data": .object([:])]
+            default: backend = ["type": "memory", "data": .object([:])]
+            }
+            _ = try? machine.chardevAdd(id: chardevIDs[byte() % chardevIDs.count], backend: .object(backend))
+        default:
+            try? machine.chardevRemove(id: chardevIDs[byte() % chardevIDs.count])
         }
         machine.runDueTimers()
+        check(machine, fds: fds, links: true, live: events.live)
     }
     let actual = Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
-    precondition(actual == events.live, "devices and events disagree: \(actual.symmetricDifference(events.live))")
+    require(actual == events.live, "devices and events disagree: \(actual.symmetricDifference(events.live))")
+    tearDown(machine, guest: guest, host: host, events: events, fds: fds, clients: clients)
+    // The cold-plugged devices stay (their disk holds its own nodes, no descriptor): once every
+    // device the input added is gone, so are all their links, and every descriptor is accounted for.
+    if events.live.isSubset(of: coldPlugged) {
+        // A multi-queue tap whose later queue failed stays, incomplete, with the queues it made (QEMU
+        // keeps them and its netdev_del refuses: "Device 'ID' is not a netdev"): those are held for good.
+        let kept = machine.netdevs.backends.values.filter(\.isIncomplete).reduce(0) { $0 + $1.descriptors.count }
+        require(fds.released.count + kept == fds.handedOut, "\(fds.handedOut - fds.released.count - kept) descriptors leaked")
+        require(machine.descriptors.count == kept, "the table counts \(machine.descriptors.count) descriptors, not \(kept)")
+        require(chardevHost.open.isEmpty, "chardev handles never closed: \(chardevHost.open)")
+    }
     return 0
+}
+
+/// The invariants that hold after every operation.
+func check(_ machine: Machine, fds: Descriptors, links: Bool, live: Set<String>) {
+    require(
+        fds.handedOut == fds.released.count + machine.descriptors.count,
+        "handed out \(fds.handedOut), released \(fds.released.count), held \(machine.descriptors.count)"
+    )
+    guard links else { return }
+    // Only user devices (peripheral, with an id) take backends here: look those up, not the tree.
+    for path in live {
+        guard let device = machine.device(id: String(path.dropFirst("/machine/peripheral/".count))) else {
+            continue
+        }
+        for link in device.links {
+            switch link.kind {
+            case .block:
+                let backend = machine.block.backends.last { $0.isAttached && $0.linkName == link.name }
+                require(
+                    backend.map { $0.root.isEmpty || machine.block.node($0.root) != nil } ?? false,
+                    "\(device.path) links drive '\(link.name)', which is gone"
+                )
+            case .netdev:
+                // A netdev deleted under its NIC stays as an orphan under a key no id can take.
+                require(
+                    link.name.contains("#") || machine.netdevs.backends[link.name]?.inUse == true,
+                    "\(device.path) links netdev '\(link.name)', which is gone"
+                )
+            case .chardev:
+                require(machine.chardevs[link.name] != nil, "\(device.path) links chardev '\(link.name)', which is gone")
+            case .object:
+                break
+            }
+        }
+    }
+}
+
+/// Takes everything down: devices (the guest answering as Linux does, the VM running), then every
+/// backend, named descriptor, fd set and monitor client.
+func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events: Events, fds: Descriptors, clients: Int) {
+    try? machine.cont()
+    try? guest.setPersona(.linux)
+    // Devices whose removal can start (cold-plugged root ports cannot), then time for the guest to
+    // answer; a bridge's children go first, so a second round takes the bridge.
+    for _ in 0..<3 {
+        var started = false
+        for path in events.live.subtracting(coldPlugged).sorted() {
+            if (try? machine.deviceDel(String(path.split(separator: "/").last ?? ""))) != nil { started = true }
+            machine.flushDeferredEvents()
+        }
+        var steps = 0
+        while machine.pendingUnplugs().count > 0 && steps < 8 {
+            machine.advance(host: host, by: 2_000_000_000)
+            machine.runDueTimers()
+            steps += 1
+        }
+        if !started { break }
+    }
+    check(machine, fds: fds, links: true, live: events.live)
+    for id in machine.netdevs.order { try? machine.netdevDel(id: id) }
+    for chardev in machine.chardevs.chardevs { try? machine.chardevRemove(id: chardev.id) }
+    // Nodes: a parent before its child, so repeat while something goes.
+    var progress = true
+    while progress {
+        progress = false
+        for node in machine.block.nodes.reversed() where node.isMonitorOwned {
+            if (try? machine.blockdevDel(nodeName: node.name)) != nil { progress = true }
+        }
+    }
+    for monitor in monitors {
+        for name in fdNames { try? machine.closefd(name: name, monitor: monitor) }
+    }
+    for set in machine.descriptors.fdsets { try? machine.removeFD(fdsetID: set.id, fd: nil) }
+    for _ in 0..<clients { machine.monitorClientClosed() }
+    check(machine, fds: fds, links: true, live: events.live)
 }
 
 /// libFuzzer's runtime references this symbol even when the driver is started through LLVMFuzzerRunDriver.

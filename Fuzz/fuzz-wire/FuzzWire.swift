@@ -51,13 +51,13 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while let result = parser.next(from: buffer, position: &position) {
         switch result {
         case .failure(let error):
-            precondition(error.errorClass == .genericError)
-            precondition(allowedErrorPrefixes.contains { error.desc.hasPrefix($0) }, "unexpected text: \(error.desc)")
+            require(error.errorClass == .genericError, "error class \(error.errorClass)")
+            require(allowedErrorPrefixes.contains { error.desc.hasPrefix($0) }, "unexpected text: \(error.desc)")
         case .success(let value):
             if containsInfinity(value) { continue }  // QEMU writes inf, which is not JSON
             var text: [UInt8] = []
             JSONWriter.write(value, into: &text)
-            precondition(text.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "writer emitted a non-ASCII or control byte")
+            require(text.allSatisfy { $0 >= 0x20 && $0 < 0x7F }, "writer emitted a non-ASCII or control byte")
             text.append(0x20)
             var again = JSONStreamParser()
             var reparsed: JSONValue?
@@ -65,7 +65,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 var p = 0
                 if case .success(let v) = again.next(from: raw, position: &p) { reparsed = v }
             }
-            precondition(reparsed.map { sameValue($0, value) } ?? false, "round trip changed \(value.jsonText)")
+            require(reparsed.map { sameValue($0, value) } ?? false, "round trip changed \(value.jsonText)")
         }
     }
     return 0
