@@ -38,6 +38,26 @@ public enum QemuOptions {
         return result
     }
 
+    /// The options as one object, as QEMU's `qemu_opts_to_qdict` makes them: a repeated key keeps
+    /// its first place and takes its last value. Values are text unless `value` reads them otherwise.
+    public static func object(
+        _ options: [(key: String, value: String)],
+        value: (_ key: String, _ text: String) -> JSONValue = { .string($1) }
+    ) -> JSONObject {
+        var members: [(String, JSONValue)] = []
+        var index: [String: Int] = [:]
+        for option in options {
+            let converted = value(option.key, option.value)
+            if let i = index[option.key] {
+                members[i].1 = converted
+            } else {
+                index[option.key] = members.count
+                members.append((option.key, converted))
+            }
+        }
+        return JSONObject(members)
+    }
+
     /// A value up to the next single `,` (which is consumed), with `,,` read as `,`.
     private static func value(_ bytes: [UInt8], _ position: inout Int) -> String {
         var out: [UInt8] = []

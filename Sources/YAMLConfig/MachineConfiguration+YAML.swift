@@ -44,15 +44,7 @@ extension MachineConfiguration {
             guard let list = top.optional(key), !list.isNull else { continue }
             for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
         }
-        if let list = top.optional("blockdevs"), !list.isNull {
-            for item in try list.sequence() {
-                guard case .object(let arguments) = try jsonTree(item) else {
-                    throw item.error("expected a mapping")
-                }
-                configuration.blockdevs.append(arguments)
-                configuration.blockdevLines.append(item.line)
-            }
-        }
+        configuration.blockdevs = try argumentList(top.optional("blockdevs"))
         configuration.netdevs = try argumentList(top.optional("netdevs"))
         configuration.objects = try argumentList(top.optional("objects"))
         configuration.chardevs = try argumentList(top.optional("chardevs"))
@@ -62,13 +54,13 @@ extension MachineConfiguration {
         return configuration
     }
 
-    /// A list of command arguments (`netdevs:`, `objects:`, `chardevs:`), each a mapping, with its line.
-    private static func argumentList(_ list: YAMLNode?) throws(YAMLError) -> [(arguments: JSONObject, line: Int)] {
+    /// A list of command arguments (`blockdevs:`, `netdevs:`, `objects:`, `chardevs:`), each a mapping, with its line.
+    private static func argumentList(_ list: YAMLNode?) throws(YAMLError) -> [BackendEntry] {
         guard let list, !list.isNull else { return [] }
-        var result: [(arguments: JSONObject, line: Int)] = []
+        var result: [BackendEntry] = []
         for item in try list.sequence() {
             guard case .object(let arguments) = try jsonTree(item) else { throw item.error("expected a mapping") }
-            result.append((arguments, item.line))
+            result.append(BackendEntry(arguments, line: item.line))
         }
         return result
     }

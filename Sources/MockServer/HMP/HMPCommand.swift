@@ -12,8 +12,6 @@ struct HMPCommand: Sendable {
         case string
         /// QemuOpts text to the end of the line (`O`), with the implied key; may be empty.
         case options(impliedKey: String)
-        /// Everything to the end of the line, as text.
-        case rest
         /// Two words (`s` `s`, `drive_add`'s address and options).
         case twoStrings
         /// `info block`'s flags and optional name (`nodes:-n,verbose:-v,device:B?`).
@@ -24,7 +22,6 @@ struct HMPCommand: Sendable {
     struct Invocation {
         var word: String = ""
         var options: [(key: String, value: String)] = []
-        var rest: String = ""
         var second: String = ""
         var flags: Set<String> = []
         let call: QMPCall

@@ -11,17 +11,8 @@ enum HMPCommands {
             arguments: .options(impliedKey: "driver"),
             help: "device_add driver[,prop=value][,...] -- add device, like -device on the command line"
         ) { invocation throws(QMPError) in
-            // QemuOpts to a dictionary: a repeated key keeps its first place and its last value.
-            var members: [(String, JSONValue)] = []
-            for option in invocation.options {
-                if let index = members.firstIndex(where: { $0.0 == option.key }) {
-                    members[index].1 = .string(option.value)
-                } else {
-                    members.append((option.key, .string(option.value)))
-                }
-            }
             try invocation.call.machine.deviceAdd(
-                JSONObject(members),
+                QemuOptions.object(invocation.options),
                 textValues: true,
                 monitor: invocation.call.session.monitor
             )
@@ -85,16 +76,9 @@ enum HMPCommands {
             arguments: .string,
             help: "object_add [qom-type=]type,id=str[,prop=value][,...] -- create QOM object"
         ) { invocation throws(QMPError) in
-            // keyval text (the type is the implied first key); a repeated key keeps its last value.
-            var members: [(String, JSONValue)] = []
-            for option in QemuOptions.parse(invocation.word, impliedKey: "qom-type") {
-                if let index = members.firstIndex(where: { $0.0 == option.key }) {
-                    members[index].1 = .string(option.value)
-                } else {
-                    members.append((option.key, .string(option.value)))
-                }
-            }
-            try invocation.call.machine.objectAdd(JSONObject(members), textValues: true)
+            // keyval text (the type is the implied first key).
+            let options = QemuOptions.parse(invocation.word, impliedKey: "qom-type")
+            try invocation.call.machine.objectAdd(QemuOptions.object(options), textValues: true)
             return ""
         },
         HMPCommand(name: "object_del", arguments: .string, help: "object_del id -- destroy QOM object") {

@@ -70,9 +70,6 @@ struct HumanMonitor: Sendable {
                 return tryHelp
             }
             invocation.options = options
-        case .rest:
-            invocation.rest = String(rest.drop { $0 == " " || $0 == "\t" })
-            rest = ""
         case .twoStrings:
             guard let first = Self.word(&rest), let second = Self.word(&rest) else {
                 return "\(display): string expected\n" + tryHelp

@@ -7,41 +7,21 @@ extension Machine {
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
         addModels(configuration.catalogAdditions)
-        for object in configuration.objects {
-            do throws(QMPError) {
-                try objectAdd(object.arguments)
-            } catch {
-                let name = Self.optionName(object.arguments, type: "qom-type")
-                throw MachineConfigurationError(line: object.line, message: "-object \(name): \(error.desc)")
-            }
+        try create(configuration.objects, option: "-object", name: { Self.optionName($0, type: "qom-type") }) {
+            arguments throws(QMPError) in
+            try objectAdd(arguments)
         }
-        for chardev in configuration.chardevs {
-            do throws(QMPError) {
-                let arguments = chardev.arguments
-                try QAPIArguments([QAPIArgument("id", .string), QAPIArgument("backend", .object)]).validate(arguments)
-                _ = try chardevAdd(id: arguments["id"]?.stringValue ?? "", backend: arguments["backend"])
-            } catch {
-                let type = chardev.arguments["backend"]?.objectValue?["type"]?.stringValue ?? ""
-                let id = chardev.arguments["id"]?.stringValue.map { "\(type),id=\($0)" } ?? type
-                throw MachineConfigurationError(line: chardev.line, message: "-chardev \(id): \(error.desc)")
-            }
+        try create(configuration.chardevs, option: "-chardev", name: { Self.optionName($0, type: "backend") }) {
+            arguments throws(QMPError) in
+            try QAPIArguments([QAPIArgument("id", .string), QAPIArgument("backend", .object)]).validate(arguments)
+            _ = try chardevAdd(id: arguments["id"]?.stringValue ?? "", backend: arguments["backend"])
         }
-        for (index, arguments) in configuration.blockdevs.enumerated() {
-            do throws(QMPError) {
-                try blockdevAdd(arguments)
-            } catch {
-                let line = index < configuration.blockdevLines.count ? configuration.blockdevLines[index] : nil
-                throw MachineConfigurationError(line: line, message: "-blockdev: \(error.desc)")
-            }
+        try create(configuration.blockdevs, option: "-blockdev", name: { _ in nil }) { arguments throws(QMPError) in
+            try blockdevAdd(arguments)
         }
-        for netdev in configuration.netdevs {
-            do throws(QMPError) {
-                try netdevAdd(netdev.arguments, monitor: "")
-            } catch {
-                let type = netdev.arguments["type"]?.stringValue ?? ""
-                let name = netdev.arguments["id"]?.stringValue.map { "\(type),id=\($0)" } ?? type
-                throw MachineConfigurationError(line: netdev.line, message: "-netdev \(name): \(error.desc)")
-            }
+        try create(configuration.netdevs, option: "-netdev", name: { Self.optionName($0, type: "type") }) {
+            arguments throws(QMPError) in
+            try netdevAdd(arguments, monitor: "")
         }
         for spec in configuration.devices {
             do throws(QMPError) {
@@ -54,9 +34,29 @@ extension Machine {
         resetDevices()
     }
 
-    /// `TYPE,id=ID` of an option's arguments, as QEMU's command-line errors name the option.
+    /// Creates each backend entry, naming the option and the line in the error of the first that
+    /// QEMU would refuse (`line 3: -netdev user,id=1x: ...`).
+    private func create(
+        _ entries: [BackendEntry],
+        option: String,
+        name: (JSONObject) -> String?,
+        _ body: (JSONObject) throws(QMPError) -> Void
+    ) throws(MachineConfigurationError) {
+        for entry in entries {
+            do throws(QMPError) {
+                try body(entry.arguments)
+            } catch {
+                let label = name(entry.arguments).map { "\(option) \($0)" } ?? option
+                throw MachineConfigurationError(line: entry.line, message: "\(label): \(error.desc)")
+            }
+        }
+    }
+
+    /// `TYPE,id=ID` of an option's arguments, as QEMU's command-line errors name the option; the
+    /// type is the member `key` (a chardev's is its backend's `type`).
     private static func optionName(_ arguments: JSONObject, type key: String) -> String {
-        let type = arguments[key]?.stringValue ?? ""
+        let member = arguments[key]
+        let type = member?.stringValue ?? member?.objectValue?["type"]?.stringValue ?? ""
         return arguments["id"]?.stringValue.map { "\(type),id=\($0)" } ?? type
     }
 }

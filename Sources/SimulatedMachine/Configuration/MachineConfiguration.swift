@@ -1,4 +1,4 @@
-public import QMPWire
+import QMPWire
 
 /// What the simulated machine is made of: its type, the controllers and devices present at start
 /// (cold-plugged, like `-device` options), and device models added to the catalog.
@@ -8,22 +8,20 @@ public import QMPWire
 public struct MachineConfiguration: Sendable {
     public var machineType: MachineType
     /// Block nodes created before the devices, each as `blockdev-add` arguments (QEMU's `-blockdev`).
-    public var blockdevs: [JSONObject] = []
-    /// The configuration file's line of each ``blockdevs`` entry (for errors).
-    public var blockdevLines: [Int] = []
+    public var blockdevs: [BackendEntry] = []
     /// Cold-plugged devices in creation order (controllers first, as the file lists them).
     public var devices: [DeviceSpec]
     /// Models added to (or replacing in) the built-in catalog.
     public var catalogAdditions: [DeviceModel]
     /// Network backends created before the devices (`netdevs:`), each `netdev_add`'s arguments (QEMU's
     /// `-netdev` in JSON form) with the line it came from.
-    public var netdevs: [(arguments: JSONObject, line: Int)] = []
+    public var netdevs: [BackendEntry] = []
     /// User-creatable objects created first (`objects:`), each `object-add`'s arguments (QEMU's `-object`
     /// in JSON form) with the line it came from.
-    public var objects: [(arguments: JSONObject, line: Int)] = []
+    public var objects: [BackendEntry] = []
     /// Character devices created after the objects (`chardevs:`), each `chardev-add`'s arguments
     /// (`id` and `backend`, QEMU's `-chardev` in JSON form) with the line it came from.
-    public var chardevs: [(arguments: JSONObject, line: Int)] = []
+    public var chardevs: [BackendEntry] = []
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType
@@ -57,8 +55,13 @@ public struct MachineConfiguration: Sendable {
         var configuration = MachineConfiguration(machineType: .q35, devices: devices)
         // The disk's backend as libvirt gives it: a raw node over a null-co node.
         configuration.blockdevs = [
-            ["driver": "null-co", "node-name": "libvirt-1-storage"],
-            ["node-name": "libvirt-1-format", "read-only": .bool(false), "driver": "raw", "file": "libvirt-1-storage"],
+            BackendEntry(["driver": "null-co", "node-name": "libvirt-1-storage"]),
+            BackendEntry(
+                [
+                    "node-name": "libvirt-1-format", "read-only": .bool(false), "driver": "raw",
+                    "file": "libvirt-1-storage",
+                ]
+            ),
         ]
         return configuration
     }()

@@ -8,29 +8,20 @@ extension Machine {
     public func netdevArguments(fromText options: [(key: String, value: String)]) -> JSONObject {
         let type = options.last { $0.key == "type" }.flatMap { NetdevType(rawValue: $0.value) }
         let members = type?.members(streamReconnect: profile.netdevStreamHasReconnect) ?? []
-        var result: [(String, JSONValue)] = []
-        for option in options {
-            let value: JSONValue
-            switch members.first(where: { $0.name == option.key })?.type {
+        return QemuOptions.object(options) { key, text in
+            switch members.first(where: { $0.name == key })?.type {
             case .bool?:
-                switch option.value {
-                case "on", "yes", "true", "y": value = .bool(true)
-                case "off", "no", "false", "n": value = .bool(false)
-                default: value = .string(option.value)
+                switch text {
+                case "on", "yes", "true", "y": return .bool(true)
+                case "off", "no", "false", "n": return .bool(false)
+                default: return .string(text)
                 }
             case .int?, .unsigned?:
-                let text = option.value
                 let number = text.hasPrefix("0x") ? Int64(text.dropFirst(2), radix: 16) : Int64(text)
-                value = number.map { .int($0) } ?? .string(text)
+                return number.map { .int($0) } ?? .string(text)
             default:
-                value = .string(option.value)
-            }
-            if let index = result.firstIndex(where: { $0.0 == option.key }) {
-                result[index].1 = value
-            } else {
-                result.append((option.key, value))
+                return .string(text)
             }
         }
-        return JSONObject(result)
     }
 }
