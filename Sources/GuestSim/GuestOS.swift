@@ -38,6 +38,8 @@ public final class GuestOS: MachineObserver {
 
     /// The drivers, in the order their controllers were found (topology order).
     private var drivers: [any ControllerDriver] = []
+    /// The ACPI side (GPE handler, acpiphp, processor and memory hot-plug drivers), made at start.
+    private var acpiDriver: ACPIGuestDriver?
 
     /// Starts the guest on `machine` and makes it the machine's observer.
     /// - Parameters:
@@ -48,6 +50,9 @@ public final class GuestOS: MachineObserver {
         self.configuration = configuration
         machine.observer = self
         discoverControllers()
+        let acpi = ACPIGuestDriver(os: self)
+        acpiDriver = acpi
+        acpi.attach()
     }
 
     // MARK: Personas
@@ -69,6 +74,13 @@ public final class GuestOS: MachineObserver {
             if slot != nil { throw .generic("'slot' needs 'controller' (an SHPC bridge)") }
             configuration.setPersona(persona, controller: [], slot: nil)
             for driver in drivers { driver.personasChanged(rearmScripts: persona.isScript) }
+            acpiDriver?.personasChanged()
+            return
+        }
+        if controller == ACPIGuestDriver.personaName {
+            if slot != nil { throw .generic("'slot' applies only to SHPC bridges") }
+            configuration.setPersona(persona, controller: [controller], slot: nil)
+            acpiDriver?.personasChanged()
             return
         }
         let device = try machine.findController(controller)
@@ -114,7 +126,11 @@ public final class GuestOS: MachineObserver {
     public func guestReset() {
         for driver in drivers { driver.reset() }
         discoverControllers()
+        acpiDriver?.reset()
     }
+
+    /// The state of the guest's ACPI side: `not-booted`, `booted`, `manual` or `never-ack`.
+    public var acpiState: String { acpiDriver?.stateName ?? "not-booted" }
 
     // MARK: MachineObserver
 
@@ -127,6 +143,11 @@ public final class GuestOS: MachineObserver {
             drivers.append(driver)
             driver.attach()
         }
+    }
+
+    /// The SCI changed level: the ACPI side's GPE handler takes it (from a timer).
+    public func sciLevelChanged(_ level: Bool) {
+        acpiDriver?.sciLevelChanged(level)
     }
 
     /// Forwards the write to ``onRegisterWrite``.

@@ -40,12 +40,14 @@ enum ControlCommands {
         )
         let writeArguments = QAPIArguments(
             [
-                QAPIArgument("controller", .string),
+                QAPIArgument("controller", .string, optional: true),
+                QAPIArgument("port", .unsigned(bits: 16), optional: true),
+                QAPIArgument("config", .string, optional: true),
                 QAPIArgument("register", .enumeration(["slot-control", "slot-status"]), optional: true),
                 QAPIArgument("value", .unsigned(bits: 32), optional: true),
                 QAPIArgument("command", .unsigned(bits: 8), optional: true),
                 QAPIArgument("target", .unsigned(bits: 8), optional: true),
-                QAPIArgument("offset", .unsigned(bits: 8), optional: true),
+                QAPIArgument("offset", .unsigned(bits: 16), optional: true),
                 QAPIArgument("size", .unsigned(bits: 8), optional: true),
             ]
         )
@@ -57,9 +59,11 @@ enum ControlCommands {
         )
         let readArguments = QAPIArguments([
             QAPIArgument("controller", .string, optional: true), QAPIArgument("slot", .int, optional: true),
-            QAPIArgument("offset", .unsigned(bits: 8), optional: true),
+            QAPIArgument("offset", .unsigned(bits: 16), optional: true),
             QAPIArgument("size", .unsigned(bits: 8), optional: true),
             QAPIArgument("device", .string, optional: true),
+            QAPIArgument("port", .unsigned(bits: 16), optional: true),
+            QAPIArgument("config", .string, optional: true),
         ])
         table.register(
             QMPCommand("guest-read", arguments: readArguments) { call throws(QMPError) in
@@ -120,7 +124,27 @@ enum ControlCommands {
 
     private static func guestWrite(_ call: QMPCall) throws(QMPError) {
         let a = call.arguments
-        let controller = a["controller"]?.stringValue ?? ""
+        if let target = try ioOrConfigTarget(a, verb: "guest-write") {
+            guard let value = a["value"]?.int64Value else { throw .generic("guest-write needs 'value'") }
+            let size = try accessSize(a)
+            let word = UInt32(truncatingIfNeeded: value)
+            switch target {
+            case .port(let port): call.machine.ioWrite(port: port, size: size, value: word)
+            case .config(let bus, let slot, let function):
+                call.machine.configWrite(
+                    bus: bus,
+                    slot: slot,
+                    function: function,
+                    offset: Int(a["offset"]?.int64Value ?? 0),
+                    size: size,
+                    value: word
+                )
+            }
+            return
+        }
+        guard let controller = a["controller"]?.stringValue else {
+            throw .generic("guest-write needs 'controller', 'port' or 'config'")
+        }
         if let register = a["register"]?.stringValue {
             guard let value = a["value"]?.int64Value, value <= 0xFFFF else {
                 throw .generic("guest-write of \(register) needs 'value' (16 bits)")
@@ -157,7 +181,51 @@ enum ControlCommands {
         return size
     }
 
+    /// Where an I/O-port (`port`) or configuration-space (`config: "BB:DD.F"`, with `offset`) access
+    /// goes, or nil for a controller access; refuses mixing them.
+    private enum AccessTarget {
+        case port(UInt16)
+        case config(bus: Int, slot: Int, function: Int)
+    }
+
+    private static func ioOrConfigTarget(_ a: JSONObject, verb: String) throws(QMPError) -> AccessTarget? {
+        let port = a["port"]?.int64Value
+        let config = a["config"]?.stringValue
+        guard port != nil || config != nil else { return nil }
+        if a["controller"] != nil || a["device"] != nil || (port != nil && config != nil) {
+            throw .generic("\(verb) takes one of 'controller', 'device', 'port' or 'config'")
+        }
+        if let port {
+            if a["offset"] != nil { throw .generic("\(verb) of an I/O port takes no 'offset'") }
+            return .port(UInt16(port))
+        }
+        guard let address = config.flatMap(PCIFunctionAddress.init) else {
+            throw .generic("'config' is a PCI address BB:DD.F in hexadecimal (00:1f.0), not '\(config ?? "")'")
+        }
+        guard let offset = a["offset"]?.int64Value, offset < 4096 else {
+            throw .generic("\(verb) of configuration space needs 'offset' (0 to 4095)")
+        }
+        if offset % Int64(try accessSize(a)) != 0 { throw .generic("'offset' must be aligned to 'size'") }
+        return .config(bus: address.bus, slot: address.slot, function: address.function)
+    }
+
     private static func guestRead(_ call: QMPCall) throws(QMPError) -> JSONValue {
+        if let target = try ioOrConfigTarget(call.arguments, verb: "guest-read") {
+            let size = try accessSize(call.arguments)
+            let value: UInt32
+            switch target {
+            case .port(let port): value = call.machine.ioRead(port: port, size: size)
+            case .config(let bus, let slot, let function):
+                value = call.machine.configRead(
+                    bus: bus,
+                    slot: slot,
+                    function: function,
+                    offset: Int(call.arguments["offset"]?.int64Value ?? 0),
+                    size: size
+                )
+            }
+            return .object(JSONObject([("value", .int(Int64(value)))]))
+        }
         if let id = call.arguments["device"]?.stringValue {
             guard call.arguments["controller"] == nil else {
                 throw .generic("guest-read takes 'controller' or 'device', not both")

@@ -61,6 +61,7 @@ public enum Daemon {
             name: configuration.name,
             startPaused: configuration.startPaused,
             machineType: configuration.machine.machineType,
+            board: configuration.machine.board,
             hostClock: hostClock
         )
         // The machine owns passed descriptors as numbers and gives each back once; here they are real.

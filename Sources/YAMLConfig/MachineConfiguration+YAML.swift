@@ -18,6 +18,11 @@ extension MachineConfiguration {
     ///   - {qom-type: iothread, id: io0}
     /// chardevs:                    # character devices, after the objects (chardev-add arguments, like -chardev)
     ///   - {id: c0, backend: {type: "null", data: {}}}
+    /// accel: kvm                   # or tcg (-accel; default kvm)
+    /// smp: {cpus: 1, maxcpus: 4}   # -smp: cpus, maxcpus, sockets, dies, cores, threads
+    /// memory: {size: 512M, slots: 4, maxmem: 4G}   # -m (a bare size number is MiB, as -m's is)
+    /// globals:                     # -global options, in order
+    ///   - ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
     /// catalog:                     # device models to add
     ///   - {name: my-nic, based-on: e1000e, device-id: 0x1234}
     /// ```
@@ -44,6 +49,7 @@ extension MachineConfiguration {
             guard let list = top.optional(key), !list.isNull else { continue }
             for item in try list.sequence() { configuration.devices.append(try deviceSpec(item)) }
         }
+        configuration.board = try board(from: &top)
         configuration.blockdevs = try argumentList(top.optional("blockdevs"))
         configuration.netdevs = try argumentList(top.optional("netdevs"))
         configuration.objects = try argumentList(top.optional("objects"))
@@ -52,6 +58,80 @@ extension MachineConfiguration {
             for item in try list.sequence() { configuration.catalogAdditions.append(try catalogEntry(item)) }
         }
         return configuration
+    }
+
+    /// `accel:`, `smp:`, `memory:` and `globals:`.
+    private static func board(from top: inout YAMLMapping) throws(YAMLError) -> BoardOptions {
+        var board = BoardOptions()
+        if let node = top.optional("accel") {
+            let name = try node.string()
+            guard let accel = Accelerator(rawValue: name) else {
+                throw node.error("unknown accelerator '\(name)' (expected kvm or tcg)")
+            }
+            board.accel = accel
+        }
+        if let node = top.optional("smp"), !node.isNull {
+            var m = try node.mapping()
+            func count(_ key: String) throws(YAMLError) -> Int? {
+                guard let value = m.optional(key) else { return nil }
+                let n = try value.int()
+                guard n > 0 else { throw value.error("'\(key)' must be a positive number") }
+                return n
+            }
+            board.smp = SMPOptions(
+                cpus: try count("cpus"),
+                maxcpus: try count("maxcpus"),
+                sockets: try count("sockets"),
+                dies: try count("dies"),
+                cores: try count("cores"),
+                threads: try count("threads")
+            )
+            try m.finish()
+        }
+        if let node = top.optional("memory"), !node.isNull {
+            var m = try node.mapping()
+            if let size = m.optional("size") { board.memory.size = try byteSize(size, bareUnit: 1 << 20) }
+            if let slots = m.optional("slots") {
+                let n = try slots.int()
+                guard n >= 0 else { throw slots.error("'slots' must not be negative") }
+                board.memory.slots = n
+            }
+            if let maxmem = m.optional("maxmem") { board.memory.maxmem = try byteSize(maxmem, bareUnit: 1) }
+            try m.finish()
+        }
+        if let list = top.optional("globals"), !list.isNull {
+            for item in try list.sequence() {
+                let text = try item.string()
+                guard let global = GlobalProperty(text) else {
+                    throw item.error("a global is DRIVER.PROPERTY=VALUE, not '\(text)'")
+                }
+                board.globals.append(global)
+            }
+        }
+        return board
+    }
+
+    /// A size as QEMU's `-m` reads one: a number with an optional binary suffix (`K`, `M`, `G`, `T`,
+    /// any case; `1.5G` allowed); a bare number counts in `bareUnit` (MiB for `size`, bytes for `maxmem`).
+    private static func byteSize(_ node: YAMLNode, bareUnit: UInt64) throws(YAMLError) -> UInt64 {
+        let text = try node.scalar().text
+        var digits = Substring(text)
+        var unit = bareUnit
+        if let last = digits.last, last.isLetter {
+            switch last.uppercased() {
+            case "B": unit = 1
+            case "K": unit = 1 << 10
+            case "M": unit = 1 << 20
+            case "G": unit = 1 << 30
+            case "T": unit = 1 << 40
+            default: throw node.error("'\(text)' is not a size (a number with K, M, G or T)")
+            }
+            digits = digits.dropLast()
+        }
+        guard let number = Double(digits), number >= 0, number * Double(unit) < 0x1p63 else {
+            throw node.error("'\(text)' is not a size (a number with K, M, G or T)")
+        }
+        return UInt64(number * Double(unit))
     }
 
     /// A list of command arguments (`blockdevs:`, `netdevs:`, `objects:`, `chardevs:`), each a mapping, with its line.

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 import yaml
 
 ROOT_BUS = {"q35": "pcie.0", "pc": "pci.0"}
-# Without these, QEMU 7.2 hands cold-plugged ports and bridges to ACPI PCI hotplug; qmp-mockd
-# models native hotplug (PCIe slot registers, SHPC), as the oracle configuration does.
-NATIVE_HOTPLUG = {
-    "q35": ["-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"],
-    "pc": ["-global", "PIIX4_PM.acpi-pci-hotplug-with-bridge-support=off"],
-}
+# The board's options, as both sides spell them: globals decide ACPI or native PCI hot-plug (a
+# machine without `globals` gets QEMU's default, ACPI), smp and memory shape CPU and DIMM hot-plug.
+BOARD_KEYS = ("accel", "smp", "memory", "globals")
+
+
+def kvm_usable() -> bool:
+    """Whether this host can run QEMU with -accel kvm (CPU scenarios prefer it; TCG otherwise)."""
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:/+-]+$")
 
 
@@ -50,7 +52,7 @@ class MachineSpec:
                 value = yaml.load(f, Loader=yaml.BaseLoader)
         if not isinstance(value, dict):
             raise MachineError("%s: machine is a name in config/ or a mapping" % where)
-        unknown = set(value) - {"machine", "controllers", "devices", "guest"}
+        unknown = set(value) - {"machine", "controllers", "devices", "guest", *BOARD_KEYS}
         if unknown:
             raise MachineError("%s: machine: unknown keys %s (catalog additions exist only in qmp-mockd)"
                                % (where, ", ".join(sorted(unknown))))
@@ -65,7 +67,22 @@ class MachineSpec:
                 props = {k: v for k, v in entry.items() if k not in ("driver", "id", "bus")}
                 nodes.append(Node(entry.get("id"), entry["driver"], entry.get("bus", ROOT_BUS[kind]), props,
                                   controller))
+        globals_ = value.get("globals") or []
+        if not isinstance(globals_, list) or not all(isinstance(g, str) for g in globals_):
+            raise MachineError("%s: globals is a list of DRIVER.PROPERTY=VALUE" % where)
+        for key in ("smp", "memory"):
+            if key in value and not isinstance(value[key], dict):
+                raise MachineError("%s: %s is a mapping of -%s's options" % (where, key, "m" if key == "memory" else key))
+        if value.get("accel", "kvm") not in ("kvm", "tcg"):
+            raise MachineError("%s: accel is kvm or tcg" % where)
         return MachineSpec(kind, nodes, value.get("guest"), value)
+
+    @property
+    def accel(self) -> str:
+        """The accelerator both sides run: the machine's (kvm unless it says tcg), but tcg where this
+        host cannot run KVM — the scenario then compares TCG behaviour (the runner reports which)."""
+        wanted = self.source.get("accel", "kvm")
+        return "kvm" if wanted == "kvm" and kvm_usable() else "tcg"
 
     @property
     def root_bus(self) -> str:
@@ -77,11 +94,20 @@ class MachineSpec:
             opts = [n.driver] + (["id=" + n.id] if n.id else []) + ["bus=" + n.bus]
             opts += ["%s=%s" % (k, v) for k, v in n.props.items()]
             args += ["-device", ",".join(opts)]
-        return args + NATIVE_HOTPLUG[self.kind]
+        if "smp" in self.source:
+            args += ["-smp", ",".join("%s=%s" % kv for kv in self.source["smp"].items())]
+        if "memory" in self.source:
+            args += ["-m", ",".join("%s=%s" % kv for kv in self.source["memory"].items())]
+        for g in self.source.get("globals") or []:
+            args += ["-global", g]
+        return args
 
     def mockd_config(self) -> str:
         """The machine as a qmp-mockd configuration file (scalars kept as written)."""
-        lines = ["machine: " + self.kind]
+        lines = ["machine: " + self.kind, "accel: " + self.accel]
+        for key in ("smp", "memory", "globals"):
+            if key in self.source:
+                lines.append(key + ": " + _flow(self.source[key]))
         for section in ("controllers", "devices"):
             entries = self.source.get(section) or []
             if entries:

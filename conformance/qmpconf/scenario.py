@@ -138,7 +138,30 @@ def _guest_access(kind: str, spec, where: str) -> dict:
                     | SHPC_LEDS[spec.get("attention-led")] << 4)
         return {"op": "shpc-command", "bridge": str(spec["bridge"]), "slot": _int(spec["slot"], where),
                 "code": code}
-    if "port" in spec:
+    if "io" in spec or "config" in spec:
+        # An I/O port (qtest inb/outl; guest-read/guest-write with port) or configuration space by
+        # address (0xcf8/0xcfc; guest-read/guest-write with config), as firmware and ACPI guests use.
+        keys = {"io", "size", "value"} if "io" in spec else {"config", "offset", "size", "value"}
+        _only(spec, keys, where)
+        access = {"op": kind, "size": _int(spec.get("size", 4), where)}
+        if access["size"] not in (1, 2, 4):
+            raise ScenarioError("%s: size must be 1, 2 or 4" % where)
+        if "io" in spec:
+            access["io"] = _int(spec["io"], where)
+            if not 0 <= access["io"] <= 0xFFFF:
+                raise ScenarioError("%s: io is a port 0 to 0xffff" % where)
+        else:
+            parts = str(spec["config"]).replace(".", ":").split(":")
+            try:
+                bus, slot, function = (int(p, 16) for p in parts)
+            except ValueError:
+                bus = -1
+            if len(parts) != 3 or not (0 <= bus <= 255 and 0 <= slot <= 31 and 0 <= function <= 7):
+                raise ScenarioError("%s: config is a PCI address BB:DD.F (00:1f.0)" % where)
+            access["config"] = (bus, slot << 3 | function)
+            access["config_text"] = "%02x:%02x.%x" % (bus, slot, function)
+            access["offset"] = _int(spec.get("offset", 0), where)
+    elif "port" in spec:
         _only(spec, {"port", "register", "value"}, where)
         reg = spec.get("register")
         if reg not in PCIE_REGISTERS:
@@ -168,7 +191,7 @@ def _guest_access(kind: str, spec, where: str) -> dict:
         _only(spec, {"device"}, where)
         access = {"op": kind, "device": str(spec["device"])}
     else:
-        raise ScenarioError("%s: a guest access names a port, a bridge or a device" % where)
+        raise ScenarioError("%s: a guest access names io, config, a port, a bridge or a device" % where)
     if kind == "write":
         if "value" not in spec:
             raise ScenarioError("%s: write needs value" % where)

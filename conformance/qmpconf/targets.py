@@ -132,7 +132,7 @@ class QEMUTarget(Target):
         with open(bios, "wb") as f:
             f.write(b"\xf4" * 65536)  # HLT at the reset vector, interrupts off: the vCPU sleeps
         qmp, setup, qt = (os.path.join(self.dir, n) for n in ("qmp.sock", "setup.sock", "qtest.sock"))
-        argv = [self.binary, "-accel", "tcg", "-nodefaults", "-display", "none", "-bios", bios,
+        argv = [self.binary, "-accel", self.scenario.machine.accel, "-nodefaults", "-display", "none", "-bios", bios,
                 "-qmp", "unix:%s,server=on,wait=off" % qmp, "-qmp", "unix:%s,server=on,wait=off" % setup,
                 "-qtest", "unix:%s,server=on,wait=off" % qt, "-qtest-log", "/dev/null"]
         if not self.scenario.running:
@@ -312,6 +312,11 @@ class QEMUTarget(Target):
         return bus, devfn, cap + 4
 
     def guest_read(self, access: dict) -> int:
+        if "io" in access:
+            return self._qt("%s 0x%x" % (self._IN[access["size"]], access["io"])) or 0
+        if "config" in access:
+            bus, devfn = access["config"]
+            return self.cfg_read(bus, devfn, access["offset"], access["size"])
         if "port" in access:
             bus, devfn, off, size = self._port_register(access)
             return self.cfg_read(bus, devfn, off, size)
@@ -327,6 +332,11 @@ class QEMUTarget(Target):
     def guest_write(self, access: dict) -> None:
         if access["op"] == "shpc-command":
             self._qt("writew 0x%x 0x%x" % (self._bar(access["bridge"]) + 0x14, access["code"] | access["slot"] << 8))
+        elif "io" in access:
+            self._qt("%s 0x%x 0x%x" % (self._OUT[access["size"]], access["io"], access["value"]))
+        elif "config" in access:
+            bus, devfn = access["config"]
+            self.cfg_write(bus, devfn, access["offset"], access["size"], access["value"])
         elif "port" in access:
             bus, devfn, off, size = self._port_register(access)
             self.cfg_write(bus, devfn, off, size, access["value"])
@@ -401,6 +411,11 @@ class MockdTarget(Target):
             raise TargetError("control %s %s: %s" % (command, json.dumps(arguments), e)) from None
 
     def guest_read(self, access: dict) -> int:
+        if "io" in access:
+            return self._control("guest-read", {"port": access["io"], "size": access["size"]})["value"]
+        if "config" in access:
+            return self._control("guest-read", {"config": access["config_text"], "offset": access["offset"],
+                                                "size": access["size"]})["value"]
         if "port" in access:
             return self._control("guest-read", {"controller": access["port"]})[access["register"]]
         if "device" in access:
@@ -412,6 +427,11 @@ class MockdTarget(Target):
         if access["op"] == "shpc-command":
             self._control("guest-write", {"controller": access["bridge"], "command": access["code"],
                                           "target": access["slot"]})
+        elif "io" in access:
+            self._control("guest-write", {"port": access["io"], "size": access["size"], "value": access["value"]})
+        elif "config" in access:
+            self._control("guest-write", {"config": access["config_text"], "offset": access["offset"],
+                                          "size": access["size"], "value": access["value"]})
         elif "port" in access:
             self._control("guest-write", {"controller": access["port"], "register": access["register"],
                                           "value": access["value"]})

@@ -6,6 +6,11 @@ extension Machine {
     /// events), then resets the machine as QEMU does before the guest starts.
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
+        do throws(QMPError) {
+            _ = try PCIHotplugSettings(machineType: machineType, board: board)
+        } catch {
+            throw MachineConfigurationError(message: error.desc)
+        }
         addModels(configuration.catalogAdditions)
         try create(configuration.objects, option: "-object", name: { Self.optionName($0, type: "qom-type") }) {
             arguments throws(QMPError) in

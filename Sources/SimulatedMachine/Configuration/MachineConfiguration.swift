@@ -7,6 +7,9 @@ import QMPWire
 /// YAML (`MachineConfiguration.load(yaml:)`), and ``standard`` is the embedded default.
 public struct MachineConfiguration: Sendable {
     public var machineType: MachineType
+    /// `-accel`, `-smp`, `-m` and `-global` (`accel:`, `smp:`, `memory:`, `globals:` in a file). An empty
+    /// configuration has none: QEMU's defaults, so ACPI PCI hot-plug.
+    public var board = BoardOptions()
     /// Block nodes created before the devices, each as `blockdev-add` arguments (QEMU's `-blockdev`).
     public var blockdevs: [BackendEntry] = []
     /// Cold-plugged devices in creation order (controllers first, as the file lists them).
@@ -30,7 +33,7 @@ public struct MachineConfiguration: Sendable {
     }
 
     /// The embedded default machine, used when no configuration file is given:
-    /// q35; `pcie-root-port` `pci.1`…`pci.4` (chassis and slot 1–4) empty with hotplug on; `pci.5`
+    /// q35 with native PCI hot-plug (`ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off`); `pcie-root-port` `pci.1`…`pci.4` (chassis and slot 1–4) empty with hotplug on; `pci.5`
     /// empty with `hotplug=off`; `pci.6` holding the `pcie-pci-bridge` `pci.7` (SHPC); `pci.8`
     /// holding the cold-plugged `virtio-blk-pci` `virtio-disk0`, whose drive is the raw node
     /// `libvirt-1-format` over the `null-co` node `libvirt-1-storage`.
@@ -53,6 +56,9 @@ public struct MachineConfiguration: Sendable {
             )
         )
         var configuration = MachineConfiguration(machineType: .q35, devices: devices)
+        // Native PCIe and SHPC hot-plug, as qmp-mock's first releases ran (and libvirt's q35 guests
+        // with `acpi-pci-hotplug-with-bridge-support=off`).
+        configuration.board = .nativePCIHotplug(.q35)
         // The disk's backend as libvirt gives it: a raw node over a null-co node.
         configuration.blockdevs = [
             BackendEntry(["driver": "null-co", "node-name": "libvirt-1-storage"]),

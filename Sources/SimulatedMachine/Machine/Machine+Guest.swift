@@ -167,6 +167,7 @@ extension Machine {
     /// `system_reset`: `RESET`, the device reset, and a VM that is not running back in `prelaunch`.
     public func systemReset() {
         resetDevices()
+        resetACPI()
         var data = JSONObject()
         data.append("guest", .bool(false))
         data.append("reason", .string("host-qmp-system-reset"))

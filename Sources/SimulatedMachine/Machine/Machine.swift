@@ -13,6 +13,18 @@ public final class Machine {
     /// The VM name (`-name`), if any.
     public let name: String?
     public let machineType: MachineType
+    /// The board's `-accel`, `-smp`, `-m` and `-global` options, as given.
+    public let board: BoardOptions
+    /// Which PCI hot-plug serves which bus (from the board's globals).
+    public let pciHotplug: PCIHotplugSettings
+    /// The ACPI PM function: GPE0, the SCI and (q35) the LPC registers that map them.
+    public internal(set) var acpi: ACPIPowerManagement
+    /// The ACPI PCI hot-plug register block (used when ``pciHotplug`` has one).
+    public internal(set) var acpiPCI = ACPIPCIHotplug()
+    /// The ACPI CPU hot-plug interface.
+    public internal(set) var cpuHotplug = ACPICPUHotplug()
+    /// The ACPI memory hot-plug register block (present with DIMM slots).
+    public internal(set) var memoryHotplug = ACPIMemoryHotplug()
     /// The current run state.
     public internal(set) var runState: RunState
     /// Receives the events the machine raises. Not retained, and it must outlive the machine's use
@@ -70,12 +82,15 @@ public final class Machine {
     ///   - name: the VM name (`query-name`).
     ///   - startPaused: start in `prelaunch`, like QEMU's `-S`.
     ///   - machineType: q35 or pc; the machine starts with only its built-in devices (see ``coldPlug(_:)``).
+    ///   - board: `-accel`, `-smp`, `-m` and `-global`; globals QEMU would refuse are refused by
+    ///     ``coldPlug(_:)`` (the machine is made with QEMU's defaults for them).
     ///   - hostClock: nanoseconds of the time source behind the virtual clock.
     public init(
         profile: QEMUProfile,
         name: String? = nil,
         startPaused: Bool = false,
         machineType: MachineType = .q35,
+        board: BoardOptions = BoardOptions(),
         hostClock: @escaping () -> Int64 = { 0 }
     ) {
         self.profile = profile
@@ -83,6 +98,9 @@ public final class Machine {
         descriptors = DescriptorTable(cleanupFollowsRunState: profile.fdsetCleanupFollowsRunState)
         self.name = name
         self.machineType = machineType
+        self.board = board
+        pciHotplug = PCIHotplugSettings(lenient: machineType, board: board)
+        acpi = ACPIPowerManagement(machineType: machineType)
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)

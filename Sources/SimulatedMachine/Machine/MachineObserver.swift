@@ -6,11 +6,16 @@ public protocol MachineObserver: AnyObject {
     /// guest's interrupt handler runs after the device model returns.
     func hotplugInterrupt(_ controller: Device)
 
+    /// The ACPI SCI (GSI 9) changed level: `GPE0 status & enable` became non-zero (true) or zero
+    /// (false). Called synchronously; a guest's GPE handler runs from a timer.
+    func sciLevelChanged(_ level: Bool)
+
     /// A guest register write happened (for observers that log or report guest activity).
     func guestRegisterWrite(_ write: GuestRegisterWrite)
 }
 
 extension MachineObserver {
     public func hotplugInterrupt(_ controller: Device) {}
+    public func sciLevelChanged(_ level: Bool) {}
     public func guestRegisterWrite(_ write: GuestRegisterWrite) {}
 }

@@ -1,7 +1,7 @@
 import QMPWire
 
-/// The machine types qmp-mock models, both in native-hotplug mode (QEMU with
-/// `acpi-pci-hotplug-with-bridge-support=off`).
+/// The machine types qmp-mock models. Which PCI hot-plug each bus gets (ACPI or native) follows the
+/// board's globals (``PCIHotplugSettings``).
 public enum MachineType: String, Sendable, CaseIterable {
     /// Q35: PCIe root bus `pcie.0`.
     case q35
@@ -12,6 +12,10 @@ public enum MachineType: String, Sendable, CaseIterable {
     public var rootBusName: String { self == .q35 ? "pcie.0" : "pci.0" }
     /// Whether the root bus is PCIe.
     public var rootBusIsExpress: Bool { self == .q35 }
+
+    /// The QOM type of the machine's ACPI PM device, which `-global` options name: `ICH9-LPC` (q35,
+    /// the LPC bridge at 00:1f.0) or `PIIX4_PM` (pc, 00:01.3).
+    public var acpiDeviceType: String { self == .q35 ? "ICH9-LPC" : "PIIX4_PM" }
 
     /// The QOM type of `/machine` for a QEMU release (`pc-q35-8.2-machine`).
     public func qomType(_ profile: QEMUProfile) -> String {

@@ -1,0 +1,140 @@
+import SimulatedMachine
+
+/// The simulated guest's ACPI side: the firmware's set-up at boot (q35's PMBASE and ACPI_EN), the
+/// kernel's ACPI start (the CPU interface switched to modern mode by `\_SB.PCI0.PRES._INI`, GPE status
+/// cleared, the GPEs with `_Exx` methods enabled) and the GPE handler that runs on every SCI: read
+/// status and enable, then per pending hot-plug bit disable it, clear it, run its `_Exx` method and
+/// enable it again (`acpi-hotplug.md` §3, §9). The methods' bodies — PCI's PCNT with acpiphp, CPU's
+/// CSCN with the processor driver, memory's MSCN with the memory driver — are this type's extensions.
+///
+/// It acts only through the machine's I/O ports and configuration space, on the virtual clock, like
+/// the native drivers. Requests made before it has booted lose their GPE edge, as on a real guest.
+/// Its persona is the one named `acpi` (`guest: {controllers: {acpi: ...}}`), else the machine's:
+/// `manual` and `never-ack` never boot it; `booting` boots it at the boot time; `slow` scales its delays.
+final class ACPIGuestDriver {
+    unowned let os: GuestOS
+    let machine: Machine
+    let timers: GuestTimers
+    /// Whether the kernel's ACPI is up (GPEs enabled).
+    private(set) var booted = false
+    /// The GPE handler is queued (one SCI, one run).
+    private var handlerQueued = false
+
+    init(os: GuestOS) {
+        self.os = os
+        machine = os.machine
+        timers = GuestTimers(machine: os.machine)
+    }
+
+    /// The persona in effect for the ACPI side.
+    var persona: GuestPersona { os.configuration.persona(names: [Self.personaName], slot: nil) }
+    /// The name a configuration or `guest-persona` uses for the ACPI side.
+    static let personaName = "acpi"
+
+    /// The GPE bits this guest enables: those whose `_Exx` method the DSDT has.
+    var handledGPEBits: UInt8 {
+        var bits = GPE0Block.cpuHotplug
+        if machine.pciHotplug.hasRegisterBlock { bits |= GPE0Block.pciHotplug }
+        if machine.board.memory.slots > 0 { bits |= GPE0Block.memoryHotplug }
+        return bits
+    }
+
+    /// Starts the guest's ACPI: boots as its persona says (after its boot time, or at once when the VM runs).
+    func attach() {
+        switch persona {
+        case .manual, .neverAck: return
+        case .booting(let until, _):
+            timers.after(max(0, until - machine.clock.now)) { [unowned self] in boot() }
+        default:
+            timers.after(0) { [unowned self] in boot() }
+        }
+    }
+
+    /// The guest rebooted (after `system_reset`): everything abandoned, boot again.
+    func reset() {
+        timers.cancelAll()
+        booted = false
+        handlerQueued = false
+        attach()
+    }
+
+    /// Personas changed: start over with the new one.
+    func personasChanged() { reset() }
+
+    /// The state name for views: `not-booted`, `booted`, `manual`, `never-ack`.
+    var stateName: String {
+        switch persona {
+        case .manual: return "manual"
+        case .neverAck: return "never-ack"
+        default: return booted ? "booted" : "not-booted"
+        }
+    }
+
+    // MARK: Boot
+
+    /// Firmware, then the kernel's ACPI start.
+    private func boot() {
+        if machine.machineType == .q35 {
+            // SeaBIOS: PMBASE 0x600 (GPE0 at 0x620), then ACPI_EN.
+            configWrite(
+                offset: ACPIPowerManagement.pmBaseOffset,
+                size: 4,
+                value: UInt32(ACPIPowerManagement.firmwarePMBase)
+            )
+            configWrite(
+                offset: ACPIPowerManagement.acpiControlOffset,
+                size: 1,
+                value: UInt32(ACPIPowerManagement.acpiEnable)
+            )
+        }
+        bootCPUInterface()
+        guard let gpe = gpeBase else { return }
+        // ACPICA clears every GPE status bit, then enables the GPEs that have methods.
+        machine.ioWrite(port: gpe, size: 1, value: 0xFF)
+        let enable = gpe + UInt16(machine.acpi.gpe.length / 2)
+        machine.ioWrite(port: enable, size: 1, value: UInt32(handledGPEBits))
+        booted = true
+    }
+
+    /// A configuration write to the ACPI PM function (q35's LPC bridge, 00:1f.0).
+    private func configWrite(offset: Int, size: Int, value: UInt32) {
+        machine.configWrite(bus: 0, slot: 31, function: 0, offset: offset, size: size, value: value)
+    }
+
+    /// Where GPE0 is now (nil on q35 before firmware mapped it).
+    var gpeBase: UInt16? { machine.acpi.gpeBase }
+
+    // MARK: The SCI
+
+    /// The SCI went high or low: a high level queues the GPE handler (once until it runs).
+    func sciLevelChanged(_ level: Bool) {
+        guard level, booted, !handlerQueued else { return }
+        handlerQueued = true
+        timers.after(os.latencies(for: persona).interrupt) { [unowned self] in
+            handlerQueued = false
+            handleGPE()
+        }
+    }
+
+    /// ACPICA's GPE dispatch: status and enable read, each pending bit disabled, cleared, its method
+    /// run, and enabled again.
+    private func handleGPE() {
+        guard let gpe = gpeBase else { return }
+        let enablePort = gpe + UInt16(machine.acpi.gpe.length / 2)
+        let status = UInt8(truncatingIfNeeded: machine.ioRead(port: gpe, size: 1))
+        var enable = UInt8(truncatingIfNeeded: machine.ioRead(port: enablePort, size: 1))
+        let pending = status & enable
+        for bit in [GPE0Block.pciHotplug, GPE0Block.cpuHotplug, GPE0Block.memoryHotplug] where pending & bit != 0 {
+            enable &= ~bit
+            machine.ioWrite(port: enablePort, size: 1, value: UInt32(enable))
+            machine.ioWrite(port: gpe, size: 1, value: UInt32(bit))
+            switch bit {
+            case GPE0Block.pciHotplug: pciScan()
+            case GPE0Block.cpuHotplug: cpuScan()
+            default: memoryScan()
+            }
+            enable |= bit
+            machine.ioWrite(port: enablePort, size: 1, value: UInt32(enable))
+        }
+    }
+}
