@@ -51,6 +51,11 @@ enum BuiltinCommands {
             }
         )
         table.register(
+            QMPCommand("query-acpi-ospm-status") { call throws(QMPError) in
+                .array(call.machine.acpiOSPMStatus().map { .object($0.json) })
+            }
+        )
+        table.register(
             QMPCommand("stop") { call throws(QMPError) in
                 call.machine.stop()
                 return .object(JSONObject())

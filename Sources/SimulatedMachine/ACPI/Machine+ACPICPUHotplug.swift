@@ -12,3 +12,8 @@ extension Machine {
     /// `system_reset` of the block.
     func cpuHotplugReset() {}
 }
+
+extension Machine {
+    /// The CPU slots' `_OST` state for `query-acpi-ospm-status` (none in legacy mode).
+    func cpuOSPMStatus() -> [ACPIOSTInfo] { [] }
+}

@@ -12,3 +12,8 @@ extension Machine {
     /// `system_reset` of the block.
     func memoryHotplugReset() {}
 }
+
+extension Machine {
+    /// The DIMM slots' `_OST` state for `query-acpi-ospm-status` (none without slots).
+    func memoryOSPMStatus() -> [ACPIOSTInfo] { [] }
+}

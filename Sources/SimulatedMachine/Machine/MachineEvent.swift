@@ -20,6 +20,8 @@ public struct MachineEvent: Sendable, Equatable {
         case deviceDeleted = "DEVICE_DELETED"
         /// The guest powered a hot-plugged device on (the v8 series' event).
         case deviceOn = "X_DEVICE_ON"
+        /// The guest reported progress of a CPU or DIMM hot-plug through `_OST`.
+        case acpiDeviceOST = "ACPI_DEVICE_OST"
     }
 
     /// The event's name.
