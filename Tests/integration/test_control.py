@@ -97,6 +97,37 @@ def test_guest_write_yields_qmp_events_and_a_control_event(start_daemon):
     assert call(c, "guest-write", {"controller": "pci.1"}).startswith('{"error"')
 
 
+def test_guest_port_and_configuration_space_access(start_daemon):
+    """The firmware's and an ACPI guest's accesses: q35's LPC PMBASE/ACPI_EN in configuration space map
+    GPE0, whose ports then read and write with their register rules; each write is a control event."""
+    d = start(start_daemon, "--paused")
+    d.negotiated()
+    c = control(d, start_daemon)
+    call(c, "guest-set-persona", {"persona": "manual"})
+    lpc = "00:1f.0"
+    assert json.loads(call(c, "guest-read", {"port": 0x620, "size": 1}))["return"] == {"value": 0xFF}
+    assert json.loads(call(c, "guest-read", {"config": lpc, "offset": 0x40}))["return"] == {"value": 1}
+    assert call(c, "guest-write", {"config": lpc, "offset": 0x40, "value": 0x600}) == return_line()
+    c.send({"execute": "guest-write", "arguments": {"config": lpc, "offset": 0x44, "size": 1, "value": 0x80}})
+    event = json.loads(c.line())
+    assert event["event"] == "GUEST_REGISTER_WRITE"
+    assert event["data"] == {"register": "config", "controller": "/machine/unattached/device[2]", "target": 0x44,
+                             "new": 0x80, "old": 0, "value": 0x80}
+    assert c.line() == return_line()
+    c.send({"execute": "guest-write", "arguments": {"port": 0x628, "size": 1, "value": 0x0E}})
+    event = json.loads(c.line())
+    assert event["data"]["register"] == "gpe0" and event["data"]["target"] == 0x628 and event["data"]["new"] == 0x0E
+    assert c.line() == return_line()
+    assert json.loads(call(c, "guest-read", {"port": 0x628, "size": 2}))["return"] == {"value": 0x0E}
+    assert json.loads(call(c, "guest-read", {"config": lpc, "offset": 0, "size": 2}))["return"] == {"value": 0x8086}
+    assert call(c, "guest-read", {"port": 0x620, "controller": "pci.1"}) == error_line(
+        "guest-read takes one of 'controller', 'device', 'port' or 'config'")
+    assert call(c, "guest-read", {"config": "0:1f", "offset": 0}) == error_line(
+        "'config' is a PCI address BB:DD.F in hexadecimal (00:1f.0), not '0:1f'")
+    assert call(c, "guest-read", {"port": 0x620, "size": 3}) == error_line("'size' must be 1, 2 or 4")
+    assert call(c, "guest-write", {"port": 0x620}) == error_line("guest-write needs 'value'")
+
+
 def test_manual_clock_expires_pending_unplug_only_while_running(start_daemon):
     d = start(start_daemon)
     m = d.negotiated()
