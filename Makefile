@@ -93,6 +93,7 @@ lint:
 	$(SWIFT) format lint --strict --configuration .swift-format -r Sources Tests Package.swift
 	@# The embedded QMP schemas must be what the generator makes of schema/ (no stale Swift source).
 	python3 scripts/generate-qmp-schema.py --check
+	python3 scripts/generate-probe.py --check
 
 clean:
 	rm -rf .build .build-* .venv

@@ -50,6 +50,8 @@ public final class ServerCore {
     /// `query-qmp-schema`'s answer and the command names it was restricted to: built on the first
     /// `query-qmp-schema` (never at start-up), again only when the command table changed since.
     private var schemaCache: (commands: [String], schema: QMPSchema)?
+    /// The capability probe's answers (``ProbeAnswers``): made on the first probe command.
+    private var probeCache: ProbeAnswers?
 
     /// - Parameters:
     ///   - machine: the VM to serve.
@@ -78,6 +80,7 @@ public final class ServerCore {
         BlockCommands.register(in: &commands)
         ChardevCommands.register(in: &commands)
         ObjectCommands.register(in: &commands)
+        ProbeCommands.register(in: &commands)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)
@@ -97,6 +100,15 @@ public final class ServerCore {
 
     /// Adds or replaces a command.
     public func register(_ command: QMPCommand) { commands.register(command) }
+
+    /// The capability probe's answers for the profile's release, restricted to the machine's catalog;
+    /// nil when no recording is embedded for the release.
+    func probeAnswers() -> ProbeAnswers? {
+        if let cache = probeCache { return cache }
+        let answers = ProbeAnswers(release: profile.description, catalog: machine.catalog)
+        probeCache = answers
+        return answers
+    }
 
     /// The release's schema restricted to the registered monitor commands and the events
     /// monitors can receive (``MachineEvent/Name``), as `query-qmp-schema` answers it.

@@ -117,10 +117,13 @@ def test_libvirt_style_probes(start_daemon, version):
         "query-pci/ret-type/devices/qdev_id",
         "blockdev-add/arg-type/node-name",  # libvirt's probe for -blockdev support
         "query-named-block-nodes/arg-type/flat",
+        "query-kvm/ret-type/enabled",  # the capability probe (docs/probe.md)
+        "qom-list-types/arg-type/implements",
+        "device-list-properties/arg-type/typename",
     ]
     absent = [
         "block_resize",  # not implemented
-        "query-kvm",
+        "query-balloon",
         "POWERDOWN",  # not raised
         "device_del/arg-type/force",
         "x-query-hotplug/ret-type/type/^acpi",

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""Records what a management stack's capability probe asks QEMU, from real binaries, into probe/:
+one file per release qmp-mockd plays; the daemon answers the probe's commands from these files.
+
+    scripts/record-probe.py record QEMU     one binary (the file is named after its release)
+    scripts/record-probe.py all             7.2 (Debian's /usr/bin/qemu-system-x86_64) and 10.0
+                                            (.build-qemu10, scripts/get-qemu10.sh); 8.2 is derived
+
+Afterwards run scripts/generate-probe.py (the Swift source the daemon embeds).
+
+Recording: QEMU runs as libvirt 9.0 probes it (`-S -no-user-config -nodefaults -nographic
+-machine none,accel=tcg -qmp unix:SOCK,server=on,wait=off`; tcg, as the libvirt recording in
+../shared/oracle/libvirt ran without KVM), and is asked every command of libvirt's probe
+(qmp-probe.jsonl) with its arguments, plus `device-list-properties` for every device model
+qmp-mockd's catalog has and `qom-list-properties` for every object type it implements (the lists
+below), so that the daemon can answer those for its own models. Each answer is kept exactly as QEMU
+sent it (member order included), with the command and arguments that produced it.
+
+The 8.2 profile: no QEMU 8.2 binary is at hand (Debian has 7.2 and, in backports, 10.0). Its file
+is the 7.2 recording with its version changed; docs/probe.md says what that means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PROBE_DIR = REPO / "probe"
+QEMU72 = Path("/usr/bin/qemu-system-x86_64")
+QEMU10 = REPO / ".build-qemu10" / "usr" / "bin" / "qemu-system-x86_64"
+
+# libvirt 9.0's probe, in its order (../shared/oracle/libvirt/qmp-probe.jsonl), without the
+# commands qmp-mockd answers from its own state (qmp_capabilities, query-version, query-qmp-schema,
+# query-commands).
+LIBVIRT_DEVICE_TYPES = [
+    "virtio-blk-pci", "virtio-net-pci", "virtio-scsi-pci", "virtio-net-ccw", "virtio-scsi-ccw", "vfio-pci",
+    "scsi-hd", "ide-hd", "PIIX4_PM", "usb-redir", "usb-storage", "kvm-pit", "VGA", "vmware-svga", "qxl",
+    "virtio-gpu-pci", "virtio-gpu-device", "ICH9-LPC", "virtio-balloon-pci", "virtio-balloon-ccw",
+    "virtio-balloon-device", "intel-iommu", "mch", "nvdimm", "pcie-root-port", "usb-host",
+    "vhost-user-fs-device", "virtio-mem-pci", "virtio-iommu-pci",
+]
+LIBVIRT_OBJECT_TYPES = ["memory-backend-file", "memory-backend-memfd", "max-x86_64-cpu", "none-machine"]
+# Device models of qmp-mockd's catalog (Tests check that the catalog and this list agree).
+CATALOG_DEVICE_TYPES = [
+    "pcie-root-port", "x3130-upstream", "xio3130-downstream", "pcie-pci-bridge", "pci-bridge",
+    "virtio-net-pci", "virtio-blk-pci", "virtio-scsi-pci", "virtio-rng-pci", "virtio-serial-pci",
+    "virtio-balloon-pci", "e1000", "e1000e", "rtl8139", "nvme", "pci-testdev", "pci-serial",
+    "vhost-vsock-pci", "vhost-user-blk-pci", "vhost-user-fs-pci", "scsi-hd", "scsi-cd",
+    "virtserialport", "virtconsole", "qemu64-x86_64-cpu", "pc-dimm",
+    # the boards' built-in PCI functions (ProbeAnswers.builtinTypes)
+    "mch", "ICH9-LPC", "ich9-ahci", "ICH9-SMB", "i440FX", "PIIX3", "piix3-ide", "PIIX4_PM",
+]
+CATALOG_OBJECT_TYPES = [
+    "memory-backend-ram", "memory-backend-file", "memory-backend-memfd", "iothread", "rng-random",
+    "rng-builtin", "secret", "pc-q35-7.2-machine", "pc-i440fx-7.2-machine",
+]
+
+
+def probe_commands() -> list[dict]:
+    commands = [
+        {"execute": "query-target"},
+        {"execute": "query-kvm"},
+        {"execute": "qom-list-types"},
+        # The whole type tree (abstract types too): what qmp-mockd needs to answer `implements` and
+        # to know which types are devices.
+        {"execute": "qom-list-types", "arguments": {"abstract": True}},
+        {"execute": "device-list-properties", "arguments": {"typename": "no-such-type"}},
+        {"execute": "qom-list-properties", "arguments": {"typename": "no-such-type"}},
+    ]
+    for name in dict.fromkeys(LIBVIRT_DEVICE_TYPES + CATALOG_DEVICE_TYPES):
+        commands.append({"execute": "device-list-properties", "arguments": {"typename": name}})
+    for name in dict.fromkeys(LIBVIRT_OBJECT_TYPES + CATALOG_OBJECT_TYPES):
+        commands.append({"execute": "qom-list-properties", "arguments": {"typename": name}})
+    commands += [
+        {"execute": "query-machines"},
+        {"execute": "query-cpu-definitions"},
+        {"execute": "query-tpm-models"},
+        {"execute": "query-tpm-types"},
+        {"execute": "query-command-line-options"},
+        {"execute": "query-migrate-capabilities"},
+        {"execute": "query-sev-capabilities"},
+        {"execute": "query-sgx-capabilities"},
+        {"execute": "query-cpu-model-expansion", "arguments": {"type": "static", "model": {"name": "host"}}},
+        {"execute": "query-cpu-model-expansion",
+         "arguments": {"type": "static", "model": {"name": "host", "props": {"migratable": False}}}},
+        {"execute": "query-cpu-model-expansion",
+         "arguments": {"type": "full", "model": {"name": "host", "props": {"migratable": False, "hv-passthrough": True}}}},
+    ]
+    for model in ("max", "qemu64"):
+        for kind in ("static", "full"):
+            commands.append({"execute": "query-cpu-model-expansion",
+                             "arguments": {"type": kind, "model": {"name": model}}})
+    commands.append({"execute": "query-cpu-model-expansion",
+                     "arguments": {"type": "static", "model": {"name": "no-such-cpu"}}})
+    return commands
+
+
+class Monitor:
+    """A minimal blocking QMP client (stdlib only)."""
+
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.reader = self.sock.makefile("rb")
+        self.greeting = self.read()
+
+    def read(self) -> dict:
+        line = self.reader.readline()
+        if not line:
+            raise RuntimeError("QEMU closed the monitor")
+        return json.loads(line)
+
+    def send(self, message: dict) -> dict:
+        self.sock.sendall(json.dumps(message).encode())
+        while True:
+            reply = self.read()
+            if "return" in reply or "error" in reply:
+                return reply
+
+
+def record(qemu: Path) -> tuple[str, dict]:
+    banner = subprocess.run([str(qemu), "--version"], capture_output=True, text=True, check=True).stdout
+    with tempfile.TemporaryDirectory(prefix="qmp-probe-", dir="/tmp") as tmp:
+        path = os.path.join(tmp, "qmp.sock")
+        argv = [str(qemu), "-S", "-no-user-config", "-nodefaults", "-nographic", "-machine", "none,accel=tcg",
+             "-qmp", f"unix:{path},server=on,wait=off"]
+        modules = qemu.parents[1] / "lib" / "x86_64-linux-gnu" / "qemu"
+        if qemu != QEMU72 and modules.is_dir():
+            # An unpacked QEMU must see its own modules where it looks for them: qom-list-types loads
+            # every module, and one of the installed release's aborts it. A private mount namespace
+            # (root only) puts the unpacked folder over the installed one.
+            argv = ["unshare", "--mount", "sh", "-c",
+                    'mount --bind "$0" /usr/lib/x86_64-linux-gnu/qemu && exec "$@"', str(modules)] + argv
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    monitor = Monitor(path)
+                    break
+                except (FileNotFoundError, ConnectionRefusedError):
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError(f"{qemu} did not open its monitor")
+                    time.sleep(0.02)
+            monitor.send({"execute": "qmp_capabilities"})
+            answers = []
+            for command in probe_commands():
+                reply = monitor.send(command)
+                entry = dict(command)
+                if "return" in reply:
+                    entry["return"] = reply["return"]
+                else:
+                    entry["error"] = reply["error"]
+                answers.append(entry)
+            monitor.send({"execute": "quit"})
+        finally:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    version = monitor.greeting["QMP"]["version"]["qemu"]
+    profile = f"{version['major']}.{version['minor']}.0"
+    return profile, {"recorded-from": banner.splitlines()[0], "answers": answers}
+
+
+def write(path: Path, content: dict) -> None:
+    """One answer per line, as QEMU wrote it (readable diffs)."""
+    lines = ["{", f'"recorded-from": {json.dumps(content["recorded-from"])},', '"answers": [']
+    answers = content["answers"]
+    for i, answer in enumerate(answers):
+        lines.append(json.dumps(answer, separators=(",", ":")) + ("," if i + 1 < len(answers) else ""))
+    lines += ["]", "}"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="verb", required=True)
+    one = sub.add_parser("record")
+    one.add_argument("qemu", type=Path)
+    sub.add_parser("all")
+    args = parser.parse_args()
+    PROBE_DIR.mkdir(exist_ok=True)
+    binaries = [args.qemu] if args.verb == "record" else [QEMU72, QEMU10]
+    for qemu in binaries:
+        if not qemu.exists():
+            print(f"record-probe: {qemu} not found (scripts/get-qemu10.sh fetches 10.0)", file=sys.stderr)
+            return 1
+        profile, content = record(qemu)
+        write(PROBE_DIR / f"qemu-{profile}.json", content)
+        print(f"probe/qemu-{profile}.json: {len(content['answers'])} answers from {content['recorded-from']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
