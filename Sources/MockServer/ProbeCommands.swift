@@ -8,7 +8,7 @@ enum ProbeCommands {
         let none = QAPIArguments([])
         for name in [
             "query-target", "query-cpu-definitions", "query-tpm-models", "query-tpm-types",
-            "query-migrate-capabilities", "query-sev-capabilities", "query-sgx-capabilities",
+            "query-sev-capabilities", "query-sgx-capabilities",
         ] {
             table.register(
                 QMPCommand(name, arguments: none) { call throws(QMPError) in
@@ -16,6 +16,22 @@ enum ProbeCommands {
                 }
             )
         }
+        table.register(
+            QMPCommand("query-migrate-capabilities", arguments: none) { call throws(QMPError) in
+                try migration(call).json
+            }
+        )
+        table.register(
+            QMPCommand(
+                "migrate-set-capabilities",
+                arguments: QAPIArguments([QAPIArgument("capabilities", .array(.any))])
+            ) { call throws(QMPError) in
+                var capabilities = try migration(call)
+                try capabilities.set(call.arguments["capabilities"]?.arrayValue ?? [])
+                call.core.migrationCapabilities = capabilities
+                return .object(JSONObject())
+            }
+        )
         table.register(
             QMPCommand("query-kvm") { call throws(QMPError) in
                 // KVM is "present" as on a host with /dev/kvm; enabled when the machine runs with it.
@@ -79,6 +95,14 @@ enum ProbeCommands {
                 try probe(call).recorded("query-cpu-model-expansion", call.arguments)
             }
         )
+    }
+
+    /// The VM's migration capabilities, made from the recording on first use.
+    private static func migration(_ call: QMPCall) throws(QMPError) -> MigrationCapabilities {
+        if let capabilities = call.core.migrationCapabilities { return capabilities }
+        let capabilities = MigrationCapabilities(recorded: try probe(call).recorded("query-migrate-capabilities"))
+        call.core.migrationCapabilities = capabilities
+        return capabilities
     }
 
     /// The core's probe answers, made on first use.

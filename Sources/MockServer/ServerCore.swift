@@ -52,6 +52,8 @@ public final class ServerCore {
     private var schemaCache: (commands: [String], schema: QMPSchema)?
     /// The capability probe's answers (``ProbeAnswers``): made on the first probe command.
     private var probeCache: ProbeAnswers?
+    /// `migrate-set-capabilities`' state (made from the recording on first use).
+    var migrationCapabilities: MigrationCapabilities?
 
     /// - Parameters:
     ///   - machine: the VM to serve.
