@@ -128,9 +128,44 @@ class Monitor:
 
 def record(qemu: Path) -> tuple[str, dict]:
     banner = subprocess.run([str(qemu), "--version"], capture_output=True, text=True, check=True).stdout
+    greeting, answers = run(qemu, ["-machine", "none,accel=tcg"], lambda monitor: ask(monitor, probe_commands()))
+    _, cpu = run(qemu, ["-machine", "q35,accel=tcg", "-cpu", "qemu64"], boot_cpu_properties)
+    version = greeting["QMP"]["version"]["qemu"]
+    profile = f"{version['major']}.{version['minor']}.0"
+    return profile, {"recorded-from": banner.splitlines()[0], "answers": answers + cpu}
+
+
+def ask(monitor: "Monitor", commands: list[dict]) -> list[dict]:
+    answers = []
+    for command in commands:
+        reply = monitor.send(command)
+        entry = dict(command)
+        if "return" in reply:
+            entry["return"] = reply["return"]
+        else:
+            entry["error"] = reply["error"]
+        answers.append(entry)
+    return answers
+
+
+def boot_cpu_properties(monitor: "Monitor") -> list[dict]:
+    """What libvirt reads of the boot CPU while it starts a domain (qmp-start.jsonl: qom-list of
+    /machine/unattached/device[0], then qom-get of its properties), for `-cpu qemu64` on q35 with TCG:
+    qom-list, and qom-get of every property that is not a link or a child."""
+    path = "/machine/unattached/device[0]"
+    listing = ask(monitor, [{"execute": "qom-list", "arguments": {"path": path}}])
+    gets = []
+    for prop in listing[0]["return"]:
+        if not prop["type"].startswith(("link<", "child<")):
+            gets.append({"execute": "qom-get", "arguments": {"path": path, "property": prop["name"]}})
+    return listing + ask(monitor, gets)
+
+
+def run(qemu: Path, machine: list[str], body) -> tuple[dict, list[dict]]:
+    """Runs `qemu` as libvirt's probe does with `machine`, and `body(monitor)`."""
     with tempfile.TemporaryDirectory(prefix="qmp-probe-", dir="/tmp") as tmp:
         path = os.path.join(tmp, "qmp.sock")
-        argv = [str(qemu), "-S", "-no-user-config", "-nodefaults", "-nographic", "-machine", "none,accel=tcg",
+        argv = [str(qemu), "-S", "-no-user-config", "-nodefaults", "-nographic", *machine,
              "-qmp", f"unix:{path},server=on,wait=off"]
         modules = qemu.parents[1] / "lib" / "x86_64-linux-gnu" / "qemu"
         if qemu != QEMU72 and modules.is_dir():
@@ -151,15 +186,7 @@ def record(qemu: Path) -> tuple[str, dict]:
                         raise RuntimeError(f"{qemu} did not open its monitor")
                     time.sleep(0.02)
             monitor.send({"execute": "qmp_capabilities"})
-            answers = []
-            for command in probe_commands():
-                reply = monitor.send(command)
-                entry = dict(command)
-                if "return" in reply:
-                    entry["return"] = reply["return"]
-                else:
-                    entry["error"] = reply["error"]
-                answers.append(entry)
+            answers = body(monitor)
             monitor.send({"execute": "quit"})
         finally:
             try:
@@ -167,9 +194,7 @@ def record(qemu: Path) -> tuple[str, dict]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    version = monitor.greeting["QMP"]["version"]["qemu"]
-    profile = f"{version['major']}.{version['minor']}.0"
-    return profile, {"recorded-from": banner.splitlines()[0], "answers": answers}
+    return monitor.greeting, answers
 
 
 def write(path: Path, content: dict) -> None:
