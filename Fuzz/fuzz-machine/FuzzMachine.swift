@@ -97,7 +97,7 @@ final class FakeChardevHost: ChardevHost {  // one per input, fuzzing thread onl
 /// Descriptors of fd sets are read-write when odd, read-only when even.
 let fakeBlockHost = BlockHost(
     open: { path, _ in path.hasPrefix("img") ? .success(BlockHostFile(size: 1 << 20)) : .failure(.noSuchFile) },
-    accessMode: { fd in fd % 2 == 1 ? 2 : 0 },
+    descriptorFlags: { fd in fd % 2 == 1 ? 2 : 0 },
     inspect: { _ in .success(BlockHostFile(size: 1 << 20)) }
 )
 

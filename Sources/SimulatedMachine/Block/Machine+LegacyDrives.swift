@@ -64,6 +64,10 @@ extension Machine {
             throw .generic("Device '\(id)' not found")
         }
         let backend = block.backends[index]
+        if backend.holdsWrite {
+            block.backends[index].holdsWrite = false
+            releaseWrite(below: backend.root)
+        }
         if backend.isAttached {
             block.backends[index].name = ""
             block.backends[index].root = ""
