@@ -160,6 +160,24 @@ import Testing
         #expect(h.error { () throws(QMPError) in try h.machine.driveDel("d3") } == "Device 'd3' not found")
     }
 
+    @Test func aDriveOutlivesAFailedRealize() throws {
+        let h = try Self.harness("10.0.0")
+        // drive_add defaults to auto-read-only: /ro.img opens, and its writer cannot reopen it.
+        try h.machine.driveAdd(["id": "d1", "file": "/ro.img", "format": "raw"])
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "virtio-blk-pci", "id": "v1", "bus": "rp1", "drive": "d1"])
+            } == "Could not open '/ro.img': Permission denied"
+        )
+        #expect(h.machine.queryBlock().arrayValue?.first?.objectValue?["device"]?.stringValue == "d1")
+        try h.machine.driveDel("d1")
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.driveAdd(["id": "d2", "file": "/ro.img", "format": "raw", "auto-read-only": "off"])
+            } == "Could not open '/ro.img': Permission denied"
+        )
+    }
+
     @Test func filesThroughTheHost() throws {
         let h = try Self.harness("10.0.0")
         #expect(

@@ -78,7 +78,9 @@ extension Machine {
             block.backends[index].holdsWrite = false
             releaseWrite(below: backend.root)
         }
-        if backend.name.isEmpty || backend.deletesWithDevice {
+        // A drive goes with a device that was realized (QEMU marks it in the device's unrealize); a
+        // failed realize leaves it to the monitor (7.2.22 and 10.0.2, measured).
+        if backend.name.isEmpty || (backend.deletesWithDevice && backend.qdev != nil) {
             block.backends.remove(at: index)
             unrefNode(backend.root, monitorReference: false)
             return
