@@ -225,8 +225,8 @@ import Testing
             Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/3", "read-only": true}"#) == nil
         )
         try h.machine.cont()
-        h.machine.monitorClientOpened()
-        h.machine.monitorClientClosed()  // 7.2: the last client leaves, but a node uses the set
+        h.machine.monitorClientOpened(on: "m")
+        h.machine.monitorClientClosed(on: "m")  // 7.2: the last client leaves, but a node uses the set
         #expect(released.fds.isEmpty && h.machine.descriptors.fdsets.count == 1)
         // The last node leaving cleans the set up (QEMU's monitor_fdset_dup_fd_remove): no client, running.
         try h.machine.blockdevDel(nodeName: "f")

@@ -224,7 +224,9 @@ extension Machine {
         if node.driver == .qcow2 && !node.options.readOnly, let child = node.children.first {
             releaseWrite(below: child.node)
         }
-        if let fdset = node.fdset { descriptors.fdsetReleased(fdset, running: runState.isRunning) }
+        if let fdset = node.fdset {
+            descriptors.fdsetReleased(fdset, running: runState.isRunning, clients: monitorClientCount)
+        }
     }
 }
 
