@@ -54,7 +54,7 @@ extension DeviceCatalog {
                 legacy: 0x105A,
                 modern: 0x105A,
                 classCode: 0x0180,
-                description: nil,
+                description: "Storage controller",
                 extra: vhostUserFSProperties
             )
         ).requiring("chardev", error: "missing chardev").requiring("tag", error: "missing tag property"),
