@@ -57,22 +57,6 @@ final class Events: MachineEventSink {  // one per input, used on the fuzzing th
     }
 }
 
-/// Fake descriptor numbers: each handed to the machine once; the release hook records them.
-final class Descriptors {  // one per input, fuzzing thread only
-    var next: Int32 = 1000
-    var handedOut = 0
-    var released: Set<Int32> = []
-    func take() -> Int32 {
-        next += 1
-        handedOut += 1
-        return next
-    }
-    func release(_ fd: Int32) {
-        require(fd > 1000 && fd <= next, "released descriptor \(fd) was never handed out")
-        require(released.insert(fd).inserted, "descriptor \(fd) released twice")
-    }
-}
-
 /// A chardev host that opens nothing: every socket, file and pty gets a fresh handle; each must be
 /// closed once. Paths starting with "bad" fail as a missing directory would.
 final class FakeChardevHost: ChardevHost {  // one per input, fuzzing thread only
@@ -97,7 +81,7 @@ final class FakeChardevHost: ChardevHost {  // one per input, fuzzing thread onl
 /// Descriptors of fd sets are read-write when odd, read-only when even.
 let fakeBlockHost = BlockHost(
     open: { path, _ in path.hasPrefix("img") ? .success(BlockHostFile(size: 1 << 20)) : .failure(.noSuchFile) },
-    accessMode: { fd in fd % 2 == 1 ? 2 : 0 },
+    descriptorFlags: { fd in fd % 2 == 1 ? 2 : 0 },
     inspect: { _ in .success(BlockHostFile(size: 1 << 20)) }
 )
 
@@ -127,7 +111,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let host = ManualHostClock()
     let machine = Machine(profile: profiles[size % profiles.count], startPaused: false) { host.nanoseconds }
     let events = Events()
-    let fds = Descriptors()
+    let fds = FakeDescriptors()
     let chardevHost = FakeChardevHost()
     machine.sink = events
     machine.descriptors.release = { fds.release($0) }
@@ -136,7 +120,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     try? machine.coldPlug(.standard)
     events.live = coldPlugged
     let guest = GuestOS(machine: machine)
-    machine.monitorClientOpened()
+    machine.monitorClientOpened(on: "fuzz")
     var clients = 1
     var i = 0
     func byte() -> Int {
@@ -211,10 +195,10 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             // A monitor client leaves (QEMU up to 9.0 may empty unused fd sets) or comes back.
             if byte() % 2 == 0, clients > 0 {
                 clients -= 1
-                machine.monitorClientClosed()
+                machine.monitorClientClosed(on: "fuzz")
             } else {
                 clients += 1
-                machine.monitorClientOpened()
+                machine.monitorClientOpened(on: "fuzz")
             }
         case 13:
             let name = nodeNames[byte() % 3]
@@ -301,11 +285,8 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 /// The invariants that hold after every operation.
-func check(_ machine: Machine, fds: Descriptors, links: Bool, live: Set<String>) {
-    require(
-        fds.handedOut == fds.released.count + machine.descriptors.count,
-        "handed out \(fds.handedOut), released \(fds.released.count), held \(machine.descriptors.count)"
-    )
+func check(_ machine: Machine, fds: FakeDescriptors, links: Bool, live: Set<String>) {
+    fds.requireBalanced(held: machine.descriptors.count)
     guard links else { return }
     // Only user devices (peripheral, with an id) take backends here: look those up, not the tree.
     for path in live {
@@ -337,7 +318,7 @@ func check(_ machine: Machine, fds: Descriptors, links: Bool, live: Set<String>)
 
 /// Takes everything down: devices (the guest answering as Linux does, the VM running), then every
 /// backend, named descriptor, fd set and monitor client.
-func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events: Events, fds: Descriptors, clients: Int) {
+func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events: Events, fds: FakeDescriptors, clients: Int) {
     try? machine.cont()
     try? guest.setPersona(.linux)
     // Devices whose removal can start (cold-plugged root ports cannot), then time for the guest to
@@ -371,7 +352,7 @@ func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events:
         for name in fdNames { try? machine.closefd(name: name, monitor: monitor) }
     }
     for set in machine.descriptors.fdsets { try? machine.removeFD(fdsetID: set.id, fd: nil) }
-    for _ in 0..<clients { machine.monitorClientClosed() }
+    for _ in 0..<clients { machine.monitorClientClosed(on: "fuzz") }
     check(machine, fds: fds, links: true, live: events.live)
 }
 

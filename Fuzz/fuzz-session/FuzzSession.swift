@@ -20,26 +20,12 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
     runFuzzer(argc, argv, fuzzOne)
 }
 
-/// Hands every descriptor-taking command a fresh fake descriptor and records the machine's releases.
+/// Hands every descriptor-taking command a fresh fake descriptor (``FakeDescriptors``, which also
+/// records the machine's releases).
 final class Transport: SessionTransport {  // one per process, fuzzing thread only; reset per input
-    var next: Int32 = 1000
-    var handedOut = 0
-    var released: Set<Int32> = []
+    let fds = FakeDescriptors()
     func sessionHasOutput(_ session: QMPSession) {}
-    func takePassedDescriptor() -> Int32? {
-        next += 1
-        handedOut += 1
-        return next
-    }
-    func release(_ fd: Int32) {
-        require(fd > 1000 && fd <= next, "released descriptor \(fd) was never handed out")
-        require(released.insert(fd).inserted, "descriptor \(fd) released twice")
-    }
-    func reset() {
-        next = 1000
-        handedOut = 0
-        released.removeAll(keepingCapacity: true)
-    }
+    func takePassedDescriptor() -> Int32? { fds.take() }
 }
 
 nonisolated(unsafe) let transport = Transport()  // the fuzzing thread only
@@ -57,11 +43,11 @@ let maxInput = 8192
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let size = min(size, maxInput)
-    transport.reset()
+    transport.fds.reset()
     let machine = Machine(profile: profile, startPaused: true)
     try? machine.coldPlug(.standard)
     let core = ServerCore(machine: machine, logger: logger, clock: .fixed(seconds: 1, microseconds: 2), limits: limits)
-    machine.descriptors.release = { transport.release($0) }
+    machine.descriptors.release = { transport.fds.release($0) }
     let session = core.openSession(monitor: "fuzz", transport: transport)
     // Feed in two pieces, to exercise message boundaries across reads.
     let cut = size / 2
@@ -69,10 +55,9 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     session.receive(UnsafeRawBufferPointer(start: data + cut, count: size - cut))
     if printOutput { session.outbound.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) } }
     checkOutput(session.outbound)
-    func held() -> Int { machine.descriptors.count }
-    require(transport.handedOut == transport.released.count + held(), "descriptors: handed out \(transport.handedOut), released \(transport.released.count), held \(held())")
+    transport.fds.requireBalanced(held: machine.descriptors.count)
     core.closeSession(session, reason: "end of input")
-    require(transport.handedOut == transport.released.count + held(), "descriptors after close: handed out \(transport.handedOut), released \(transport.released.count), held \(held())")
+    transport.fds.requireBalanced(held: machine.descriptors.count, " after close")
     return 0
 }
 

@@ -27,3 +27,5 @@ int clinux_memfd_create(const char *name, int hugetlb, unsigned int huge_shift, 
     if (allow_sealing) flags |= MFD_ALLOW_SEALING;
     return memfd_create(name, flags);
 }
+
+int clinux_o_direct(void) { return O_DIRECT; }

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SimulatedMachine
 
@@ -13,9 +14,10 @@ enum PosixBlockHost {
             defer { _ = Glibc.close(fd) }
             return describe(fd)
         },
-        accessMode: { fd in
+        descriptorFlags: { fd in
             let flags = fcntl(fd, F_GETFL)
-            return flags < 0 ? nil : flags & O_ACCMODE
+            guard flags >= 0 else { return nil }
+            return flags & O_ACCMODE | (flags & clinux_o_direct() != 0 ? BlockHost.directFlag : 0)
         },
         inspect: { fd in describe(fd) }
     )

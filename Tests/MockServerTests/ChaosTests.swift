@@ -11,8 +11,11 @@ import Testing
 #endif
 
 /// Seeded, reproducible chaos: random device_add/device_del, guest register writes, persona
-/// switches, system_reset, stop/cont, clock advances and client reconnects on PCIe and SHPC, with
-/// the machine's invariants checked after every step. A failure prints its seed; run one seed with
+/// switches, system_reset, stop/cont, clock advances and client reconnects on PCIe and SHPC, and
+/// the devices with backends (block nodes and drives, netdevs, chardevs with virtio-serial ports and
+/// consoles, vhost-vsock with `getfd` descriptors, vhost-user-blk and -fs), with the machine's
+/// invariants checked after every step (devices and their events agree, nothing leaks, no link
+/// points at a deleted object). A failure prints its seed; run one seed with
 /// `CHAOS_SEED=<n> swift test --filter Chaos`, and add a failing seed to `regressionSeeds`.
 @Suite struct ChaosTests {
     /// Seeds that once failed (kept as regression tests).
@@ -35,8 +38,8 @@ import Testing
             }
         }
         #expect(
-            world.stats.deleted > 0 && world.stats.added > 0,
-            "seed \(seed): the run exercised nothing: \(world.stats)"
+            world.stats.deleted > 0 && world.stats.added > 0 && world.stats.ports > 0 && world.stats.vhost > 0,
+            "seed \(seed): the run exercised too little: \(world.stats)"
         )
     }
 }
@@ -60,8 +63,22 @@ struct SplitMix64: RandomNumberGenerator {
 /// The daemon's engine without sockets: core, machine, Linux guest, a QMP monitor session, a
 /// control session, and what the test has learned from the events.
 struct ChaosWorld {
+    /// The sessions' transport: hands `getfd` fake descriptors and checks the machine's releases.
     final class Sink: SessionTransport {
+        var next: Int32 = 1000
+        var handedOut = 0
+        var released: Set<Int32> = []
+        var problem: String?
         func sessionHasOutput(_ session: QMPSession) {}
+        func takePassedDescriptor() -> Int32? {
+            next += 1
+            handedOut += 1
+            return next
+        }
+        func release(_ fd: Int32) {
+            if fd <= 1000 || fd > next { problem = "released descriptor \(fd) was never handed out" }
+            if !released.insert(fd).inserted { problem = "descriptor \(fd) released twice" }
+        }
     }
 
     struct Stats: CustomStringConvertible {
@@ -69,7 +86,12 @@ struct ChaosWorld {
         var deleted = 0
         var deviceOn = 0
         var errors = 0
-        var description: String { "added \(added), deleted \(deleted), X_DEVICE_ON \(deviceOn), errors \(errors)" }
+        /// Successful adds of virtio-serial ports and consoles, and of vhost devices.
+        var ports = 0
+        var vhost = 0
+        var description: String {
+            "added \(added) (ports \(ports), vhost \(vhost)), deleted \(deleted), X_DEVICE_ON \(deviceOn), errors \(errors)"
+        }
     }
 
     var rng: SplitMix64
@@ -102,6 +124,8 @@ struct ChaosWorld {
             clockMode: .manual(host)
         )
         GuestWiring.attach(core: core, guest: GuestConfiguration())
+        let sink = self.sink
+        machine.descriptors.release = { sink.release($0) }
         monitor = core.openSession(monitor: "qmp", transport: sink)
         control = core.openSession(monitor: "control", role: .control, transport: sink)
         for path in machine.allDevices.map(\.path) where path.hasPrefix("/machine/peripheral") { live.insert(path) }
@@ -159,9 +183,11 @@ struct ChaosWorld {
 
     /// One random operation; returns its description.
     mutating func randomStep() -> String {
-        let roll = rng.next() % 120
+        let roll = rng.next() % 144
         var op: String
         switch roll {
+        case 120..<144:
+            return randomSerialAndVhostStep()
         case 100..<120:
             op = randomBackendStep()
             return op
@@ -280,12 +306,96 @@ struct ChaosWorld {
         return op
     }
 
+    /// Chardevs, virtio-serial controllers with their ports and consoles, `getfd` names, and the vhost
+    /// devices on them (the host side simulated: a socket chardev stands for a vhost-user backend).
+    mutating func randomSerialAndVhostStep() -> String {
+        let n = 1 + rng.next() % 4
+        let op: String
+        switch rng.next() % 11 {
+        case 0, 10:
+            let backend =
+                rng.next() % 2 == 0
+                ? #"{"type":"null","data":{}}"#
+                : #"{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/chaos/c\#(n)"}},"server":false}}"#
+            op = #"{"execute":"chardev-add","arguments":{"id":"c\#(n)","backend":\#(backend)}}"#
+        case 1:
+            op = #"{"execute":"chardev-remove","arguments":{"id":"c\#(n)"}}"#
+        case 2:
+            op = #"{"execute":"getfd","arguments":{"fdname":"vfd\#(n)"}}"#
+        case 3:
+            op = #"{"execute":"closefd","arguments":{"fdname":"vfd\#(n)"}}"#
+        default:
+            idCounter += 1
+            let id = "d\(idCounter)"
+            let chardev = pick(["c\(n)", "c\(n)", "c\(n)", "nope"])
+            let arguments: String
+            switch rng.next() % 8 {
+            case 0, 1:
+                let ports = pick([1, 2, 31])
+                arguments = #""driver":"virtio-serial-pci","max_ports":\#(ports),\#(randomPlace())"#
+            case 2, 3, 4:
+                // A port on the first virtio-serial bus found, or on a named one (`ID.0`); with a
+                // chardev or without (a port needs none).
+                let buses = live.filter { $0.contains("/vs") }.map {
+                    $0.split(separator: "/").last.map(String.init) ?? ""
+                }
+                let bus = buses.isEmpty || rng.next() % 2 == 0 ? "" : #","bus":"\#(pick(buses.sorted())).0""#
+                let driver = pick(["virtserialport", "virtconsole"])
+                let link = rng.next() % 3 == 0 ? "" : #","chardev":"\#(chardev)""#
+                arguments = #""driver":"\#(driver)"\#(link)\#(bus)"#
+            case 5:
+                let fd = rng.next() % 2 == 0 ? #","vhostfd":"vfd\#(n)""# : ""
+                let cid = pick([2, 3, 4, 5])
+                arguments = #""driver":"vhost-vsock-pci","guest-cid":\#(cid)\#(fd),\#(randomPlace())"#
+            case 6:
+                arguments = #""driver":"vhost-user-blk-pci","chardev":"\#(chardev)",\#(randomPlace())"#
+            default:
+                arguments = #""driver":"vhost-user-fs-pci","chardev":"\#(chardev)","tag":"t\#(n)",\#(randomPlace())"#
+            }
+            // virtio-serial controllers are named vsN, so that ports can find their buses.
+            let name = arguments.hasPrefix(#""driver":"virtio-serial-pci""#) ? "vs\(idCounter)" : id
+            op = #"{"execute":"device_add","arguments":{\#(arguments),"id":"\#(name)"}}"#
+            live.insert("/machine/peripheral/\(name)")
+            if send(monitor, op).contains(where: { $0.hasPrefix(#"{"return""#) }) {
+                stats.added += 1
+                if arguments.contains(#""driver":"virt"#) && !arguments.contains("virtio-serial-pci") {
+                    stats.ports += 1
+                }
+                if arguments.contains(#""driver":"vhost-"#) { stats.vhost += 1 }
+            } else {
+                live.remove("/machine/peripheral/\(name)")
+                stats.errors += 1
+            }
+            return op
+        }
+        if send(monitor, op).contains(where: { $0.hasPrefix(#"{"error""#) }) { stats.errors += 1 }
+        return op
+    }
+
+    /// Where a PCI device goes: a root port, or a slot of the SHPC bridge (room for several).
+    mutating func randomPlace() -> String {
+        rng.next() % 2 == 0
+            ? #""bus":"\#(pick(Self.ports))""# : #""bus":"pci.7","addr":"\#(String(1 + rng.next() % 31, radix: 16))""#
+    }
+
+    /// Every user device: the PCI tree, and the devices on the buses of controllers (virtio-serial's
+    /// ports), which are no PCI functions.
+    static func userDevices(_ machine: Machine) -> [Device] {
+        var devices: [Device] = []
+        for device in machine.allDevices where device.path.hasPrefix("/machine/peripheral") {
+            devices.append(device)
+            devices += device.childBus?.children ?? []
+        }
+        return devices
+    }
+
     /// The invariants; nil when they hold.
     mutating func checkInvariants() -> String? {
         if let problem = lastProblem { return problem }
         let machine = core.machine
         // Every device that is gone produced its DEVICE_DELETED; nothing exists that the client does not know.
-        let actual = Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
+        let devices = Self.userDevices(machine)
+        let actual = Set(devices.map(\.path))
         if actual != live {
             return
                 "devices \(actual.subtracting(live).sorted()) exist silently; \(live.subtracting(actual).sorted()) vanished without DEVICE_DELETED"
@@ -310,12 +420,14 @@ struct ChaosWorld {
                 $0 != "type"
             }
         )
-        let ids = Set(
+        let allIDs = Set(
             live.filter { $0.hasPrefix("/machine/peripheral/") }.map {
                 String($0.dropFirst("/machine/peripheral/".count))
             }
         )
-        if qomNames != ids { return "qom-list \(qomNames.sorted()) vs devices \(ids.sorted())" }
+        if qomNames != allIDs { return "qom-list \(qomNames.sorted()) vs devices \(allIDs.sorted())" }
+        // query-pci and machine-state list the PCI functions (not the ports on virtio-serial buses).
+        let ids = Set(machine.allDevices.compactMap { $0.path.hasPrefix("/machine/peripheral/") ? $0.id : nil })
         var pciIDs: Set<String> = []
         func walk(_ devices: [JSONValue]) {
             for d in devices {
@@ -347,6 +459,21 @@ struct ChaosWorld {
         }
         for device in machine.allDevices where device.links.contains(where: { $0.kind == .block }) {
             if !holders.contains(device.path) { return "\(device.path) holds a drive query-block does not show" }
+        }
+        // Chardevs: held exactly by the live devices that name them (the monitors' own aside).
+        let held = Set(machine.chardevs.chardevs.filter { $0.isBusy && $0.holder != "monitor" }.map(\.id))
+        let named = Set(devices.flatMap { $0.links.filter { $0.kind == .chardev }.map(\.name) })
+        if held != named { return "chardevs held \(held.sorted()) but devices name \(named.sorted())" }
+        // Descriptors: each handed out once, given back at most once, and the rest held by the
+        // table (getfd names) or a live device (vhostfd); none for a deleted device.
+        if let problem = sink.problem { return problem }
+        if sink.handedOut != sink.released.count + machine.descriptors.count {
+            return
+                "descriptors: handed out \(sink.handedOut), released \(sink.released.count), held \(machine.descriptors.count)"
+        }
+        let byDevices = devices.reduce(0) { $0 + $1.descriptors.count }
+        if machine.descriptors.heldByBackends != byDevices {
+            return "\(machine.descriptors.heldByBackends) descriptors held by backends, \(byDevices) by live devices"
         }
         for device in machine.allDevices where device.id != nil && device.model.kind == .endpoint {
             guard let id = device.id else { continue }

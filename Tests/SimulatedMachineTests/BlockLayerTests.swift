@@ -18,7 +18,7 @@ import Testing
             default: return .failure(.noSuchFile)
             }
         },
-        accessMode: { fd in fd == 200 ? 0 : 2 },
+        descriptorFlags: { fd in fd == 200 ? 0 : 2 },
         inspect: { _ in .success(BlockHostFile(size: 4096)) }
     )
 
@@ -160,6 +160,24 @@ import Testing
         #expect(h.error { () throws(QMPError) in try h.machine.driveDel("d3") } == "Device 'd3' not found")
     }
 
+    @Test func aDriveOutlivesAFailedRealize() throws {
+        let h = try Self.harness("10.0.0")
+        // drive_add defaults to auto-read-only: /ro.img opens, and its writer cannot reopen it.
+        try h.machine.driveAdd(["id": "d1", "file": "/ro.img", "format": "raw"])
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "virtio-blk-pci", "id": "v1", "bus": "rp1", "drive": "d1"])
+            } == "Could not open '/ro.img': Permission denied"
+        )
+        #expect(h.machine.queryBlock().arrayValue?.first?.objectValue?["device"]?.stringValue == "d1")
+        try h.machine.driveDel("d1")
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.driveAdd(["id": "d2", "file": "/ro.img", "format": "raw", "auto-read-only": "off"])
+            } == "Could not open '/ro.img': Permission denied"
+        )
+    }
+
     @Test func filesThroughTheHost() throws {
         let h = try Self.harness("10.0.0")
         #expect(
@@ -176,13 +194,14 @@ import Testing
             Self.add(h, #"{"driver": "file", "node-name": "ro", "filename": "/ro.img"}"#)
                 == "Could not open '/ro.img': Permission denied"
         )
+        // auto-read-only opens read-only while nothing writes; the node is not ro for all that.
         #expect(
             Self.add(h, #"{"driver": "file", "node-name": "ro", "filename": "/ro.img", "auto-read-only": true}"#) == nil
         )
         #expect(Self.add(h, #"{"driver": "qcow2", "node-name": "q", "file": "f0"}"#) == "Image is not in qcow2 format")
         let nodes = (h.machine.queryNamedBlockNodes().arrayValue ?? []).compactMap(\.objectValue)
         let ro = try #require(nodes.first { $0["node-name"]?.stringValue == "ro" })
-        #expect(ro["ro"]?.boolValue == true && ro["active"]?.boolValue == true)
+        #expect(ro["ro"]?.boolValue == false && ro["active"]?.boolValue == true)
         let f0 = try #require(nodes.first { $0["node-name"]?.stringValue == "f0" })
         let image = f0["image"]?.objectValue
         #expect(image?["virtual-size"]?.int64Value == 1024 && image?["actual-size"]?.int64Value == 4096)
@@ -195,23 +214,119 @@ import Testing
         h.machine.descriptors.release = { released.fds.append($0) }
         #expect(
             Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/3"}"#)
-                == "Could not open '/dev/fdset/3': No such file or directory"
+                == "Could not dup FD for /dev/fdset/3 flags 2: No such file or directory"
         )
         _ = try h.machine.addFD(200, fdsetID: 3, opaque: nil)  // read-only
         #expect(
             Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/3"}"#)
-                == "Could not open '/dev/fdset/3': Permission denied"
+                == "Could not dup FD for /dev/fdset/3 flags 2: Permission denied"
         )
         #expect(
             Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/3", "read-only": true}"#) == nil
         )
         try h.machine.cont()
-        h.machine.monitorClientOpened()
-        h.machine.monitorClientClosed()  // 7.2: the last client leaves, but a node uses the set
+        h.machine.monitorClientOpened(on: "m")
+        h.machine.monitorClientClosed(on: "m")  // 7.2: the last client leaves, but a node uses the set
         #expect(released.fds.isEmpty && h.machine.descriptors.fdsets.count == 1)
         // The last node leaving cleans the set up (QEMU's monitor_fdset_dup_fd_remove): no client, running.
         try h.machine.blockdevDel(nodeName: "f")
         #expect(released.fds == [200] && h.machine.descriptors.fdsets.isEmpty)
+    }
+
+    @Test func fdSetPathsAndTheirTexts() throws {
+        for version in ["7.2.0", "10.0.0"] {
+            let h = try Self.harness(version)
+            let new = version == "10.0.0"
+            _ = try h.machine.addFD(200, fdsetID: 3, opaque: nil)  // read-only
+            for bad in ["/dev/fdset/x", "/dev/fdset/", "/dev/fdset/-2", "/dev/fdset/0x3", "/dev/fdset/3 "] {
+                #expect(
+                    Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "\#(bad)"}"#)
+                        == "Could not parse fdset \(bad)"
+                )
+            }
+            #expect(
+                Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/07"}"#)
+                    == (new
+                        ? "Failed to find fdset /dev/fdset/7"
+                        : "Could not dup FD for /dev/fdset/07 flags 2: No such file or directory")
+            )
+            #expect(
+                Self.add(
+                    h,
+                    #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/ +3", "cache": {"direct": true}}"#
+                )
+                    == (new
+                        ? "Failed to find file descriptor with matching flags=0x4002"
+                        : "Could not dup FD for /dev/fdset/ +3 flags 4002: Permission denied")
+            )
+            // 7.2 matches the access mode only; 10.0 wants O_DIRECT as well.
+            let direct =
+                #"{"driver": "file", "node-name": "d", "filename": "/dev/fdset/3", "read-only": true, "cache": {"direct": true}}"#
+            #expect(Self.add(h, direct) == (new ? "Failed to find file descriptor with matching flags=0x4000" : nil))
+        }
+    }
+
+    @Test func autoReadOnlyReopensForWriters() throws {
+        let h = try Self.harness()
+        _ = try h.machine.addFD(200, fdsetID: 1, opaque: nil)  // read-only
+        _ = try h.machine.addFD(201, fdsetID: 2, opaque: nil)  // read-write
+        #expect(
+            Self.add(h, #"{"driver": "file", "node-name": "a2", "filename": "/dev/fdset/2", "auto-read-only": true}"#)
+                == "Could not dup FD for /dev/fdset/2 flags 0: Permission denied"
+        )
+        #expect(
+            Self.add(h, #"{"driver": "file", "node-name": "a1", "filename": "/dev/fdset/1", "auto-read-only": true}"#)
+                == nil
+        )
+        #expect(h.machine.block.node("a1")?.isOpenWritable == false)
+        // A read-write qcow2 node writes metadata: its child must reopen read-write, and cannot.
+        #expect(
+            Self.add(h, #"{"driver": "qcow2", "node-name": "q", "file": "a1"}"#)
+                == "Could not dup FD for /dev/fdset/1 flags 2: Permission denied"
+        )
+        #expect(Self.add(h, #"{"driver": "raw", "node-name": "r1", "file": "a1"}"#) == nil)
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "virtio-blk-pci", "id": "v1", "bus": "rp1", "drive": "r1"])
+            } == "Could not dup FD for /dev/fdset/1 flags 2: Permission denied"
+        )
+        #expect(h.machine.block.node("a1")?.writers == 0 && h.machine.queryBlock().arrayValue?.isEmpty == true)
+        // A path reopens through the host: /img opens read-write, /ro.img does not.
+        #expect(
+            Self.add(
+                h,
+                #"{"driver": "raw", "node-name": "r", "file": {"driver": "file", "filename": "/img", "auto-read-only": true}}"#
+            ) == nil
+        )
+        try h.machine.deviceAdd(["driver": "virtio-blk-pci", "id": "v2", "bus": "rp1", "drive": "r"])
+        let leafName = try #require(h.machine.block.node("r")?.children.first?.node)
+        let leaf = try #require(h.machine.block.node(leafName))
+        #expect(leaf.isOpenWritable && leaf.writers == 1 && !leaf.options.readOnly)
+        #expect(
+            Self.add(
+                h,
+                #"{"driver": "raw", "node-name": "x", "file": {"driver": "file", "filename": "/ro.img", "auto-read-only": true}}"#
+            ) == nil
+        )
+        #expect(
+            h.error { () throws(QMPError) in
+                try h.machine.deviceAdd(["driver": "virtio-blk-pci", "id": "v3", "bus": "rp2", "drive": "x"])
+            } == "Could not open '/ro.img': Permission denied"
+        )
+    }
+
+    @Test func anEmptiedSetGoesWithItsLastUserWhilePaused() throws {
+        let h = try Self.harness()
+        let released = ReleaseLog()
+        h.machine.descriptors.release = { released.fds.append($0) }
+        _ = try h.machine.addFD(201, fdsetID: 2, opaque: nil)
+        #expect(Self.add(h, #"{"driver": "file", "node-name": "f", "filename": "/dev/fdset/2"}"#) == nil)
+        try h.machine.cont()
+        try h.machine.removeFD(fdsetID: 2, fd: nil)  // running: closed, the set stays while used
+        #expect(released.fds == [201] && h.machine.queryFDSets().arrayValue?.count == 1)
+        h.machine.stop()
+        try h.machine.blockdevDel(nodeName: "f")
+        #expect(h.machine.descriptors.fdsets.isEmpty)
     }
 
     @Test func defaultMachineHasLibvirtsBackend() throws {

@@ -75,7 +75,7 @@ import Testing
 
     @Test func removeFDWaitsForARunningVMOnQEMU7() throws {
         let h = try Harness("7.2.0")
-        h.machine.monitorClientOpened()  // the client sending the commands (7.2 cleans more without one)
+        h.machine.monitorClientOpened(on: "m1")  // the client sending the commands (7.2 cleans more without one)
         _ = try h.machine.addFD(h.fd(), fdsetID: 0, opaque: nil)
         _ = try h.machine.addFD(h.fd(), fdsetID: 5, opaque: nil)
         _ = try h.machine.addFD(h.fd(), fdsetID: 5, opaque: nil)
@@ -109,13 +109,13 @@ import Testing
     @Test(arguments: [("7.2.0", false, true), ("7.2.0", true, false), ("8.2.0", false, true), ("10.0.0", false, false)])
     func lastMonitorClientLeaving(version: String, paused: Bool, closes: Bool) throws {
         let h = try Harness(version, paused: paused)
-        h.machine.monitorClientOpened()
-        h.machine.monitorClientOpened()
+        h.machine.monitorClientOpened(on: "m1")
+        h.machine.monitorClientOpened(on: "m2")
         _ = try h.machine.addFD(h.fd(), fdsetID: nil, opaque: nil)
         try h.machine.getfd(name: "kept", fd: h.fd(), monitor: "m1")
-        h.machine.monitorClientClosed()
-        #expect(h.released.isEmpty)  // one client is still there
-        h.machine.monitorClientClosed()
+        h.machine.monitorClientClosed(on: "m1")
+        #expect(h.released.isEmpty)  // a client of another monitor is still there
+        h.machine.monitorClientClosed(on: "m2")
         #expect(h.released == (closes ? [100] : []))
         #expect(h.sets == (closes ? [] : ["0:100"]))
         #expect(h.machine.descriptors.descriptor(named: "kept", monitor: "m1") == 101)  // names stay

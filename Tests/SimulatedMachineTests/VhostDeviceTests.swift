@@ -23,6 +23,22 @@ import Testing
         }
     }
 
+    /// The `query-pci` entry of the device `id`, anywhere in the tree.
+    static func pciEntry(_ id: String, in value: JSONValue) -> JSONObject? {
+        func search(_ devices: [JSONValue]) -> JSONObject? {
+            for device in devices.compactMap(\.objectValue) {
+                if device["qdev_id"]?.stringValue == id { return device }
+                let below = device["pci_bridge"]?.objectValue?["devices"]?.arrayValue ?? []
+                if let found = search(below) { return found }
+            }
+            return nil
+        }
+        for bus in value.arrayValue ?? [] {
+            if let found = search(bus.objectValue?["devices"]?.arrayValue ?? []) { return found }
+        }
+        return nil
+    }
+
     @Test func vsockGuestCIDAndVhostDescriptor() throws {
         let t = try Harness()
         let vsock = #"{"driver": "vhost-vsock-pci", "id": "v0", "bus": "rp1""#
@@ -94,6 +110,16 @@ import Testing
         #expect(
             t.add(#"{"driver": "vhost-user-fs-pci", "id": "f0", "bus": "rp1", "chardev": "vu", "tag": "t"}"#) == nil
         )
+        // Its identity as query-pci reports it on 7.2.22 and 10.0.2 (scripts/measure-vhost-user-fs.py).
+        let fsInfo = try #require(Self.pciEntry("f0", in: t.machine.queryPCI()))
+        let classInfo = fsInfo["class_info"]?.objectValue
+        #expect(classInfo?["class"]?.int64Value == 0x0180 && classInfo?["desc"]?.stringValue == "Storage controller")
+        let ids = fsInfo["id"]?.objectValue
+        #expect(
+            [ids?["vendor"], ids?["device"], ids?["subsystem-vendor"], ids?["subsystem"]].map { $0?.int64Value }
+                == [0x1AF4, 0x105A, 0x1AF4, 0x1100]
+        )
+        #expect(fsInfo["irq_pin"]?.int64Value == 1)
         let blk = #"{"driver": "vhost-user-blk-pci", "id": "b0", "bus": "pb1", "addr": "3.0", "chardev": "vu"}"#
         #expect(
             t.add(blk)

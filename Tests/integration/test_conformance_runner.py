@@ -138,6 +138,8 @@ reason: nothing shows it any more
         ("targets: [mockd]\nsteps:\n  - qmp: {execute: query-status}\n", "says what each message step expects"),
         ("machine: nope\nsteps:\n  - advance: 1s\n", "machine 'nope': no file"),
         ("qemu-version: '8.2.0'\nsteps:\n  - advance: 1s\n", "qemu-version chooses"),
+        ("steps:\n  - qmp: {execute: add-fd}\n    fds: [{file: a/b}]\n", "NAME a plain file name"),
+        ("steps:\n  - qmp: {execute: add-fd}\n    fds: [{file: d.img, access: rx}]\n", "fds access is one of rw, ro, wo"),
     ],
 )
 def test_malformed_scenarios_are_refused_with_file_and_step(run, text, message):

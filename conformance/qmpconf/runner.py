@@ -49,7 +49,8 @@ def record(target: Target, scenario: Scenario) -> Recording:
             start = len(qmp.messages)
             r = StepRecord(step)
             if step.kind in ("qmp", "raw"):
-                qmp.send(step.data.replace(TMP, target.dir.encode()), step.fds)
+                files = tuple((os.path.join(target.dir, name), flags) for name, flags in step.fd_files)
+                qmp.send(step.data.replace(TMP, target.dir.encode()), step.fds, files)
             elif step.kind == "reconnect":
                 qmp = target.reconnect()
                 start = 0

@@ -49,6 +49,7 @@ class Step:
     line: int
     data: bytes = b""  # qmp, raw: the bytes sent
     fds: int = 0  # qmp, raw: descriptors (of /dev/null) passed with the bytes (SCM_RIGHTS)
+    fd_files: tuple = ()  # qmp, raw: or instead (name, os.open flags): files of the target's directory to pass
     command: str | None = None  # qmp: the command name (selectors of deviations)
     arguments: dict | None = None  # qmp: the command's arguments
     replies: int = 0  # replies (return/error) the step waits for
@@ -201,6 +202,24 @@ def _guest_access(kind: str, spec, where: str) -> dict:
     return access
 
 
+FD_ACCESS = {"rw": os.O_RDWR, "ro": os.O_RDONLY, "wo": os.O_WRONLY}
+
+
+def _fd_file(spec, where: str) -> tuple[str, int]:
+    """One entry of a list `fds`: `{file: NAME, access: rw|ro|wo, direct: true}`, a file of the
+    scenario's `files` (in the target's directory), opened with that access mode (read-write by
+    default), and with O_DIRECT when `direct` is true."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("file"), str) or "/" in spec["file"]:
+        raise ScenarioError("%s: an fds entry is {file: NAME, access: rw|ro|wo}, NAME a plain file name" % where)
+    _only(spec, {"file", "access", "direct"}, where + ": fds")
+    access = spec.get("access", "rw")
+    if access not in FD_ACCESS:
+        raise ScenarioError("%s: fds access is one of %s" % (where, ", ".join(FD_ACCESS)))
+    if not isinstance(spec.get("direct", False), bool):
+        raise ScenarioError("%s: fds direct is true or false" % where)
+    return spec["file"], FD_ACCESS[access] | (os.O_DIRECT if spec.get("direct") else 0)
+
+
 def _step(index: int, raw, where: str) -> Step:
     if not isinstance(raw, dict):
         raise ScenarioError("%s: a step is a mapping" % where)
@@ -248,7 +267,11 @@ def _step(index: int, raw, where: str) -> Step:
     if "fds" in raw:
         if kind not in ("qmp", "raw", "raw-hex"):
             raise ScenarioError("%s: fds belongs to qmp and raw steps" % where)
-        step.fds = _int(raw["fds"], where)
+        if isinstance(raw["fds"], list):
+            step.fd_files = tuple(_fd_file(f, where) for f in raw["fds"])
+            step.fds = len(step.fd_files)
+        else:
+            step.fds = _int(raw["fds"], where)
         if not 0 <= step.fds <= 16:
             raise ScenarioError("%s: fds is 0 to 16" % where)
     if "replies" in raw:

@@ -134,13 +134,17 @@ class QMPStream:
                     self.messages.append(Message(text))
                 self._cond.notify_all()
 
-    def send(self, data: bytes, fds: int = 0) -> None:
+    def send(self, data: bytes, fds: int = 0, files: tuple = ()) -> None:
         """Sends `data`; with `fds`, that many new descriptors of /dev/null go with its first byte
-        (SCM_RIGHTS), and are closed here once sent."""
-        if not fds:
+        (SCM_RIGHTS), or with `files` ((path, flags) pairs) a descriptor of each file opened so;
+        they are closed here once sent."""
+        if not fds and not files:
             self.sock.sendall(data)
             return
-        passed = [os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) for _ in range(fds)]
+        if files:
+            passed = [os.open(path, flags | os.O_CLOEXEC) for path, flags in files]
+        else:
+            passed = [os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC) for _ in range(fds)]
         try:
             sent = socket.send_fds(self.sock, [data], passed)
         finally:

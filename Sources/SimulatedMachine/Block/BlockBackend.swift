@@ -17,6 +17,8 @@ public struct BlockBackend: Sendable, Equatable {
     public var reportsIOStatus = false
     /// A removable-medium device holds it (`scsi-cd`): `removable` and `tray_open` in `query-block`.
     public var hasRemovableMedium = false
+    /// The realized device took write permission through it (``Machine/acquireWrite(below:)``).
+    public var holdsWrite = false
     /// A legacy drive that goes away with its device (QEMU's `DriveInfo.auto_del`, see `Machine.driveAdd`).
     public var deletesWithDevice = false
 

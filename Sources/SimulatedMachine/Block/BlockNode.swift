@@ -17,6 +17,11 @@ public struct BlockNode: Sendable, Equatable {
     public var options: BlockNodeOptions
     /// The fd set the node was opened through (`/dev/fdset/N`): the node counts as a user of the set.
     public var fdset: Int64?
+    /// A `file-posix` node holds a read-write descriptor (QEMU's `O_RDWR` in `open_flags`): false
+    /// while a node under `auto-read-only` has no writer, or when it is read-only.
+    public var isOpenWritable = false
+    /// Writers above a `file-posix` node: devices and read-write qcow2 nodes whose chain ends here.
+    public var writers = 0
     /// The first bytes of the file, for `file-posix` nodes (a format node over it reads its header).
     public var header: [UInt8] = []
     /// The qcow2 header, for qcow2 nodes.

@@ -3,7 +3,8 @@ import QMPWire
 /// What a device's `drive=` does to the block layer (QEMU's `set_drive_helper`, `release_drive` and
 /// the permissions realize takes): a drive id names its BlockBackend, which only one device may hold;
 /// a node name gets an anonymous BlockBackend of its own; at realize the device takes write
-/// permission on the node, which no other device may hold (QEMU's `Permission conflict`). The
+/// permission on the node, which no other device may hold (QEMU's `Permission conflict`), and which
+/// reopens an `auto-read-only` file node read-write. The
 /// backend is let go when the device's `DEVICE_DELETED` is sent (or its creation failed).
 extension Machine {
     /// Resolves `drive=NAME` when the property is set: QEMU's `Drive 'X' is already in use by another
@@ -42,6 +43,11 @@ extension Machine {
                     + "(uses node '\(root)' as 'root' child)."
             )
         }
+        // A device on a read-write node writes (a CD never does): `auto-read-only` reopens read-write.
+        if !hasRemovableMedium, let node = block.node(root), !node.options.readOnly {
+            try acquireWrite(below: root)
+            block.backends[index].holdsWrite = true
+        }
         block.backends[index].qdev = qdev
         block.backends[index].reportsIOStatus = reportsIOStatus
         block.backends[index].hasRemovableMedium = hasRemovableMedium
@@ -68,7 +74,13 @@ extension Machine {
     func detachBlock(_ link: BackendLink) {
         guard let index = blockBackendIndex(for: link) else { return }
         let backend = block.backends[index]
-        if backend.name.isEmpty || backend.deletesWithDevice {
+        if backend.holdsWrite {
+            block.backends[index].holdsWrite = false
+            releaseWrite(below: backend.root)
+        }
+        // A drive goes with a device that was realized (QEMU marks it in the device's unrealize); a
+        // failed realize leaves it to the monitor (7.2.22 and 10.0.2, measured).
+        if backend.name.isEmpty || (backend.deletesWithDevice && backend.qdev != nil) {
             block.backends.remove(at: index)
             unrefNode(backend.root, monitorReference: false)
             return

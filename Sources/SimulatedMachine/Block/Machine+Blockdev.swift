@@ -110,7 +110,11 @@ extension Machine {
             if let child { node.adopt(child) }
             if let size = options["size"]?.int64Value { node.virtualSize = size }
         case .qcow2:
-            guard let child, let header = QCOW2Header(block.header(of: child.name)) else {
+            guard let child else { throw .generic("Image is not in qcow2 format") }
+            // A read-write format writes metadata: it takes write permission on its child first.
+            if !nodeOptions.readOnly { try acquireWrite(below: child.name) }
+            guard let header = QCOW2Header(block.header(of: child.name)) else {
+                if !nodeOptions.readOnly { releaseWrite(below: child.name) }
                 throw .generic("Image is not in qcow2 format")
             }
             node.adopt(child)
@@ -135,54 +139,70 @@ extension Machine {
     }
 
     /// `file-posix`'s open: the path (or an fd set's descriptor) through the host, read-write unless
-    /// read-only, retried read-only under `auto-read-only`.
+    /// read-only. Under `auto-read-only` the node opens read-only while nothing writes to it (the node
+    /// itself stays read-write: `ro` is false), and is reopened read-write when a writer comes
+    /// (``acquireWrite(below:)``); QEMU 4.0 made it so, 3.1's retry after `EACCES` is gone.
     private func openPosix(_ node: inout BlockNode, path: String) throws(QMPError) {
         node.filename = path
-        let fdset = Self.fdsetID(in: path)
-        var writable = !node.options.readOnly
-        var result = openHost(path, fdset: fdset, writable: writable)
-        if case .failure(let error) = result, writable, node.options.autoReadOnly, error.allowsReadOnlyRetry {
-            writable = false
-            result = openHost(path, fdset: fdset, writable: false)
+        let writable = !node.options.readOnly && !node.options.autoReadOnly
+        let file = try openHost(path, writable: writable, direct: node.options.direct)
+        if node.driver == .hostDevice && !file.isDevice {
+            throw .generic("'host_device' driver requires '\(path)' to be either a character or block device")
+        }
+        node.isOpenWritable = writable
+        node.virtualSize = (file.size + 511) / 512 * 512  // whole sectors, as bdrv_getlength
+        node.allocated = file.allocated
+        node.hasInfo = true
+        node.header = file.header
+        if let fdset = Self.fdsetID(in: path) {
+            node.fdset = fdset
+            descriptors.fdsetUsed(fdset)
+        }
+    }
+
+    /// QEMU's `qemu_open` of a `file-posix` node: a path through the host, or for `/dev/fdset/N` the
+    /// first descriptor of the set whose flags match the wanted ones (QEMU's
+    /// `monitor_fdset_dup_fd_add`: the access mode, and from 9.1 `O_DIRECT` too), with each release's
+    /// texts for a missing set and a set without a match.
+    func openHost(_ path: String, writable: Bool, direct: Bool) throws(QMPError) -> BlockHostFile {
+        let result: Result<BlockHostFile, BlockHostError>
+        if let fdset = Self.fdsetID(in: path) {
+            guard fdset >= 0 else { throw .generic("Could not parse fdset \(path)") }
+            let flags: Int32 = (writable ? 2 : 0) | (direct ? BlockHost.directFlag : 0)  // O_RDWR, O_DIRECT
+            let newTexts = profile.fdsetOpenReportsMonitorErrors
+            let hex = String(flags, radix: 16)
+            guard let set = descriptors.fdsets.first(where: { $0.id == fdset }) else {
+                if newTexts { throw .generic("Failed to find fdset /dev/fdset/\(fdset)") }
+                throw .generic("Could not dup FD for \(path) flags \(hex): \(BlockHostError.noSuchFile.text)")
+            }
+            let mask: Int32 = newTexts ? 3 | BlockHost.directFlag : 3  // O_ACCMODE (| O_DIRECT)
+            guard
+                let member = set.members.first(where: {
+                    blockHost.descriptorFlags($0.fd).map { $0 & mask } == flags & mask
+                })
+            else {
+                if newTexts { throw .generic("Failed to find file descriptor with matching flags=0x\(hex)") }
+                throw .generic("Could not dup FD for \(path) flags \(hex): \(BlockHostError.permissionDenied.text)")
+            }
+            result = blockHost.inspect(member.fd)
+        } else {
+            result = blockHost.open(path, writable)
         }
         switch result {
-        case .failure(let error):
-            throw .generic("Could not open '\(path)': \(error.text)")
-        case .success(let file):
-            if node.driver == .hostDevice && !file.isDevice {
-                throw .generic("'host_device' driver requires '\(path)' to be either a character or block device")
-            }
-            node.options.readOnly = !writable
-            node.virtualSize = (file.size + 511) / 512 * 512  // whole sectors, as bdrv_getlength
-            node.allocated = file.allocated
-            node.hasInfo = true
-            node.header = file.header
-            if let fdset, fdset >= 0 {
-                node.fdset = fdset
-                descriptors.fdsetUsed(fdset)
-            }
+        case .success(let file): return file
+        case .failure(let error): throw .generic("Could not open '\(path)': \(error.text)")
         }
     }
 
-    /// Opens a path, or picks the first descriptor of the fd set with the access mode wanted
-    /// (QEMU's `monitor_fdset_dup_fd_add`: `ENOENT` without the set, `EACCES` without a match).
-    private func openHost(_ path: String, fdset: Int64?, writable: Bool) -> Result<BlockHostFile, BlockHostError> {
-        guard let fdset else { return blockHost.open(path, writable) }
-        guard fdset >= 0, let set = descriptors.fdsets.first(where: { $0.id == fdset }) else {
-            return .failure(fdset < 0 ? BlockHostError(errno: 22, text: "Invalid argument") : .noSuchFile)
-        }
-        let wanted: Int32 = writable ? 2 : 0
-        guard let member = set.members.first(where: { blockHost.accessMode($0.fd) == wanted }) else {
-            return .failure(.permissionDenied)
-        }
-        return blockHost.inspect(member.fd)
-    }
-
-    /// The fd set id of a `/dev/fdset/N` path (-1 when N is not a number), or nil for other paths.
+    /// The fd set id of a `/dev/fdset/N` path (-1 when N is not a decimal number QEMU's
+    /// `qemu_parse_fdset` takes: leading white space and a sign allowed, nothing after it, not
+    /// negative), or nil for other paths.
     static func fdsetID(in path: String) -> Int64? {
         let prefix = "/dev/fdset/"
         guard path.hasPrefix(prefix) else { return nil }
-        return Int64(path.dropFirst(prefix.count)) ?? -1
+        let digits = path.dropFirst(prefix.count).drop { " \t\n\u{0B}\u{0C}\r".contains($0) }
+        guard let id = Int64(digits), id >= 0 else { return -1 }
+        return id
     }
 
     /// Drops one reference to a node: the monitor's (`blockdev-del`) or a parent's. A node nobody
@@ -196,11 +216,17 @@ extension Machine {
         for child in node.children { unrefNode(child.node, monitorReference: false) }
     }
 
-    /// Removes a node from the graph and lets its fd set go.
+    /// Removes a node from the graph and lets its fd set go (and a read-write qcow2 node its write
+    /// permission on its child).
     private func dropNode(_ name: String) {
         guard let index = block.nodeIndex(name) else { return }
         let node = block.nodes.remove(at: index)
-        if let fdset = node.fdset { descriptors.fdsetReleased(fdset, running: runState.isRunning) }
+        if node.driver == .qcow2 && !node.options.readOnly, let child = node.children.first {
+            releaseWrite(below: child.node)
+        }
+        if let fdset = node.fdset {
+            descriptors.fdsetReleased(fdset, running: runState.isRunning, clients: monitorClientCount)
+        }
     }
 }
 

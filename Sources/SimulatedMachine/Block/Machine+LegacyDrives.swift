@@ -9,7 +9,8 @@ public import QMPWire
 extension Machine {
     /// `-drive`/`drive_add` options, as text values: `id` (required), `if` (only `none`), `file`
     /// (`null-co://` or a path), `driver` (a protocol driver, without `file`), `format` (`raw` or
-    /// `qcow2`; probed from the file when missing), `readonly` (`on`/`off`).
+    /// `qcow2`; probed from the file when missing), `readonly` (`on`/`off`), `auto-read-only` (on
+    /// unless `off`).
     public func driveAdd(_ options: [String: String]) throws(QMPError) {
         guard let id = options["id"] else { throw .generic("drive_add needs an id (qmp-mockd has no auto ids)") }
         if let interface = options["if"], interface != "none" {
@@ -29,6 +30,10 @@ extension Machine {
             throw .generic("qmp-mockd does not simulate empty drives (give file=)")
         }
         if options["readonly"] == "on" { protocolOptions.append("read-only", .bool(true)) }
+        // -drive defaults to auto-read-only=on (QEMU 3.1 on; 7.2.22 and 10.0.2, measured): the file
+        // opens read-only until a device writes, which then needs a read-write descriptor.
+        let autoReadOnly = !["off", "no", "false", "n"].contains(options["auto-read-only"] ?? "on")
+        protocolOptions.append("auto-read-only", .bool(autoReadOnly))
         var created: [String] = []
         do throws(QMPError) {
             var root = try openNode(protocolOptions, inherited: nil, monitorOwned: false, created: &created)
@@ -64,6 +69,10 @@ extension Machine {
             throw .generic("Device '\(id)' not found")
         }
         let backend = block.backends[index]
+        if backend.holdsWrite {
+            block.backends[index].holdsWrite = false
+            releaseWrite(below: backend.root)
+        }
         if backend.isAttached {
             block.backends[index].name = ""
             block.backends[index].root = ""

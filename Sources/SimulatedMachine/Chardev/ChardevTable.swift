@@ -9,8 +9,6 @@ public struct ChardevTable {
     /// The OS side, set by the daemon; nil in tests that need none (then sockets count as
     /// disconnected servers and connected clients, and a pty reports `/dev/pts/0`).
     public var host: (any ChardevHost)?
-    /// Monitor client counts by monitor name (socket path), for the monitors' `disconnected:` form.
-    var monitorClients: [String: Int] = [:]
 
     init() {}
 

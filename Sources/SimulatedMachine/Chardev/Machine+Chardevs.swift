@@ -77,7 +77,7 @@ extension Machine {
     func filename(of chardev: Chardev) -> String {
         switch chardev.backend {
         case .monitor(let path):
-            let connected = chardevs.monitorClients[path, default: 0] > 0
+            let connected = monitorClients[path, default: 0] > 0
             return "\(connected ? "" : "disconnected:")unix:\(path),server=on"
         case .socket(let path, let server):
             let connected = chardev.handle.map { chardevs.host?.isConnected($0) ?? false } ?? !server
@@ -89,18 +89,6 @@ extension Machine {
         case .pty: return "pty:\(chardev.ptyPath ?? "")"
         case .ringbuf: return "ringbuf"
         }
-    }
-
-    /// A client connected to monitor `monitor` (its socket path): its chardev is connected.
-    public func monitorClientOpened(on monitor: String) {
-        chardevs.monitorClients[monitor, default: 0] += 1
-        monitorClientOpened()
-    }
-
-    /// A client left monitor `monitor`.
-    public func monitorClientClosed(on monitor: String) {
-        chardevs.monitorClients[monitor] = max(0, chardevs.monitorClients[monitor, default: 0] - 1)
-        monitorClientClosed()
     }
 
     /// `chardev=NAME` of a device being created: the chardev must exist and be free.

@@ -26,8 +26,6 @@ public struct DescriptorTable {
     /// last client's disconnect, and not dropped while a node uses it). qmp-mockd does not duplicate
     /// the descriptor: nothing reads the disk, so counting the users is all QEMU's rule needs.
     var users: [Int64: Int] = [:]
-    /// Monitor client connections open now (QEMU's `mon_refcount`).
-    var monitorClients = 0
     /// How many descriptors may be held at once (named and in fd sets).
     public var limit: Int
     /// Whether fd-set clean-up waits for a running VM and empties unused sets when the last monitor
@@ -70,15 +68,19 @@ public struct DescriptorTable {
     }
 
     /// Closes what QEMU's `monitor_fdset_cleanup` closes in `fdsets[index]`, and drops the set once empty.
-    mutating func cleanUp(at index: Int, running: Bool) {
-        if cleanupFollowsRunState && !running { return }
+    /// Only the closing waits for a running VM (up to 9.0): a set already emptied goes as soon as its
+    /// last user does, paused or not (7.2.22, measured). `clients` is the number of monitor client
+    /// connections open now (QEMU's `mon_refcount`, ``Machine/monitorClientCount``).
+    mutating func cleanUp(at index: Int, running: Bool, clients: Int) {
         var set = fdsets[index]
         let inUse = (users[set.id] ?? 0) > 0
-        let unused = cleanupFollowsRunState && monitorClients == 0 && !inUse
-        set.members.removeAll { member in
-            guard member.isRemoved || unused else { return false }
-            release(member.fd)
-            return true
+        if running || !cleanupFollowsRunState {
+            let unused = cleanupFollowsRunState && clients == 0 && !inUse
+            set.members.removeAll { member in
+                guard member.isRemoved || unused else { return false }
+                release(member.fd)
+                return true
+            }
         }
         if set.members.isEmpty && !inUse {
             fdsets.remove(at: index)
@@ -92,13 +94,15 @@ public struct DescriptorTable {
 
     /// A block node that used fd set `id` was closed; the last one cleans the set up (QEMU's
     /// `monitor_fdset_dup_fd_remove`).
-    mutating func fdsetReleased(_ id: Int64, running: Bool) {
+    mutating func fdsetReleased(_ id: Int64, running: Bool, clients: Int) {
         guard let count = users[id] else { return }
         if count > 1 {
             users[id] = count - 1
             return
         }
         users[id] = nil
-        if let index = fdsets.firstIndex(where: { $0.id == id }) { cleanUp(at: index, running: running) }
+        if let index = fdsets.firstIndex(where: { $0.id == id }) {
+            cleanUp(at: index, running: running, clients: clients)
+        }
     }
 }

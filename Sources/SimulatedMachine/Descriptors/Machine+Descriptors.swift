@@ -88,7 +88,7 @@ extension Machine {
                 descriptors.fdsets[index].members[member].isRemoved = true
             }
         }
-        descriptors.cleanUp(at: index, running: runState.isRunning)
+        descriptors.cleanUp(at: index, running: runState.isRunning, clients: monitorClientCount)
     }
 
     /// `query-fdsets`: `[FdsetInfo]`, highest id first, each set's descriptors oldest first.
@@ -109,15 +109,20 @@ extension Machine {
         )
     }
 
-    /// A client connected to a monitor (QEMU counts it in `mon_refcount`).
-    public func monitorClientOpened() { descriptors.monitorClients += 1 }
+    /// Monitor client connections open now, on every monitor: QEMU's `mon_refcount`.
+    public var monitorClientCount: Int { monitorClients.values.reduce(0, +) }
 
-    /// A client left a monitor: fd sets are cleaned up as QEMU's `monitor_fdsets_cleanup` does.
-    public func monitorClientClosed() {
-        descriptors.monitorClients = max(0, descriptors.monitorClients - 1)
+    /// A client connected to monitor `monitor` (its socket path or label): its chardev is connected,
+    /// and QEMU counts it in `mon_refcount`.
+    public func monitorClientOpened(on monitor: String) { monitorClients[monitor, default: 0] += 1 }
+
+    /// A client left monitor `monitor`: fd sets are cleaned up as QEMU's `monitor_fdsets_cleanup` does.
+    public func monitorClientClosed(on monitor: String) {
+        let left = monitorClients[monitor, default: 0] - 1
+        monitorClients[monitor] = left > 0 ? left : nil
         var index = descriptors.fdsets.count - 1
         while index >= 0 {
-            descriptors.cleanUp(at: index, running: runState.isRunning)
+            descriptors.cleanUp(at: index, running: runState.isRunning, clients: monitorClientCount)
             index -= 1
         }
     }

@@ -55,6 +55,10 @@ public final class Machine {
     public var chardevs = ChardevTable()
     /// User-creatable objects under `/objects` (`object-add`, the built-in `pc.ram`); see ``ObjectTable``.
     public var objects = ObjectTable()
+    /// Client connections open now per monitor (its socket path or label): the one count behind a
+    /// monitor chardev's `disconnected:` filename and, summed (``monitorClientCount``), QEMU's
+    /// `mon_refcount`, which the 7.2 fd-set clean-up reads.
+    public internal(set) var monitorClients: [String: Int] = [:]
 
     var busesByName: [String: PCIBus] = [:]
     var peripheral: [String: Device] = [:]

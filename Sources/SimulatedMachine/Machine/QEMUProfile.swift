@@ -85,6 +85,12 @@ extension QEMUProfile {
     /// leaves (7.2.22, measured); 9.1 dropped both ("monitor: Stop removing non-duplicated fds"), as
     /// 10.0.2 shows. 8.2 has 7.2's code (unverified against an 8.2 binary).
     public var fdsetCleanupFollowsRunState: Bool { !version.isAtLeast(9, 1) }
+    /// Opening `/dev/fdset/N` names what failed (`Failed to find fdset /dev/fdset/7`, `Failed to find
+    /// file descriptor with matching flags=0x2`) and matches `O_DIRECT` as well as the access mode
+    /// (10.0.2, measured; 9.1's "monitor: Report errors from monitor_fdset_dup_fd_add" and "monitor:
+    /// fdset: Match against O_DIRECT"), rather than `Could not dup FD for /dev/fdset/7 flags 2: No
+    /// such file or directory` and the access mode alone (7.2.22, measured; 8.2 taken to be alike).
+    public var fdsetOpenReportsMonitorErrors: Bool { version.isAtLeast(9, 1) }
 
     /// `netdev_del` of a backend a NIC uses keeps the backend (and its descriptors) until the NIC is
     /// destroyed (10.0.2, measured); 7.2.22 closes it at once (measured). Either way the id is free
