@@ -25,10 +25,17 @@ extension Machine {
         }
     }
 
-    /// `system_reset` of the block (`acpi_pcihp_reset`): every pending removal of every bus is carried out
-    /// as an eject (lowest bsel and slot first; the `DEVICE_DELETED` events follow the command's reply),
-    /// then RMV is recomputed. UP bits, SEL and the buses' bsel numbers stay.
+    /// `system_reset` of the block (`acpi_pcihp_reset`), after ``completeACPIPCIRemovals()``: RMV is
+    /// recomputed. UP bits, SEL and the buses' bsel numbers stay.
     func acpiPCIReset() {
+        guard pciHotplug.hasRegisterBlock else { return }
+        updateACPIRemovable()
+    }
+
+    /// The first part of `system_reset`: every pending removal of every bus is carried out as an eject
+    /// (lowest bsel and slot first; the `DEVICE_DELETED` events follow the command's reply), before the
+    /// ports are reset (a root port emptied this way is powered off by its reset, as on QEMU).
+    func completeACPIPCIRemovals() {
         guard pciHotplug.hasRegisterBlock else { return }
         deferringEvents {
             for bsel in 0..<ACPIPCIHotplug.maxBuses {
@@ -40,7 +47,6 @@ extension Machine {
                 }
             }
         }
-        updateACPIRemovable()
     }
 
     /// `acpi_pcihp_eject_slot`: clears the slot's UP and DOWN bits, then unplugs every device at that slot
