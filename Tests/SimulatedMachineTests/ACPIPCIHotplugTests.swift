@@ -137,7 +137,9 @@ import Testing
         _ = h.machine.ioRead(port: Self.q35Base, size: 4)
         #expect(del(h, "hp1") == nil)
         #expect(del(h, "hp1") == "Device hp1 is already in the process of unplug")
-        #expect(del(h, "/machine/peripheral/hp1") == "Device /machine/peripheral/hp1 is already in the process of unplug")
+        #expect(
+            del(h, "/machine/peripheral/hp1") == "Device /machine/peripheral/hp1 is already in the process of unplug"
+        )
         #expect(read(h, base: Self.q35Base, bsel: 2, 4) == 1)
         #expect(h.machine.ioRead(port: Self.q35Base + 4, size: 4) == 1)  // not cleared by reading
         #expect(h.machine.pendingUnplugs().count == 1)
@@ -233,8 +235,14 @@ import Testing
     @Test func errors() throws {
         for version in ["7.2.0", "10.0.0"] {
             let h = try MachineHarness(version: version, configuration: Self.q35)
-            #expect(add(h, ["driver": "virtio-rng-pci", "id": "e1", "bus": "pcie.0"]) == "Bus 'pcie.0' does not support hotplugging")
-            #expect(add(h, ["driver": "virtio-rng-pci", "id": "e2", "bus": "rp3"]) == "Bus 'rp3' does not support hotplugging")
+            #expect(
+                add(h, ["driver": "virtio-rng-pci", "id": "e1", "bus": "pcie.0"])
+                    == "Bus 'pcie.0' does not support hotplugging"
+            )
+            #expect(
+                add(h, ["driver": "virtio-rng-pci", "id": "e2", "bus": "rp3"])
+                    == "Bus 'rp3' does not support hotplugging"
+            )
             #expect(del(h, "rp1") == "Bus 'pcie.0' does not support hotplugging")
             let second = add(h, ["driver": "virtio-rng-pci", "id": "e4", "bus": "rp4"])
             if version == "7.2.0" {
@@ -319,7 +327,10 @@ import Testing
         let h = try MachineHarness(version: "7.2.0", configuration: Self.pc(off))
         #expect(bsel(h, "/machine/i440fx/pci.0") == "Property 'PCI.acpi-pcihp-bsel' not found")
         #expect(bsel(h, "/machine/peripheral/pb1/pb1") == "0")
-        #expect(add(h, ["driver": "virtio-rng-pci", "id": "r0", "bus": "pci.0"]) == "Bus 'pci.0' does not support hotplugging")
+        #expect(
+            add(h, ["driver": "virtio-rng-pci", "id": "r0", "bus": "pci.0"])
+                == "Bus 'pci.0' does not support hotplugging"
+        )
         #expect(add(h, ["driver": "virtio-rng-pci", "id": "s1", "bus": "pb1", "addr": "1"]) == nil)
         #expect(del(h, "pb1") == "Bus 'pci.0' does not support hotplugging")
         #expect(del(h, "s1") == nil)

@@ -30,9 +30,9 @@ import YAMLConfig
     }
 
     @Test(arguments: [
-            "default.yaml", "oracle-q35.yaml", "switch-and-catalog.yaml", "pc-shpc.yaml", "objects.yaml", "acpi-q35.yaml",
-            "acpi-pc.yaml",
-        ])
+        "default.yaml", "oracle-q35.yaml", "switch-and-catalog.yaml", "pc-shpc.yaml", "objects.yaml", "acpi-q35.yaml",
+        "acpi-pc.yaml",
+    ])
     func exampleLoadsAndBuilds(_ name: String) throws {
         let configuration = try MachineConfiguration.load(yaml: try Self.read("\(Self.configDirectory)/\(name)"))
         let h = try MachineHarness(configuration: configuration)
