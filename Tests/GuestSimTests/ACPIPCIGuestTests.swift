@@ -118,6 +118,27 @@ import Testing
         #expect(h.takeEvents() == deleted("hp2", at: "142"))
     }
 
+    @Test(arguments: ["7.2.0", "10.0.0"])
+    func pcLegacyModeScansOnlyTheRootBus(version: String) throws {
+        var configuration = MachineConfiguration(
+            machineType: .pc,
+            devices: [
+                DeviceSpec(driver: "pci-bridge", id: "pb1", bus: "pci.0", properties: ["chassis_nr": 1, "addr": "0x7"])
+            ]
+        )
+        configuration.board = BoardOptions(globals: [
+            GlobalProperty(driver: "PIIX4_PM", property: "acpi-pci-hotplug-with-bridge-support", value: "off")
+        ])
+        let h = try GuestHarness(version: version, machine: configuration)
+        _ = h.add(rng("r0", bus: "pci.0", addr: "0x5"))
+        h.advance(ms: 1)
+        _ = h.del("r0")
+        h.advance(ms: 20)
+        #expect(h.takeEvents() == deleted("r0", at: "21"))
+        let writes = h.takeWrites().filter { $0.register == "acpi-pci-hotplug" && $0.target == 0xAE08 }
+        #expect(writes.count == 1)  // one eject: pb1's bsel (7.2) has no PCNT
+    }
+
     @Test func noNativeDriverOnACPIBuses() throws {
         let h = try Self.harness()
         #expect(h.guest.state(controller: "pci.1") == "not-probed")

@@ -27,9 +27,12 @@ final class GuestHarness: MachineEventSink {
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let clock = clock
-        machine = Machine(profile: profile, startPaused: paused, board: machineConfiguration.board) {
-            clock.nanoseconds
-        }
+        machine = Machine(
+            profile: profile,
+            startPaused: paused,
+            machineType: machineConfiguration.machineType,
+            board: machineConfiguration.board
+        ) { clock.nanoseconds }
         try machine.coldPlug(machineConfiguration)
         guest = GuestOS(machine: machine, configuration: configuration)
         machine.sink = self

@@ -60,13 +60,14 @@ extension Machine {
         acpiPCIBuses.firstIndex { $0 === bus }
     }
 
-    /// The buses with a bsel in the order the DSDT's `PCNT` visits them (root bus first, then each
-    /// bridge's own `PCNT`, children in reverse creation order: the numbering order), with the slots
+    /// The buses with a bsel that ACPI serves, in the order the DSDT's `PCNT` visits them (root bus
+    /// first, then each bridge's own `PCNT`, children in reverse creation order: the numbering order;
+    /// 7.2's numbered SHPC buses of PIIX legacy mode have no `PCNT`), with the slots
     /// that have an ACPI device object with `_EJ0`: not those of cold-plugged bridges or devices that
     /// cannot be unplugged, and behind a PCIe port only slot 0 (the DSDT describes no other).
     public func acpiPCIDescription() -> [(bsel: Int, bus: PCIBus, ejectableSlots: UInt32)] {
         var result: [(bsel: Int, bus: PCIBus, ejectableSlots: UInt32)] = []
-        for (bsel, bus) in acpiPCIBuses.enumerated() where bus === rootBus || bus.owner != nil {
+        for (bsel, bus) in acpiPCIBuses.enumerated() where (bus === rootBus || bus.owner != nil) && acpiServes(bus) {
             var slots: UInt32 = bus.isPortBus ? 1 : ~0
             for device in bus.children where !isACPIEjectable(device) { slots &= ~(1 << UInt32(device.slot)) }
             result.append((bsel, bus, slots))
