@@ -10,7 +10,9 @@ import SimulatedMachine
 /// It acts only through the machine's I/O ports and configuration space, on the virtual clock, like
 /// the native drivers. Requests made before it has booted lose their GPE edge, as on a real guest.
 /// Its persona is the one named `acpi` (`guest: {controllers: {acpi: ...}}`), else the machine's:
-/// `manual` and `never-ack` never boot it; `booting` boots it at the boot time; `slow` scales its delays.
+/// `manual` and `never-ack` never boot it (no scan, no eject, no `_OST`); `script` is not supported on the
+/// ACPI side and acts as `manual`; `booting` boots it at the boot time (requests made before lose their
+/// GPE edge); `slow` scales its delays; `cancel-on-second-press` acts as `linux`.
 final class ACPIGuestDriver {
     unowned let os: GuestOS
     let machine: Machine
@@ -19,6 +21,8 @@ final class ACPIGuestDriver {
     private(set) var booted = false
     /// The GPE handler is queued (one SCI, one run).
     private var handlerQueued = false
+    /// PCI Eject Requests not handled yet (bsel, slot), oldest first: Linux's ordered hot-plug queue.
+    var pendingEjects: [(bsel: Int, slot: Int)] = []
 
     init(os: GuestOS) {
         self.os = os
@@ -42,7 +46,7 @@ final class ACPIGuestDriver {
     /// Starts the guest's ACPI: boots as its persona says (after its boot time, or at once when the VM runs).
     func attach() {
         switch persona {
-        case .manual, .neverAck: return
+        case .manual, .neverAck, .script: return
         case .booting(let until, _):
             timers.after(max(0, until - machine.clock.now)) { [unowned self] in boot() }
         default:
@@ -55,17 +59,19 @@ final class ACPIGuestDriver {
         timers.cancelAll()
         booted = false
         handlerQueued = false
+        pendingEjects.removeAll()
         attach()
     }
 
     /// Personas changed: start over with the new one.
     func personasChanged() { reset() }
 
-    /// The state name for views: `not-booted`, `booted`, `manual`, `never-ack`.
+    /// The state name for views: `not-booted`, `booted`, `manual`, `never-ack`, `script` (acts as manual).
     var stateName: String {
         switch persona {
         case .manual: return "manual"
         case .neverAck: return "never-ack"
+        case .script: return "script"
         default: return booted ? "booted" : "not-booted"
         }
     }

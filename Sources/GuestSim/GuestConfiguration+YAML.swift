@@ -5,6 +5,7 @@ extension GuestConfiguration {
     /// The latency keys of `guest.latencies`, in milliseconds of virtual time.
     static let latencyKeys = [
         "interrupt-ms", "button-ms", "link-ms", "power-off-ms", "shpc-enable-ms", "second-press-ms", "poll-ms",
+        "acpi-eject-ms",
     ]
 
     /// Sets the latency a `guest.latencies` key names.
@@ -16,6 +17,7 @@ extension GuestConfiguration {
         case "power-off-ms": latencies.powerOffSettle = nanoseconds
         case "shpc-enable-ms": latencies.shpcEnableSettle = nanoseconds
         case "second-press-ms": latencies.secondPressWindow = nanoseconds
+        case "acpi-eject-ms": latencies.acpiEject = nanoseconds
         default: latencies.scriptPoll = nanoseconds
         }
     }
@@ -36,7 +38,7 @@ extension GuestConfiguration {
     /// ```
     ///
     /// Latency keys: `interrupt-ms`, `button-ms`, `link-ms`, `power-off-ms`, `shpc-enable-ms`,
-    /// `second-press-ms`, `poll-ms` (see ``GuestLatencies``). Persona names and options as in
+    /// `second-press-ms`, `poll-ms`, `acpi-eject-ms` (see ``GuestLatencies``). Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
     /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`.
     /// Controllers are not checked against the machine here (a bridge may be hot-plugged later).

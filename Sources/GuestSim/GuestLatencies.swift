@@ -28,6 +28,11 @@ public struct GuestLatencies: Sendable, Equatable {
     public var secondPressWindow: Int64
     /// ``GuestPersona/script(_:)``: how often a ``GuestScriptStep/waitFor(_:)`` step re-reads the registers.
     public var scriptPoll: Int64
+    /// ACPI PCI hot-plug (acpiphp): from the Eject Request notification to the eject write (`_EJ0`), the
+    /// time Linux takes to unbind the drivers of the slot's functions (`acpi-hotplug.md` §9: no deliberate
+    /// wait, an estimated 10-100 ms for simple devices; 20 ms by default). Notifications are handled one
+    /// at a time, so several slots are ejected this far apart.
+    public var acpiEject: Int64
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -40,7 +45,8 @@ public struct GuestLatencies: Sendable, Equatable {
         powerOffSettle: Int64 = 1_000 * millisecond,
         shpcEnableSettle: Int64 = 1_000 * millisecond,
         secondPressWindow: Int64 = 10_000 * millisecond,
-        scriptPoll: Int64 = 10 * millisecond
+        scriptPoll: Int64 = 10 * millisecond,
+        acpiEject: Int64 = 20 * millisecond
     ) {
         self.interrupt = interrupt
         self.buttonWindow = buttonWindow
@@ -49,6 +55,7 @@ public struct GuestLatencies: Sendable, Equatable {
         self.shpcEnableSettle = shpcEnableSettle
         self.secondPressWindow = secondPressWindow
         self.scriptPoll = scriptPoll
+        self.acpiEject = acpiEject
     }
 
     /// Every latency multiplied by `factor` (rounded to the nanosecond), except ``scriptPoll``, which is how
@@ -67,6 +74,7 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.powerOffSettle = scale(powerOffSettle)
         copy.shpcEnableSettle = scale(shpcEnableSettle)
         copy.secondPressWindow = scale(secondPressWindow)
+        copy.acpiEject = scale(acpiEject)
         return copy
     }
 }

@@ -225,6 +225,8 @@ public final class GuestOS: MachineObserver {
     }
 
     private func makeDriver(_ device: Device) -> (any ControllerDriver)? {
+        // A bus ACPI hot-plug serves gets no native driver (the DSDT's _OSC keeps the OS from taking it).
+        if let bus = device.secondaryBus, machine.acpiServes(bus) { return nil }
         if let slot = device.pcieSlot {
             // pciehp binds only to ports whose Slot Capabilities announce hot-plug (not `hotplug=off`).
             return slot.isHotplugCapable ? PCIeHotplugDriver(device: device, os: self) : nil

@@ -73,7 +73,7 @@ enum MachineStateView {
             d.append("addr", .string(PCIAddress.text(device.devfn)))
             d.append("hotplugged", .bool(device.isHotplugged))
             d.append("device-on", .bool(device.deviceOnSent))
-            if let deadline = device.pendingUnplugDeadline, deadline > machine.clock.now {
+            if let deadline = device.pendingUnplugDeadline, deadline > machine.clock.now, deadline != Int64.max {
                 d.append("pending-unplug-ns", .int(deadline - machine.clock.now))
             }
             devices.append(.object(d))
@@ -117,6 +117,7 @@ enum MachineStateView {
         state.append("clock", .string(core.clockMode.name))
         state.append("devices", .array(devices))
         state.append("slots", .array(slots))
+        state.append("acpi", .object(acpi(core)))
         return .object(state)
     }
 }

@@ -148,7 +148,7 @@ enum Measure {
         var samples: [UInt64] = []
         samples.reserveCapacity(count)
         let advanceOn = request("clock-advance", arguments: "{\"ms\": 1000}")
-        let advanceOff = request("clock-advance", arguments: "{\"ms\": 7000}")
+        let advanceOff = request("clock-advance", arguments: "{\"ms\": \(flow.removalAdvanceMilliseconds)}")
         let deviceOn = Array("X_DEVICE_ON".utf8)
         for i in 0..<(warmup + count) {
             if i == warmup { sample(false) }
@@ -159,8 +159,10 @@ enum Measure {
                 try qmp.command(request("device_add", arguments: flow.device(id, bus: bus))),
                 "device_add"
             )
-            try LineConnection.expectReturn(try control.command(advanceOn), "clock-advance")
-            try qmp.waitForEvent(deviceOn)
+            if flow.waitsForDeviceOn {
+                try LineConnection.expectReturn(try control.command(advanceOn), "clock-advance")
+                try qmp.waitForEvent(deviceOn)
+            }
             try LineConnection.expectReturn(
                 try qmp.command(request("device_del", arguments: "{\"id\": \"\(id)\"}")),
                 "device_del"

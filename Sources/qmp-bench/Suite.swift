@@ -149,6 +149,18 @@ struct Suite {
         {
             [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
         }
+        log("qmp-mockd ACPI PCI hot-plug cycles (\(backendCount), manual clock) ...")
+        let acpiConfig = "\(directory)/acpi-q35.yaml"
+        try writeFile(acpiConfig, Self.acpiMachine)
+        let acpiCycles = try runCycles(
+            in: directory,
+            name: "acpi",
+            count: backendCount,
+            tracksMemory: false,
+            flow: .acpiPCI
+        ) {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", acpiConfig]
+        }
 
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
@@ -186,6 +198,7 @@ struct Suite {
         document.append(("cycle_floor", .object(cycleFloor.members)))
         document.append(("mockd_disk_cycles", .object(diskCycles.members)))
         document.append(("mockd_nic_cycles", .object(nicCycles.members)))
+        document.append(("mockd_acpi_pci_cycles", .object(acpiCycles.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -204,6 +217,7 @@ struct Suite {
             cycleFloor: cycleFloor,
             diskCycles: diskCycles,
             nicCycles: nicCycles,
+            acpiCycles: acpiCycles,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))

@@ -31,6 +31,7 @@ extension Suite {
         cycleFloor: TargetResult,
         diskCycles: TargetResult,
         nicCycles: TargetResult,
+        acpiCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -155,6 +156,14 @@ extension Suite {
                 )
             )
         }
+        let acpiRate = acpiCycles.values["cycles_per_s"] ?? .nan
+        rows.append(
+            Row(
+                metric: "ACPI PCI hot-plug cycles/s (add, scan, del, eject)",
+                mock: "\(formatNumber(acpiRate, decimals: 0)) (cycle \(us(acpiCycles.summaries["cycle_us"])) us)",
+                ratio: "PCI-only/ACPI \(x(cycleRate / acpiRate)) (time)"
+            )
+        )
         let count = Int(cycles.values["cycles"] ?? 0)
         if let growth = cycles.values["rss_growth_kib"] {
             rows.append(

@@ -3,7 +3,8 @@ import QMPWire
 import SimulatedMachine
 import YAMLConfig
 
-/// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8) with a
+/// The standard machine (pci.1–pci.8, the SHPC bridge pci.7 behind pci.6, virtio-disk0 in pci.8; native
+/// PCI hot-plug, as ``MachineConfiguration/standard`` says), or another configuration, with a
 /// manual host clock, an event recorder and a simulated guest. Time moves only through ``advance(ms:)``;
 /// machine operations run the due timers afterwards, as the server does after each command.
 final class GuestHarness: MachineEventSink {
@@ -21,12 +22,18 @@ final class GuestHarness: MachineEventSink {
     init(
         version: String = "8.2.0",
         configuration: GuestConfiguration = GuestConfiguration(),
-        paused: Bool = false
+        paused: Bool = false,
+        machine machineConfiguration: MachineConfiguration = .standard
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let clock = clock
-        machine = Machine(profile: profile, startPaused: paused) { clock.nanoseconds }
-        try machine.coldPlug(.standard)
+        machine = Machine(
+            profile: profile,
+            startPaused: paused,
+            machineType: machineConfiguration.machineType,
+            board: machineConfiguration.board
+        ) { clock.nanoseconds }
+        try machine.coldPlug(machineConfiguration)
         guest = GuestOS(machine: machine, configuration: configuration)
         machine.sink = self
         guest.onRegisterWrite = { [weak self] in self?.writes.append($0) }

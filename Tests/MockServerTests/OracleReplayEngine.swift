@@ -179,10 +179,14 @@ final class OracleReplayer {
             name: nil,
             startPaused: launch.startPaused,
             machineType: launch.machineType,
+            // The launch parser accepts only the native-mode global (see `nativeModeGlobals`).
+            board: .nativePCIHotplug(launch.machineType),
             hostClock: { host.nanoseconds }
         )
         do {
-            try machine.coldPlug(MachineConfiguration(machineType: launch.machineType, devices: launch.devices))
+            var configuration = MachineConfiguration(machineType: launch.machineType, devices: launch.devices)
+            configuration.board = .nativePCIHotplug(launch.machineType)
+            try machine.coldPlug(configuration)
         } catch {
             throw .init("\(name): the mock refuses QEMU's command line: \(error)")
         }

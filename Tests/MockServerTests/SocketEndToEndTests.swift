@@ -23,7 +23,12 @@ import Testing
         init(version: String = "8.2.0") throws {
             let profile = try QEMUProfile(version, package: "e2e").unwrap()
             let box = HostBox()
-            let machine = Machine(profile: profile, startPaused: true, machineType: .q35) { box.now }
+            let machine = Machine(
+                profile: profile,
+                startPaused: true,
+                machineType: .q35,
+                board: MachineConfiguration.standard.board
+            ) { box.now }
             try machine.coldPlug(MachineConfiguration.standard)
             let core = ServerCore(machine: machine, logger: Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() })
             server = QMPServer(core: core, queue: DispatchQueue(label: "e2e"))

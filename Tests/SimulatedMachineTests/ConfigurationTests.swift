@@ -29,7 +29,10 @@ import YAMLConfig
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    @Test(arguments: ["default.yaml", "oracle-q35.yaml", "switch-and-catalog.yaml", "pc-shpc.yaml", "objects.yaml"])
+    @Test(arguments: [
+        "default.yaml", "oracle-q35.yaml", "switch-and-catalog.yaml", "pc-shpc.yaml", "objects.yaml", "acpi-q35.yaml",
+        "acpi-pc.yaml",
+    ])
     func exampleLoadsAndBuilds(_ name: String) throws {
         let configuration = try MachineConfiguration.load(yaml: try Self.read("\(Self.configDirectory)/\(name)"))
         let h = try MachineHarness(configuration: configuration)

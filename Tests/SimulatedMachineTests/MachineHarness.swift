@@ -14,7 +14,12 @@ final class MachineHarness: MachineEventSink {
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let box = ClockBox()
-        machine = Machine(profile: profile, startPaused: paused, machineType: configuration.machineType) { box.now }
+        machine = Machine(
+            profile: profile,
+            startPaused: paused,
+            machineType: configuration.machineType,
+            board: configuration.board
+        ) { box.now }
         clockBox = box
         machine.sink = self
         try machine.coldPlug(configuration)
@@ -44,7 +49,16 @@ final class MachineHarness: MachineEventSink {
         }
     }
 
-    static let oracle = MachineConfiguration(
+    /// The oracle's machine in native PCI hot-plug mode (`ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off`,
+    /// as the oracle's QEMU ran).
+    static let oracle: MachineConfiguration = {
+        var configuration = oracleTopology
+        configuration.board = .nativePCIHotplug(.q35)
+        return configuration
+    }()
+
+    /// The oracle's topology with QEMU's default board (ACPI PCI hot-plug).
+    static let oracleTopology = MachineConfiguration(
         machineType: .q35,
         devices: [
             DeviceSpec(

@@ -197,7 +197,8 @@ class MockVM:
         self.workdir = workdir
         config = os.path.join(workdir, "machine.yaml")
         with open(config, "w") as f:
-            f.write("machine: q35\ncontrollers:\n")
+            # Native PCIe hot-plug, as the govmm flows drive the root ports' slot registers.
+            f.write("machine: q35\nglobals: [ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off]\ncontrollers:\n")
             for pid, n, addr in ROOT_PORTS:
                 f.write('  - {driver: pcie-root-port, id: %s, bus: pcie.0, chassis: %d, slot: %d, addr: "%s"}\n'
                         % (pid, n, n, addr))

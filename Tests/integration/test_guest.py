@@ -128,6 +128,7 @@ def test_script_persona_from_configuration(start_daemon, workdir):
     with open(path, "w") as f:
         f.write(
             "machine: q35\n"
+            "globals: [ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off]\n"
             "controllers:\n"
             "  - {driver: pcie-root-port, id: rp1, chassis: 1, slot: 1}\n"
             "guest:\n"

@@ -37,6 +37,7 @@ extension Machine {
             }
         }
         resetDevices()
+        assignACPIBusSelectors()
     }
 
     /// Creates each backend entry, naming the option and the line in the error of the first that

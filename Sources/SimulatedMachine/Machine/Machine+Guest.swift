@@ -166,6 +166,7 @@ extension Machine {
 
     /// `system_reset`: `RESET`, the device reset, and a VM that is not running back in `prelaunch`.
     public func systemReset() {
+        completeACPIPCIRemovals()
         resetDevices()
         resetACPI()
         var data = JSONObject()

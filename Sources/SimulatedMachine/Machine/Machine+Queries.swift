@@ -9,11 +9,15 @@ extension Machine {
     /// leave the optional member out.
     public func queryHotplug(_ id: String) throws(QMPError) -> JSONObject {
         let device = try findDevice(id)
-        guard let bus = device.parentBus, isHotpluggable(bus), let controller = bus.owner else {
+        guard let bus = device.parentBus, isHotpluggable(bus) else {
             throw .generic("Bus '\(device.parentBus?.name ?? rootBus.name)' does not support hotplugging")
         }
         guard device.model.isHotpluggable else {
             throw .generic("Device '\(device.model.name)' does not support hotplugging")
+        }
+        // ACPI hot-plug has no state hook in v8 (and no X_DEVICE_ON).
+        guard !acpiServes(bus), let controller = bus.owner else {
+            throw .generic("Hotplug state is not available for '\(id)'")
         }
         var info = JSONObject()
         if let slot = controller.pcieSlot {
@@ -210,6 +214,7 @@ extension Machine {
     /// `qom-get {path, property}`.
     public func qomGet(_ path: String, property name: String) throws(QMPError) -> JSONValue {
         if let value = try qomGetObject(path, property: name) { return value }
+        if let value = try qomGetACPI(path, property: name) { return value }
         let typeName: String
         var value: JSONValue?
         switch path {

@@ -21,6 +21,8 @@ public final class Machine {
     public internal(set) var acpi: ACPIPowerManagement
     /// The ACPI PCI hot-plug register block (used when ``pciHotplug`` has one).
     public internal(set) var acpiPCI = ACPIPCIHotplug()
+    /// The buses with an ACPI PCI hot-plug bus number (bsel), indexed by it.
+    var acpiPCIBuses: [PCIBus] = []
     /// The ACPI CPU hot-plug interface.
     public internal(set) var cpuHotplug = ACPICPUHotplug()
     /// The ACPI memory hot-plug register block (present with DIMM slots).
@@ -105,6 +107,7 @@ public final class Machine {
         self.board = board
         pciHotplug = PCIHotplugSettings(lenient: machineType, board: board)
         acpi = ACPIPowerManagement(machineType: machineType)
+        acpiPCI = ACPIPCIHotplug(isPIIXLegacy: pciHotplug.isPIIXLegacy)
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)
@@ -153,6 +156,7 @@ public final class Machine {
         )
         clock.setRunning(runState.isRunning)
         addBuiltinObjects()
+        assignACPIBusSelectors()
     }
 
     /// QOM path of the boot CPU (`-smp 1`).
@@ -248,6 +252,8 @@ public final class Machine {
             if let deadline = device.pendingUnplugDeadline, deadline > now {
                 count += 1
                 next = min(next ?? deadline, deadline)
+            } else if isACPIRemovalPending(device) {
+                count += 1
             }
         }
         peripheral.values.forEach(visit)
@@ -259,11 +265,12 @@ public final class Machine {
     public func device(id: String) -> Device? { peripheral[id] }
 
     /// Whether `device_add`/`device_del` may act on `bus` (QEMU's `qbus_is_hotpluggable`: the bus has
-    /// a hotplug handler). In native mode the root bus has none; a port's bus has one, except that
-    /// since 8.2 a port with `hotplug=off` hides it; a bridge's bus has one when its SHPC is on.
+    /// a hotplug handler). ACPI hot-plug decides first (``acpiHotplugDecision(_:)``: the root bus, and
+    /// cold-plugged bridges and ports with bridge support on); otherwise a port's bus has a handler,
+    /// except that since 8.2 a port with `hotplug=off` hides it; a bridge's bus has one when its SHPC is on.
     func isHotpluggable(_ bus: PCIBus) -> Bool {
-        // pc keeps ACPI hotplug on its root bus even with bridge support off (QEMU's PIIX4 PM).
-        guard let owner = bus.owner else { return bus === rootBus && machineType == .pc }
+        if let decision = acpiHotplugDecision(bus) { return decision }
+        guard let owner = bus.owner else { return false }
         // SCSI and virtio-serial buses always have their controller's hotplug handler.
         if !bus.kind.isPCI { return true }
         if let slot = owner.pcieSlot { return profile.portHotplugOffHidesBus ? slot.isHotplugCapable : true }

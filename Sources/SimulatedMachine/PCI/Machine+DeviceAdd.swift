@@ -92,13 +92,15 @@ extension Machine {
             throw .generic("Device '\(model.name)' does not support hotplugging")
         }
         let controller = bus.owner
-        if hotplug, let slot = controller?.pcieSlot {
+        let acpi = acpiServes(bus)
+        if hotplug && !acpi, let slot = controller?.pcieSlot {
             let portName = controller?.idForErrors ?? "(null)"
             if !slot.isHotplugCapable {
                 throw .generic("Hot-plug failed: unsupported by the port device '\(portName)'")
             }
             if slot.isInterlockEngaged { throw .generic("slot is electromechanically locked: Device or resource busy") }
         }
+        try checkACPIIndex(properties["acpi-index"])
         let devfn: UInt8
         if bus.kind.isPCI {
             devfn = try assignAddress(
@@ -140,7 +142,7 @@ extension Machine {
         }
         // The SHPC checks the slot when plugging, after the device (and its virtio backend) was realized:
         // a failure unrealizes the backend, whose DEVICE_DELETED comes before the error.
-        if controller?.shpc != nil && !SHPCController.isValidSlot(device.slot) {
+        if !acpi && controller?.shpc != nil && !SHPCController.isValidSlot(device.slot) {
             releaseDescriptors(descriptors)
             for child in model.children { emit(.deviceDeleted(path: "\(device.path)/\(child.name)")) }
             throw .generic(
@@ -155,7 +157,9 @@ extension Machine {
         createChildBus(of: device)
         topologyChanged(by: device)
 
-        if let port = controller, var slot = port.pcieSlot {
+        if acpi {
+            acpiPCIPlugged(device, on: bus, hotplug: hotplug)
+        } else if let port = controller, var slot = port.pcieSlot {
             if bus.devices[0] != nil {
                 if hotplug { slot.hotPlug() } else { slot.coldPlug() }
                 if device.devfn == 0 { slot.setEndpointLink(express: model.isExpressOnPCIeBus) }

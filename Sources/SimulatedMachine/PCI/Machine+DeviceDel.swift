@@ -47,7 +47,8 @@ extension Machine {
         guard device.model.isHotpluggable else {
             throw .generic("Device '\(device.model.name)' does not support hotplugging")
         }
-        // ACPI hotplug (pc root bus): QEMU notifies the guest and waits for its eject; no pending state.
+        // ACPI hot-plug: the guest is notified and QEMU waits for its eject.
+        if acpiServes(bus) { return try acpiPCIUnplugRequest(device, on: bus) }
         guard let controller = bus.owner else { return }
         // A SCSI or virtio-serial bus unplugs at once, without the guest; the events follow the reply.
         if !bus.kind.isPCI {

@@ -98,6 +98,13 @@ public struct PCIeSlot: Sendable, Equatable {
         raiseEvent(SlotStatus.presenceDetectChanged | SlotStatus.attentionButtonPressed)
     }
 
+    /// An ACPI hot-add into the port (`pcie_cap_slot_enable_power`): with a power controller, PCC is cleared
+    /// (power on); indicators, presence and events are left alone (`acpi-hotplug.md` §2).
+    public mutating func enablePower() {
+        guard hasPowerController else { return }
+        slotControl &= ~SlotControl.powerControllerOff
+    }
+
     /// `device_del` on a slot that is not powered off: QEMU "presses the attention button"
     /// (`pcie_cap_slot_push_attention_button`): raises ABP, notifying only if ABP was clear.
     public mutating func pressAttentionButton() {
