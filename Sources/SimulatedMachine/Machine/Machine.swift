@@ -23,6 +23,12 @@ public final class Machine {
     public internal(set) var acpiPCI = ACPIPCIHotplug()
     /// The ACPI CPU hot-plug interface.
     public internal(set) var cpuHotplug = ACPICPUHotplug()
+    /// The CPU topology from the board's `-smp` (see ``CPUTopology``).
+    public let cpuTopology: CPUTopology
+    /// The vCPUs that exist, in the order they were plugged (see ``PresentCPU``).
+    public internal(set) var presentCPUs: [PresentCPU] = []
+    /// vCPU threads started so far (each plugged CPU gets the next ``PresentCPU/threadSerial``).
+    var cpuThreadCount = 0
     /// The ACPI memory hot-plug register block (present with DIMM slots).
     public internal(set) var memoryHotplug = ACPIMemoryHotplug()
     /// The current run state.
@@ -101,6 +107,8 @@ public final class Machine {
         self.board = board
         pciHotplug = PCIHotplugSettings(lenient: machineType, board: board)
         acpi = ACPIPowerManagement(machineType: machineType)
+        cpuTopology = CPUTopology(lenient: board.smp, machineType: machineType, profile: profile)
+        cpuHotplug = ACPICPUHotplug(apicIDs: cpuTopology.possibleAPICIDs)
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)
@@ -121,7 +129,7 @@ public final class Machine {
             let path =
                 index == 0
                 ? (machineType == .q35 ? "/machine/q35/mch" : "/machine/i440fx/pci-host")
-                : "/machine/unattached/device[\(index + 1)]"
+                : "/machine/unattached/device[\(index + cpuTopology.cpus)]"
             let device = Device(
                 model: model,
                 id: nil,
@@ -135,24 +143,10 @@ public final class Machine {
             rootBus.insert(device)
             builtinDevices.append(device)
         }
-        // The boot CPU: a device on no bus, which QEMU refuses to unplug.
-        builtinDevices.append(
-            Device(
-                model: DeviceModel(name: "qemu64-x86_64-cpu", kind: .nonPCI, vendorID: 0, deviceID: 0, classCode: 0),
-                id: nil,
-                anonymousIndex: nil,
-                path: Self.bootCPUPath,
-                devfn: 0,
-                properties: [:],
-                hotplugged: false
-            )
-        )
+        plugColdCPUs()
         clock.setRunning(runState.isRunning)
         addBuiltinObjects()
     }
-
-    /// QOM path of the boot CPU (`-smp 1`).
-    static let bootCPUPath = "/machine/unattached/device[0]"
 
     func emit(_ event: MachineEvent) {
         if deferring { deferredEvents.append(event) } else { sink?.emit(event) }
