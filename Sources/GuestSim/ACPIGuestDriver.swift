@@ -19,6 +19,8 @@ final class ACPIGuestDriver {
     private(set) var booted = false
     /// The GPE handler is queued (one SCI, one run).
     private var handlerQueued = false
+    /// The processor driver: CPU Notifies from CSCN.
+    private(set) lazy var processor = ACPIProcessorDriver(acpi: self)
 
     init(os: GuestOS) {
         self.os = os
@@ -55,6 +57,7 @@ final class ACPIGuestDriver {
         timers.cancelAll()
         booted = false
         handlerQueued = false
+        processor.reset()
         attach()
     }
 

@@ -28,6 +28,12 @@ public struct GuestLatencies: Sendable, Equatable {
     public var secondPressWindow: Int64
     /// ``GuestPersona/script(_:)``: how often a ``GuestScriptStep/waitFor(_:)`` step re-reads the registers.
     public var scriptPoll: Int64
+    /// ACPI processor driver: from a CPU's Device Check to `_OST(1, 0)` (`_STA`, the processor attached;
+    /// an estimate, `acpi-hotplug.md` §9).
+    public var cpuAttach: Int64 = 1 * millisecond
+    /// ACPI processor driver: from a CPU's Eject Request (`_OST(3, 0x84)`) to `_EJ0`, the time Linux
+    /// takes to offline the CPU (an estimate within §9's 5–50 ms).
+    public var cpuOffline: Int64 = 20 * millisecond
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -67,6 +73,8 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.powerOffSettle = scale(powerOffSettle)
         copy.shpcEnableSettle = scale(shpcEnableSettle)
         copy.secondPressWindow = scale(secondPressWindow)
+        copy.cpuAttach = scale(cpuAttach)
+        copy.cpuOffline = scale(cpuOffline)
         return copy
     }
 }
