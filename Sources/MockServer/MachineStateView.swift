@@ -117,6 +117,7 @@ enum MachineStateView {
         state.append("clock", .string(core.clockMode.name))
         state.append("devices", .array(devices))
         state.append("slots", .array(slots))
+        appendCPUs(of: machine, to: &state)
         return .object(state)
     }
 }
