@@ -9,11 +9,34 @@ enum HotplugFlow: Sendable {
     /// `netdev_add type=user`, `virtio-net-pci netdev=`, then `netdev_del` (a `user` netdev, not a
     /// tap: the benchmark measures the daemon, not descriptor passing).
     case nic
+    /// ACPI CPU hot-plug: `device_add qemu64-x86_64-cpu` at core 1 of a `-smp 1,maxcpus=2` machine
+    /// (``cpuMachineYAML``), the guest's `ACPI_DEVICE_OST` instead of `X_DEVICE_ON`, `device_del`,
+    /// the guest's eject and `DEVICE_DELETED` (lapic, then the CPU).
+    case cpu
+
+    /// The configuration qmp-mockd runs the CPU cycle on.
+    static let cpuMachineYAML = """
+        machine: q35
+        smp: {cpus: 1, maxcpus: 2}
+        globals: [ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off]
+
+        """
+
+    /// Text of the event line that says the guest took device `id`: `X_DEVICE_ON`, or for a CPU its
+    /// Device Check `_OST`.
+    func pluggedEvent(_ id: String) -> [UInt8] {
+        Array((self == .cpu ? "{\"device\": \"\(id)\", \"source\": 1" : "X_DEVICE_ON").utf8)
+    }
+
+    /// Text of the `DEVICE_DELETED` line of device `id` (a CPU's `_OST` lines also name it).
+    func deletedEvent(_ id: String) -> [UInt8] {
+        Array((self == .cpu ? "\"DEVICE_DELETED\", \"data\": {\"device\": \"\(id)\"" : "\"device\": \"\(id)\"").utf8)
+    }
 
     /// Requests before `device_add` (their replies must be `{}`).
     func before(_ id: String) -> [[UInt8]] {
         switch self {
-        case .pci: return []
+        case .pci, .cpu: return []
         case .disk:
             return [
                 Measure.request(
@@ -34,13 +57,16 @@ enum HotplugFlow: Sendable {
             return "{\"driver\": \"virtio-blk-pci\", \"id\": \"\(id)\", \"bus\": \"\(bus)\", \"drive\": \"\(id)-disk\"}"
         case .nic:
             return "{\"driver\": \"virtio-net-pci\", \"id\": \"\(id)\", \"bus\": \"\(bus)\", \"netdev\": \"\(id)-net\"}"
+        case .cpu:
+            return
+                "{\"driver\": \"qemu64-x86_64-cpu\", \"id\": \"\(id)\", \"socket-id\": 0, \"core-id\": 1, \"thread-id\": 0}"
         }
     }
 
     /// Requests after `DEVICE_DELETED`.
     func after(_ id: String) -> [[UInt8]] {
         switch self {
-        case .pci: return []
+        case .pci, .cpu: return []
         case .disk: return [Measure.request("blockdev-del", arguments: "{\"node-name\": \"\(id)-disk\"}")]
         case .nic: return [Measure.request("netdev_del", arguments: "{\"id\": \"\(id)-net\"}")]
         }

@@ -31,6 +31,7 @@ extension Suite {
         cycleFloor: TargetResult,
         diskCycles: TargetResult,
         nicCycles: TargetResult,
+        cpuCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -155,6 +156,14 @@ extension Suite {
                 )
             )
         }
+        let cpuRate = cpuCycles.values["cycles_per_s"] ?? .nan
+        rows.append(
+            Row(
+                metric: "ACPI CPU hot-plug cycles/s (add, _OST, del, eject)",
+                mock: "\(formatNumber(cpuRate, decimals: 0)) (cycle \(us(cpuCycles.summaries["cycle_us"])) us)",
+                ratio: "PCI-only/CPU \(x(cycleRate / cpuRate)) (time)"
+            )
+        )
         let count = Int(cycles.values["cycles"] ?? 0)
         if let growth = cycles.values["rss_growth_kib"] {
             rows.append(
