@@ -68,6 +68,12 @@ extension Machine {
     )
         throws(QMPError) -> Device
     {
+        // A CPU goes on no bus (QEMU's `qdev_device_add` checks `bus` before the id).
+        if let name = optionString(arguments["bus"]) {
+            if name == Self.isaBusName { throw .generic("Device '\(driver)' can't go on ISA bus") }
+            guard let bus = busesByName[name] else { throw .generic("Bus '\(name)' not found") }
+            throw .generic("Device '\(driver)' can't go on \(bus.typeName) bus")
+        }
         if let id, peripheral[id] != nil { throw .generic("Duplicate device ID '\(id)'") }
         let model = cpuModel(driver)
         var values: [String: Int64] = [:]
@@ -124,6 +130,8 @@ extension Machine {
                 "property thread-id: \(given) doesn't match set apic-id: 0x\(String(apicID, radix: 16)) (thread-id: \(ids.thread))"
             )
         }
+        // `numa_cpu_pre_plug`: a given node-id must be the slot's (always node 0 here).
+        if let node = values["node-id"], node != -1, node != 0 { throw .generic("invalid node-id, must be 0") }
         var properties: [String: JSONValue] = [:]
         for (key, value) in values { properties[key] = .int(value) }
         let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
