@@ -77,12 +77,18 @@ extension Machine {
         if let id, peripheral[id] != nil { throw .generic("Duplicate device ID '\(id)'") }
         let model = cpuModel(driver)
         var values: [String: Int64] = [:]
-        for member in arguments.members where !["driver", "bus", "id"].contains(member.key) {
-            guard let property = model.property(member.key) else {
-                throw .generic("Property '\(driver).\(member.key)' not found")
+        // Properties are set in QDict order (QEMU walks the arguments' dictionary); the QAPI input
+        // visitor (from 9.2) wants JSON numbers.
+        for key in QDictOrder.orderedKeys(of: arguments) where !["driver", "bus", "id"].contains(key) {
+            guard let property = model.property(key), let member = arguments[key] else {
+                throw .generic("Property '\(driver).\(key)' not found")
             }
-            let value = try Self.parseProperty(member.value, property, model: model, strictTypes: strictTypes)
-            values[member.key] = value.int64Value ?? -1
+            // int32 ids: the visitor's type error; uint32 apic-id: parseProperty's `expects uint64`.
+            if strictTypes, property.type == "int32", member.int64Value == nil {
+                throw .invalidParameterType(key, expected: "integer")
+            }
+            let value = try Self.parseProperty(member, property, model: model, strictTypes: strictTypes)
+            values[key] = value.int64Value ?? -1
         }
         guard driver == X86CPUModels.machineType else {
             throw .generic("Invalid CPU type, expected cpu type: '\(X86CPUModels.machineType)'")
