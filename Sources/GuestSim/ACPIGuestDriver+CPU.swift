@@ -1,4 +1,3 @@
-import QMPWire
 import SimulatedMachine
 
 extension ACPIGuestDriver {
@@ -13,7 +12,7 @@ extension ACPIGuestDriver {
     /// the Eject Request Notify) inside the loop; 10.0's reads FLAGS for both tests and clears REMOVING
     /// after the loop. Both clear INSERTING after the loop, after each Device Check Notify.
     func cpuScan() {
-        let modernAML = machine.profile.version.isAtLeast(10, 0)
+        let modernAML = machine.profile.cpuScanClearsRemovalAfterLoop
         let count = machine.cpuHotplug.slots.count
         var added: [Int] = []
         var removed: [Int] = []

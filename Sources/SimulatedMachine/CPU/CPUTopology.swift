@@ -28,7 +28,7 @@ public struct CPUTopology: Sendable, Equatable {
     /// The topology `-smp` gives on `machineType` under `profile`, with QEMU's refusals (texts of 7.2; 10.0
     /// adds `modules (1)` to the hierarchy and refuses explicit zeros, which 7.2 only warns about).
     public init(smp: SMPOptions, machineType: MachineType, profile: QEMUProfile) throws(QMPError) {
-        let modern = profile.version.isAtLeast(9, 0)
+        let modern = profile.cpuTopologyHasModules
         let given = [smp.cpus, smp.maxcpus, smp.sockets, smp.dies, smp.cores, smp.threads]
         if given.contains(where: { ($0 ?? 1) < 0 }) {
             throw .generic("Invalid CPU topology: CPU topology parameters must be greater than zero")

@@ -117,7 +117,7 @@ extension Machine {
         }
         guard let index = cpuHotplug.slots.firstIndex(where: { $0.apicID == apicID }) else {
             let ids = topology.ids(ofAPICID: apicID)
-            let module = profile.version.isAtLeast(9, 0) ? " module: 0," : ""
+            let module = profile.cpuTopologyHasModules ? " module: 0," : ""
             throw .generic(
                 "Invalid CPU [socket: \(ids.socket), die: \(ids.die),\(module) core: \(ids.core), thread: \(ids.thread)] with APIC ID \(apicID), valid index range 0:\(topology.maxcpus - 1)"
             )
