@@ -24,14 +24,20 @@ extension Machine {
     /// The CPU slots' `_OST` state for `query-acpi-ospm-status` (none in legacy mode).
     func cpuOSPMStatus() -> [ACPIOSTInfo] {
         guard cpuHotplug.isModern else { return [] }
-        return cpuHotplug.slots.indices.map { cpuOSTInfo(index: $0) }
+        var ids = [String?](repeating: nil, count: cpuHotplug.slots.count)
+        for cpu in presentCPUs where cpu.index < ids.count { ids[cpu.index] = cpu.device.id }
+        return cpuHotplug.slots.indices.map { cpuOSTInfo(index: $0, device: ids[$0]) }
     }
 
     /// Slot `index`'s last `_OST`, with the id of the CPU there (if it has one).
     func cpuOSTInfo(index: Int) -> ACPIOSTInfo {
+        cpuOSTInfo(index: index, device: presentCPUs.first { $0.index == index }?.device.id)
+    }
+
+    private func cpuOSTInfo(index: Int, device: String?) -> ACPIOSTInfo {
         let slot = cpuHotplug.slots[index]
         return ACPIOSTInfo(
-            device: presentCPUs.first { $0.index == index }?.device.id,
+            device: device,
             slot: String(index),
             slotType: .cpu,
             source: slot.ostEvent,

@@ -186,15 +186,15 @@ extension Machine {
     /// `query-hotpluggable-cpus`: every possible CPU, highest index first; `qom-path` on present ones.
     public func hotpluggableCPUs() -> JSONValue {
         let numa = cpusHaveNUMANode
+        var paths = [String?](repeating: nil, count: cpuTopology.maxcpus)
+        for cpu in presentCPUs where cpu.index < paths.count { paths[cpu.index] = cpu.device.path }
         return .array(
             (0..<cpuTopology.maxcpus).reversed().map { index in
                 var cpu = JSONObject(capacity: 4)
                 cpu.append("type", .string(X86CPUModels.machineType))
                 cpu.append("vcpus-count", .int(1))
                 cpu.append("props", .object(cpuTopology.properties(ofIndex: index, numa: numa)))
-                if let present = presentCPUs.first(where: { $0.index == index }) {
-                    cpu.append("qom-path", .string(present.device.path))
-                }
+                if let path = paths[index] { cpu.append("qom-path", .string(path)) }
                 return .object(cpu)
             }
         )
