@@ -23,6 +23,8 @@ final class ACPIGuestDriver {
     private var handlerQueued = false
     /// PCI Eject Requests not handled yet (bsel, slot), oldest first: Linux's ordered hot-plug queue.
     var pendingEjects: [(bsel: Int, slot: Int)] = []
+    /// The processor driver: CPU Notifies from CSCN.
+    private(set) lazy var processor = ACPIProcessorDriver(acpi: self)
 
     init(os: GuestOS) {
         self.os = os
@@ -60,6 +62,7 @@ final class ACPIGuestDriver {
         booted = false
         handlerQueued = false
         pendingEjects.removeAll()
+        processor.reset()
         attach()
     }
 

@@ -6,6 +6,7 @@ extension GuestConfiguration {
     static let latencyKeys = [
         "interrupt-ms", "button-ms", "link-ms", "power-off-ms", "shpc-enable-ms", "second-press-ms", "poll-ms",
         "acpi-eject-ms",
+        "cpu-attach-ms", "cpu-offline-ms",
     ]
 
     /// Sets the latency a `guest.latencies` key names.
@@ -18,6 +19,8 @@ extension GuestConfiguration {
         case "shpc-enable-ms": latencies.shpcEnableSettle = nanoseconds
         case "second-press-ms": latencies.secondPressWindow = nanoseconds
         case "acpi-eject-ms": latencies.acpiEject = nanoseconds
+        case "cpu-attach-ms": latencies.cpuAttach = nanoseconds
+        case "cpu-offline-ms": latencies.cpuOffline = nanoseconds
         default: latencies.scriptPoll = nanoseconds
         }
     }
@@ -38,7 +41,8 @@ extension GuestConfiguration {
     /// ```
     ///
     /// Latency keys: `interrupt-ms`, `button-ms`, `link-ms`, `power-off-ms`, `shpc-enable-ms`,
-    /// `second-press-ms`, `poll-ms`, `acpi-eject-ms` (see ``GuestLatencies``). Persona names and options as in
+    /// `second-press-ms`, `poll-ms`, `acpi-eject-ms`, `cpu-attach-ms`, `cpu-offline-ms` (see ``GuestLatencies``);
+    /// `refuse-cpu-offline: true` makes every CPU removal fail with `_OST(3, 0x82)`. Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
     /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`.
     /// Controllers are not checked against the machine here (a bridge may be hot-plugged later).
@@ -54,6 +58,9 @@ extension GuestConfiguration {
         configuration.persona = try GuestPersona.read(name: name, nameNode: nameNode, from: &map)
         if let latencies = map.optional("latencies"), !latencies.isNull {
             configuration.latencies = try readLatencies(latencies)
+        }
+        if let refuse = map.optional("refuse-cpu-offline") {
+            configuration.refusesCPUOffline = try refuse.boolean("'refuse-cpu-offline'")
         }
         if let slots = map.optional("slots"), !slots.isNull {
             for item in try slots.items("'slots'") {

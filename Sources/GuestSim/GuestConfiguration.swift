@@ -11,6 +11,9 @@ public struct GuestConfiguration: Sendable, Equatable {
     public var latencies: GuestLatencies
     /// Personas of particular controllers and SHPC slots, in the order given.
     public var assignments: [GuestPersonaAssignment]
+    /// The guest cannot offline CPUs (`refuse-cpu-offline: true`): every CPU removal ends with
+    /// `_OST(3, 0x82)` (busy) and no eject (``ACPIProcessorDriver``).
+    public var refusesCPUOffline = false
 
     /// A configuration; the default is a Linux guest everywhere.
     public init(

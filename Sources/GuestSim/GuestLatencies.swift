@@ -33,6 +33,12 @@ public struct GuestLatencies: Sendable, Equatable {
     /// wait, an estimated 10-100 ms for simple devices; 20 ms by default). Notifications are handled one
     /// at a time, so several slots are ejected this far apart.
     public var acpiEject: Int64
+    /// ACPI processor driver: from a CPU's Device Check to `_OST(1, 0)` (`_STA`, the processor attached;
+    /// an estimate, `acpi-hotplug.md` §9).
+    public var cpuAttach: Int64 = 1 * millisecond
+    /// ACPI processor driver: from a CPU's Eject Request (`_OST(3, 0x84)`) to `_EJ0`, the time Linux
+    /// takes to offline the CPU (an estimate within §9's 5–50 ms).
+    public var cpuOffline: Int64 = 20 * millisecond
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -75,6 +81,8 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.shpcEnableSettle = scale(shpcEnableSettle)
         copy.secondPressWindow = scale(secondPressWindow)
         copy.acpiEject = scale(acpiEject)
+        copy.cpuAttach = scale(cpuAttach)
+        copy.cpuOffline = scale(cpuOffline)
         return copy
     }
 }

@@ -1,8 +1,12 @@
 import QMPWire
 import SimulatedMachine
 
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
 /// The commands of the QMP core: capabilities, versions, introspection (`query-commands`,
-/// `query-qmp-schema`), run state, name, the one hot-pluggable CPU and `quit`.
+/// `query-qmp-schema`), run state, name, the CPUs (`query-hotpluggable-cpus`, `query-cpus-fast`) and `quit`.
 enum BuiltinCommands {
     static func register(in table: inout CommandTable) {
         let enable = QAPIArgument("enable", .array(.enumeration(["oob"])), optional: true)
@@ -38,16 +42,16 @@ enum BuiltinCommands {
                 return .object(info)
             }
         )
-        // One vCPU, present from the start (QEMU 7.2.22, q35 and pc, -S or running alike): what Kata's
-        // runtime asks before CPU hot-plug. Members in QEMU's wire order.
+        // The possible CPUs from -smp, highest index first (acpi-hotplug.md §5.1).
         table.register(
-            QMPCommand("query-hotpluggable-cpus") { _ throws(QMPError) in
-                let props = JSONObject([("core-id", .int(0)), ("thread-id", .int(0)), ("socket-id", .int(0))])
-                let cpu = JSONObject([
-                    ("props", .object(props)), ("vcpus-count", .int(1)),
-                    ("qom-path", .string("/machine/unattached/device[0]")), ("type", .string("qemu64-x86_64-cpu")),
-                ])
-                return .array([.object(cpu)])
+            QMPCommand("query-hotpluggable-cpus") { call throws(QMPError) in
+                call.machine.hotpluggableCPUs()
+            }
+        )
+        // The present CPUs; thread-id is this process's pid plus the vCPU's serial (a plausible host TID).
+        table.register(
+            QMPCommand("query-cpus-fast") { call throws(QMPError) in
+                call.machine.cpusFast(threadIDBase: Int64(getpid()))
             }
         )
         table.register(

@@ -118,6 +118,7 @@ enum MachineStateView {
         state.append("devices", .array(devices))
         state.append("slots", .array(slots))
         state.append("acpi", .object(acpi(core)))
+        appendCPUs(of: machine, to: &state)
         return .object(state)
     }
 }

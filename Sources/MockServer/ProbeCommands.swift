@@ -4,7 +4,9 @@ import SimulatedMachine
 /// The commands of a management stack's capability probe (libvirt 9.0 sends each of them before it
 /// starts a domain): answered from the profile's recording through ``ProbeAnswers``.
 enum ProbeCommands {
-    static func register(in table: inout CommandTable) {
+    /// Registers the probe's commands with the arguments the profile's release takes (`query-machines`
+    /// has `compat-props` from 9.1).
+    static func register(in table: inout CommandTable, profile: QEMUProfile) {
         let none = QAPIArguments([])
         for name in [
             "query-target", "query-cpu-definitions", "query-tpm-models", "query-tpm-types",
@@ -65,7 +67,9 @@ enum ProbeCommands {
         table.register(
             QMPCommand(
                 "query-machines",
-                arguments: QAPIArguments([QAPIArgument("compat-props", .bool, optional: true)])
+                arguments: QAPIArguments(
+                    profile.version.isAtLeast(9, 1) ? [QAPIArgument("compat-props", .bool, optional: true)] : []
+                )
             ) { call throws(QMPError) in
                 if call.arguments["compat-props"]?.boolValue == true {
                     return try probe(call).recorded("query-machines", call.arguments)

@@ -82,7 +82,7 @@ public final class ServerCore {
         BlockCommands.register(in: &commands)
         ChardevCommands.register(in: &commands)
         ObjectCommands.register(in: &commands)
-        ProbeCommands.register(in: &commands)
+        ProbeCommands.register(in: &commands, profile: machine.profile)
         HMPQMPCommand.register(in: &commands)
         controlCommands = CommandTable()
         ControlCommands.register(in: &controlCommands)

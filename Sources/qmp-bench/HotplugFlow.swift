@@ -14,17 +14,46 @@ enum HotplugFlow: Sendable {
     /// `virtio-net-pci` without a backend on a machine with QEMU's default ACPI PCI hot-plug.
     case acpiPCI
 
-    /// Whether the guest's acceptance is an `X_DEVICE_ON` (native hot-plug) the cycle waits for.
-    var waitsForDeviceOn: Bool { self != .acpiPCI }
-
     /// The virtual time a removal takes (the cycle advances the manual clock this far): pciehp's
-    /// 5 s button window plus 1 s, or acpiphp's 20 ms.
-    var removalAdvanceMilliseconds: Int { self == .acpiPCI ? 50 : 7000 }
+    /// 5 s button window plus 1 s, or acpiphp's 20 ms (the processor driver's offline, 20 ms).
+    var removalAdvanceMilliseconds: Int {
+        switch self {
+        case .acpiPCI, .cpu: return 50
+        default: return 7000
+        }
+    }
+    /// ACPI CPU hot-plug: `device_add qemu64-x86_64-cpu` at core 1 of a `-smp 1,maxcpus=2` machine
+    /// (``cpuMachineYAML``), the guest's `ACPI_DEVICE_OST` instead of `X_DEVICE_ON`, `device_del`,
+    /// the guest's eject and `DEVICE_DELETED` (lapic, then the CPU).
+    case cpu
+
+    /// The configuration qmp-mockd runs the CPU cycle on.
+    static let cpuMachineYAML = """
+        machine: q35
+        smp: {cpus: 1, maxcpus: 2}
+        globals: [ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off]
+
+        """
+
+    /// Text of the event line that says the guest took device `id`: `X_DEVICE_ON`, or for a CPU its
+    /// Device Check `_OST`; nil for ACPI PCI (acpiphp's scan raises no event).
+    func pluggedEvent(_ id: String) -> [UInt8]? {
+        switch self {
+        case .acpiPCI: return nil
+        case .cpu: return Array("{\"device\": \"\(id)\", \"source\": 1".utf8)
+        default: return Array("X_DEVICE_ON".utf8)
+        }
+    }
+
+    /// Text of the `DEVICE_DELETED` line of device `id` (a CPU's `_OST` lines also name it).
+    func deletedEvent(_ id: String) -> [UInt8] {
+        Array((self == .cpu ? "\"DEVICE_DELETED\", \"data\": {\"device\": \"\(id)\"" : "\"device\": \"\(id)\"").utf8)
+    }
 
     /// Requests before `device_add` (their replies must be `{}`).
     func before(_ id: String) -> [[UInt8]] {
         switch self {
-        case .pci, .acpiPCI: return []
+        case .pci, .acpiPCI, .cpu: return []
         case .disk:
             return [
                 Measure.request(
@@ -45,13 +74,16 @@ enum HotplugFlow: Sendable {
             return "{\"driver\": \"virtio-blk-pci\", \"id\": \"\(id)\", \"bus\": \"\(bus)\", \"drive\": \"\(id)-disk\"}"
         case .nic:
             return "{\"driver\": \"virtio-net-pci\", \"id\": \"\(id)\", \"bus\": \"\(bus)\", \"netdev\": \"\(id)-net\"}"
+        case .cpu:
+            return
+                "{\"driver\": \"qemu64-x86_64-cpu\", \"id\": \"\(id)\", \"socket-id\": 0, \"core-id\": 1, \"thread-id\": 0}"
         }
     }
 
     /// Requests after `DEVICE_DELETED`.
     func after(_ id: String) -> [[UInt8]] {
         switch self {
-        case .pci, .acpiPCI: return []
+        case .pci, .acpiPCI, .cpu: return []
         case .disk: return [Measure.request("blockdev-del", arguments: "{\"node-name\": \"\(id)-disk\"}")]
         case .nic: return [Measure.request("netdev_del", arguments: "{\"id\": \"\(id)-net\"}")]
         }

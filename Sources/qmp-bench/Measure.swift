@@ -133,8 +133,9 @@ enum Measure {
         return (add, del)
     }
 
-    /// Full hotplug cycles on the manual clock: `device_add`, advance until `X_DEVICE_ON`,
-    /// `device_del`, advance until `DEVICE_DELETED`. Returns per-cycle durations; `sample` is
+    /// Full hotplug cycles on the manual clock: `device_add`, advance until `X_DEVICE_ON` (a CPU:
+    /// its Device Check `ACPI_DEVICE_OST`; ACPI PCI: nothing to wait for), `device_del`, advance until
+    /// `DEVICE_DELETED`. Returns per-cycle durations; `sample` is
     /// called after `warmup` cycles and at the end.
     static func hotplugCycles(
         qmp: LineConnection,
@@ -149,7 +150,6 @@ enum Measure {
         samples.reserveCapacity(count)
         let advanceOn = request("clock-advance", arguments: "{\"ms\": 1000}")
         let advanceOff = request("clock-advance", arguments: "{\"ms\": \(flow.removalAdvanceMilliseconds)}")
-        let deviceOn = Array("X_DEVICE_ON".utf8)
         for i in 0..<(warmup + count) {
             if i == warmup { sample(false) }
             let id = "hp\(i)"
@@ -159,16 +159,16 @@ enum Measure {
                 try qmp.command(request("device_add", arguments: flow.device(id, bus: bus))),
                 "device_add"
             )
-            if flow.waitsForDeviceOn {
+            if let plugged = flow.pluggedEvent(id) {
                 try LineConnection.expectReturn(try control.command(advanceOn), "clock-advance")
-                try qmp.waitForEvent(deviceOn)
+                try qmp.waitForEvent(plugged)
             }
             try LineConnection.expectReturn(
                 try qmp.command(request("device_del", arguments: "{\"id\": \"\(id)\"}")),
                 "device_del"
             )
             try LineConnection.expectReturn(try control.command(advanceOff), "clock-advance")
-            try qmp.waitForEvent(Array("\"device\": \"\(id)\"".utf8))
+            try qmp.waitForEvent(flow.deletedEvent(id))
             for backend in flow.after(id) {
                 try LineConnection.expectReturn(try qmp.command(backend), "backend removal")
             }

@@ -162,6 +162,15 @@ struct Suite {
             [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", acpiConfig]
         }
 
+        // ACPI CPU hot-plug cycles: CPU device_add, the guest's _OST, device_del, its eject.
+        log("qmp-mockd ACPI CPU hot-plug cycles (\(backendCount), manual clock) ...")
+        let cpuConfig = "\(directory)/cpu.yaml"
+        try writeFile(cpuConfig, HotplugFlow.cpuMachineYAML)
+        let cpuCycles = try runCycles(in: directory, name: "cpu", count: backendCount, tracksMemory: false, flow: .cpu)
+        {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", cpuConfig]
+        }
+
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
         log("qmp-mockd fan-out to \(sessionCount) shared sessions ...")
@@ -199,6 +208,7 @@ struct Suite {
         document.append(("mockd_disk_cycles", .object(diskCycles.members)))
         document.append(("mockd_nic_cycles", .object(nicCycles.members)))
         document.append(("mockd_acpi_pci_cycles", .object(acpiCycles.members)))
+        document.append(("mockd_cpu_cycles", .object(cpuCycles.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -218,6 +228,7 @@ struct Suite {
             diskCycles: diskCycles,
             nicCycles: nicCycles,
             acpiCycles: acpiCycles,
+            cpuCycles: cpuCycles,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))

@@ -70,6 +70,15 @@ func readFile(_ path: String) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// Writes `text` to a new file at `path` (mode 0644), replacing one that exists.
+func writeFile(_ path: String, _ text: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw BenchError.errno("open \(path)") }
+    defer { close(fd) }
+    var bytes = Array(text.utf8)
+    guard write(fd, &bytes, bytes.count) == bytes.count else { throw BenchError.errno("write \(path)") }
+}
+
 /// `VmRSS` (or another `Vm*` field) of a process, in KiB.
 func processMemoryKiB(_ pid: pid_t, field: String = "VmRSS") -> Int? {
     guard let status = readFile("/proc/\(pid)/status") else { return nil }

@@ -32,6 +32,7 @@ extension Suite {
         diskCycles: TargetResult,
         nicCycles: TargetResult,
         acpiCycles: TargetResult,
+        cpuCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -162,6 +163,14 @@ extension Suite {
                 metric: "ACPI PCI hot-plug cycles/s (add, scan, del, eject)",
                 mock: "\(formatNumber(acpiRate, decimals: 0)) (cycle \(us(acpiCycles.summaries["cycle_us"])) us)",
                 ratio: "PCI-only/ACPI \(x(cycleRate / acpiRate)) (time)"
+            )
+        )
+        let cpuRate = cpuCycles.values["cycles_per_s"] ?? .nan
+        rows.append(
+            Row(
+                metric: "ACPI CPU hot-plug cycles/s (add, _OST, del, eject)",
+                mock: "\(formatNumber(cpuRate, decimals: 0)) (cycle \(us(cpuCycles.summaries["cycle_us"])) us)",
+                ratio: "PCI-only/CPU \(x(cycleRate / cpuRate)) (time)"
             )
         )
         let count = Int(cycles.values["cycles"] ?? 0)

@@ -152,11 +152,11 @@ import Testing
     /// command the release lacks is reported, not silently hidden.
     @Test func theRestrictionFollowsTheCommandTable() {
         let h = SessionHarness(version: "7.2.0")
-        #expect(Self.entity(Self.answers(h).schema, "query-kvm") == nil)
-        h.core.register(QMPCommand("query-kvm") { _ throws(QMPError) in .object(JSONObject()) })
+        #expect(Self.entity(Self.answers(h).schema, "query-balloon") == nil)
+        h.core.register(QMPCommand("query-balloon") { _ throws(QMPError) in .object(JSONObject()) })
         h.core.register(QMPCommand("x-not-in-qemu") { _ throws(QMPError) in .object(JSONObject()) })
         let (schema, commands) = Self.answers(h)
-        let kvm = Self.entity(schema, "query-kvm")
+        let kvm = Self.entity(schema, "query-balloon")
         #expect(kvm != nil && Self.entity(schema, kvm?["ret-type"]?.stringValue) != nil)
         #expect(commands.contains("x-not-in-qemu") && Self.entity(schema, "x-not-in-qemu") == nil)
         #expect(h.core.qmpSchema().missingCommands == ["x-not-in-qemu"])

@@ -198,13 +198,17 @@ import Testing
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
         let names = [
-            "human-monitor-command", "query-iothreads", "query-memdev", "object-del", "object-add", "query-chardev",
+            "human-monitor-command", "query-cpu-model-expansion", "query-command-line-options", "query-machines",
+            "qom-list-properties", "device-list-properties", "qom-list-types", "query-kvm", "migrate-set-capabilities",
+            "query-migrate-capabilities", "query-sgx-capabilities", "query-sev-capabilities", "query-tpm-types",
+            "query-tpm-models", "query-cpu-definitions", "query-target", "query-iothreads", "query-memdev",
+            "object-del", "object-add", "query-chardev",
             "chardev-remove", "chardev-add", "query-block",
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",
             "remove-fd", "add-fd", "closefd", "getfd", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",
-            "quit", "cont", "stop", "query-acpi-ospm-status", "query-hotpluggable-cpus", "query-name", "query-status",
-            "query-qmp-schema",
+            "quit", "cont", "stop", "query-acpi-ospm-status", "query-cpus-fast", "query-hotpluggable-cpus",
+            "query-name", "query-status", "query-qmp-schema",
             "query-commands", "query-version",
             "qmp_capabilities",
         ]

@@ -8,6 +8,7 @@ extension Machine {
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
         do throws(QMPError) {
             _ = try PCIHotplugSettings(machineType: machineType, board: board)
+            _ = try CPUTopology(smp: board.smp, machineType: machineType, profile: profile)
         } catch {
             throw MachineConfigurationError(message: error.desc)
         }

@@ -25,6 +25,12 @@ public final class Machine {
     var acpiPCIBuses: [PCIBus] = []
     /// The ACPI CPU hot-plug interface.
     public internal(set) var cpuHotplug = ACPICPUHotplug()
+    /// The CPU topology from the board's `-smp` (see ``CPUTopology``).
+    public let cpuTopology: CPUTopology
+    /// The vCPUs that exist, in the order they were plugged (see ``PresentCPU``).
+    public internal(set) var presentCPUs: [PresentCPU] = []
+    /// vCPU threads started so far (each plugged CPU gets the next ``PresentCPU/threadSerial``).
+    var cpuThreadCount = 0
     /// The ACPI memory hot-plug register block (present with DIMM slots).
     public internal(set) var memoryHotplug = ACPIMemoryHotplug()
     /// The current run state.
@@ -108,6 +114,8 @@ public final class Machine {
         pciHotplug = PCIHotplugSettings(lenient: machineType, board: board)
         acpi = ACPIPowerManagement(machineType: machineType)
         acpiPCI = ACPIPCIHotplug(isPIIXLegacy: pciHotplug.isPIIXLegacy)
+        cpuTopology = CPUTopology(lenient: board.smp, machineType: machineType, profile: profile)
+        cpuHotplug = ACPICPUHotplug(apicIDs: cpuTopology.possibleAPICIDs)
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)
@@ -128,7 +136,7 @@ public final class Machine {
             let path =
                 index == 0
                 ? (machineType == .q35 ? "/machine/q35/mch" : "/machine/i440fx/pci-host")
-                : "/machine/unattached/device[\(index + 1)]"
+                : "/machine/unattached/device[\(index + cpuTopology.cpus)]"
             let device = Device(
                 model: model,
                 id: nil,
@@ -142,25 +150,11 @@ public final class Machine {
             rootBus.insert(device)
             builtinDevices.append(device)
         }
-        // The boot CPU: a device on no bus, which QEMU refuses to unplug.
-        builtinDevices.append(
-            Device(
-                model: DeviceModel(name: "qemu64-x86_64-cpu", kind: .nonPCI, vendorID: 0, deviceID: 0, classCode: 0),
-                id: nil,
-                anonymousIndex: nil,
-                path: Self.bootCPUPath,
-                devfn: 0,
-                properties: [:],
-                hotplugged: false
-            )
-        )
+        plugColdCPUs()
         clock.setRunning(runState.isRunning)
         addBuiltinObjects()
         assignACPIBusSelectors()
     }
-
-    /// QOM path of the boot CPU (`-smp 1`).
-    static let bootCPUPath = "/machine/unattached/device[0]"
 
     func emit(_ event: MachineEvent) {
         if deferring { deferredEvents.append(event) } else { sink?.emit(event) }

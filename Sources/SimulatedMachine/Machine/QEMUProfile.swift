@@ -123,6 +123,15 @@ extension QEMUProfile {
     /// so `loaded` is `Parameter 'loaded' is unexpected`). 8.2 follows 7.2's schema.
     public var secretHasLoaded: Bool { !version.isAtLeast(9, 0) }
 
+    /// The x86 CPU topology has modules (9.0): `-smp` texts name `modules (1)`, an invalid APIC id's text
+    /// names `module: 0`, and an explicit 0 in `-smp` is refused (7.2.22 warns). 8.2 is taken to have
+    /// 7.2's (unverified).
+    public var cpuTopologyHasModules: Bool { version.isAtLeast(9, 0) }
+    /// The DSDT's CPU scan (CSCN) reads FLAGS for both the insert and the remove test and clears
+    /// REMOVING after its loop (10.0.2), instead of testing REMOVING only without INSERTING and
+    /// clearing it inside the loop (7.2.22). 8.2 is taken to have 7.2's (unverified).
+    public var cpuScanClearsRemovalAfterLoop: Bool { version.isAtLeast(10, 0) }
+
     /// The reset style of the slot registers.
     public var pcieResetStyle: PCIeSlot.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }
     public var shpcStyle: SHPCController.ResetStyle { isQEMU7 ? .qemu7 : .qemu8 }

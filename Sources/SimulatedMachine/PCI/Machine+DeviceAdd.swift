@@ -55,6 +55,10 @@ extension Machine {
             id = text
         }
         guard let driver = optionString(arguments["driver"]) else { throw .missingParameter("driver") }
+        if X86CPUModels.isCPUType(driver, profile: profile) {
+            let strict = hotplug && !textValues && !profile.deviceAddUsesQemuOpts
+            return try addCPU(arguments, driver: driver, id: id, hotplug: hotplug, strictTypes: strict)
+        }
         guard let model = catalog.model(driver) else { throw .generic("'\(driver)' is not a valid device model name") }
         guard model.isUserCreatable else { throw .generic("Parameter 'driver' expects a pluggable device type") }
 

@@ -37,10 +37,10 @@ extension Machine {
     /// button is pressed and the guest decides.
     public func deviceDel(_ id: String) throws(QMPError) {
         let device = try findDevice(id)
+        if let index = cpuIndex(of: device) { return try requestCPUUnplug(device, index: index) }
         if let deadline = device.pendingUnplugDeadline, deadline > clock.now {
             throw .generic("Device \(id) is already in the process of unplug")
         }
-        if device.path == Self.bootCPUPath { throw .generic("Boot CPU is unpluggable") }
         guard let bus = device.parentBus, isHotpluggable(bus) else {
             throw .generic("Bus '\(device.parentBus?.name ?? rootBus.name)' does not support hotplugging")
         }
