@@ -19,6 +19,8 @@ final class ACPIGuestDriver {
     private(set) var booted = false
     /// The GPE handler is queued (one SCI, one run).
     private var handlerQueued = false
+    /// DIMM slots whose removal the memory driver is carrying out (a repeated Eject Request joins it).
+    var memoryEjections: Set<Int> = []
 
     init(os: GuestOS) {
         self.os = os
@@ -55,6 +57,7 @@ final class ACPIGuestDriver {
         timers.cancelAll()
         booted = false
         handlerQueued = false
+        memoryEjections.removeAll()
         attach()
     }
 

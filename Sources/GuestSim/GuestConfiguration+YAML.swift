@@ -5,6 +5,7 @@ extension GuestConfiguration {
     /// The latency keys of `guest.latencies`, in milliseconds of virtual time.
     static let latencyKeys = [
         "interrupt-ms", "button-ms", "link-ms", "power-off-ms", "shpc-enable-ms", "second-press-ms", "poll-ms",
+        "memory-add-ms", "memory-offline-ms",
     ]
 
     /// Sets the latency a `guest.latencies` key names.
@@ -16,6 +17,8 @@ extension GuestConfiguration {
         case "power-off-ms": latencies.powerOffSettle = nanoseconds
         case "shpc-enable-ms": latencies.shpcEnableSettle = nanoseconds
         case "second-press-ms": latencies.secondPressWindow = nanoseconds
+        case "memory-add-ms": latencies.memoryAdd = nanoseconds
+        case "memory-offline-ms": latencies.memoryOffline = nanoseconds
         default: latencies.scriptPoll = nanoseconds
         }
     }
@@ -26,6 +29,7 @@ extension GuestConfiguration {
     /// guest:
     ///   persona: linux                      # machine-wide; its options (factor, boot-ms, ...) sit beside it
     ///   latencies: {button-ms: 5000, link-ms: 100, power-off-ms: 1000, shpc-enable-ms: 1000}
+    ///   memory-removal: refuse              # the memory driver cannot offline DIMMs (default: offline)
     ///   slots:
     ///     - {controller: pci.2, persona: never-ack}
     ///     - {controller: pci.3, persona: slow, factor: 4}
@@ -36,7 +40,8 @@ extension GuestConfiguration {
     /// ```
     ///
     /// Latency keys: `interrupt-ms`, `button-ms`, `link-ms`, `power-off-ms`, `shpc-enable-ms`,
-    /// `second-press-ms`, `poll-ms` (see ``GuestLatencies``). Persona names and options as in
+    /// `second-press-ms`, `poll-ms`, `memory-add-ms`, `memory-offline-ms` (see ``GuestLatencies``);
+    /// `memory-removal`: `offline` or `refuse` (``GuestMemoryRemoval``). Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
     /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`.
     /// Controllers are not checked against the machine here (a bridge may be hot-plugged later).
@@ -52,6 +57,14 @@ extension GuestConfiguration {
         configuration.persona = try GuestPersona.read(name: name, nameNode: nameNode, from: &map)
         if let latencies = map.optional("latencies"), !latencies.isNull {
             configuration.latencies = try readLatencies(latencies)
+        }
+        if let removal = map.optional("memory-removal"), !removal.isNull {
+            let text = try removal.text("'memory-removal'")
+            guard let value = GuestMemoryRemoval(rawValue: text) else {
+                let names = GuestMemoryRemoval.names.joined(separator: ", ")
+                throw removal.error("'memory-removal' must be one of \(names) (got '\(text)')")
+            }
+            configuration.memoryRemoval = value
         }
         if let slots = map.optional("slots"), !slots.isNull {
             for item in try slots.items("'slots'") {

@@ -11,6 +11,8 @@ public struct GuestConfiguration: Sendable, Equatable {
     public var latencies: GuestLatencies
     /// Personas of particular controllers and SHPC slots, in the order given.
     public var assignments: [GuestPersonaAssignment]
+    /// What the memory driver does with a DIMM removal request (`memory-removal`; default: offline and eject).
+    public var memoryRemoval: GuestMemoryRemoval = .offline
 
     /// A configuration; the default is a Linux guest everywhere.
     public init(

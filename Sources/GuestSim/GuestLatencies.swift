@@ -28,6 +28,12 @@ public struct GuestLatencies: Sendable, Equatable {
     public var secondPressWindow: Int64
     /// ``GuestPersona/script(_:)``: how often a ``GuestScriptStep/waitFor(_:)`` step re-reads the registers.
     public var scriptPoll: Int64
+    /// ACPI memory hot-plug: from the Device Check of a hot-added DIMM to its `_OST(1, 0)` (`_STA`, `_CRS`,
+    /// `add_memory` and onlining). An estimate (`acpi-hotplug.md` §9): 20 ms.
+    public var memoryAdd: Int64 = 20 * millisecond
+    /// ACPI memory hot-plug: from the Eject Request's `_OST(3, 0x84)` to the eject (offlining the DIMM's
+    /// memory blocks, page migration), or to the refusal. An estimate (§9: milliseconds to seconds): 200 ms.
+    public var memoryOffline: Int64 = 200 * millisecond
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -67,6 +73,8 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.powerOffSettle = scale(powerOffSettle)
         copy.shpcEnableSettle = scale(shpcEnableSettle)
         copy.secondPressWindow = scale(secondPressWindow)
+        copy.memoryAdd = scale(memoryAdd)
+        copy.memoryOffline = scale(memoryOffline)
         return copy
     }
 }

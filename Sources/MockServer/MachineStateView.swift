@@ -110,6 +110,7 @@ enum MachineStateView {
                 }
             }
         }
+        slots += dimmSlots(machine)
         var state = JSONObject()
         if let name = machine.name { state.append("name", .string(name)) }
         state.append("run-state", .string(machine.runState.rawValue))

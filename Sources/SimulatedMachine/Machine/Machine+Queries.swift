@@ -224,7 +224,7 @@ extension Machine {
                 case "realized": value = .bool(true)
                 case "hotplugged": value = .bool(device.isHotplugged)
                 case "hotpluggable": value = .bool(device.model.isHotpluggable)
-                case "addr": value = .int(Int64(device.devfn))
+                case "addr" where device.model.kind != .nonPCI: value = .int(Int64(device.devfn))
                 case "parent_bus":
                     value = .string(device.parentBus?.qomPath ?? "/machine/")
                 default: value = linkValue(of: device, property: name) ?? device.property(name)

@@ -101,6 +101,7 @@ public final class Machine {
         self.board = board
         pciHotplug = PCIHotplugSettings(lenient: machineType, board: board)
         acpi = ACPIPowerManagement(machineType: machineType)
+        memoryHotplug = ACPIMemoryHotplug(slots: min(board.memory.slots, MemoryMap.maximumSlots))
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)

@@ -37,6 +37,7 @@ extension Machine {
     /// button is pressed and the guest decides.
     public func deviceDel(_ id: String) throws(QMPError) {
         let device = try findDevice(id)
+        if let slot = dimmSlot(of: device) { return requestDIMMUnplug(slot: slot) }
         if let deadline = device.pendingUnplugDeadline, deadline > clock.now {
             throw .generic("Device \(id) is already in the process of unplug")
         }
