@@ -21,12 +21,18 @@ final class GuestHarness: MachineEventSink {
     init(
         version: String = "8.2.0",
         configuration: GuestConfiguration = GuestConfiguration(),
-        paused: Bool = false
+        paused: Bool = false,
+        machine machineConfiguration: MachineConfiguration? = nil
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let clock = clock
-        machine = Machine(profile: profile, startPaused: paused) { clock.nanoseconds }
-        try machine.coldPlug(.standard)
+        machine = Machine(
+            profile: profile,
+            startPaused: paused,
+            machineType: machineConfiguration?.machineType ?? .q35,
+            board: machineConfiguration?.board ?? BoardOptions()
+        ) { clock.nanoseconds }
+        try machine.coldPlug(machineConfiguration ?? .standard)
         guest = GuestOS(machine: machine, configuration: configuration)
         machine.sink = self
         guest.onRegisterWrite = { [weak self] in self?.writes.append($0) }
@@ -73,7 +79,9 @@ final class GuestHarness: MachineEventSink {
         defer { stamped.removeAll() }
         return stamped.map { entry in
             let data = entry.event.data
-            let who = data?["device"]?.stringValue ?? data?["path"]?.stringValue ?? ""
+            // ACPI_DEVICE_OST names its device inside `info`.
+            let info = data?["info"]?.objectValue
+            let who = data?["device"]?.stringValue ?? info?["device"]?.stringValue ?? data?["path"]?.stringValue ?? ""
             let ms = Double(entry.time) / 1e6
             let time = ms == ms.rounded() ? String(Int64(ms)) : String(ms)
             return "\(entry.event.name) \(who)@\(time)"

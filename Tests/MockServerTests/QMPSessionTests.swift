@@ -204,7 +204,8 @@ import Testing
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",
             "remove-fd", "add-fd", "closefd", "getfd", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",
-            "quit", "cont", "stop", "query-hotpluggable-cpus", "query-name", "query-status", "query-qmp-schema",
+            "quit", "cont", "stop", "query-acpi-ospm-status", "query-hotpluggable-cpus", "query-name", "query-status",
+            "query-qmp-schema",
             "query-commands", "query-version",
             "qmp_capabilities",
         ]

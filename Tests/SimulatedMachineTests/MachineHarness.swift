@@ -14,7 +14,12 @@ final class MachineHarness: MachineEventSink {
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let box = ClockBox()
-        machine = Machine(profile: profile, startPaused: paused, machineType: configuration.machineType) { box.now }
+        machine = Machine(
+            profile: profile,
+            startPaused: paused,
+            machineType: configuration.machineType,
+            board: configuration.board
+        ) { box.now }
         clockBox = box
         machine.sink = self
         try machine.coldPlug(configuration)

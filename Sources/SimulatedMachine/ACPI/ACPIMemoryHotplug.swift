@@ -108,19 +108,19 @@ public struct ACPIMemoryHotplug: Sendable, Equatable {
 
     /// A DIMM plugged into its slot: ENABLED, and INSERTING when hot-added (QEMU's
     /// `acpi_memory_plug_cb`). The caller raises the GPE for a hot-add.
-    mutating func plug(_ dimm: PCDIMM) {
+    public mutating func plug(_ dimm: PCDIMM) {
         slots[dimm.slot].dimm = dimm
         slots[dimm.slot].isEnabled = true
         if dimm.isHotplugged { slots[dimm.slot].isInserting = true }
     }
 
     /// `device_del`: REMOVING set (again). The caller raises the GPE.
-    mutating func requestUnplug(slot index: Int) {
+    public mutating func requestUnplug(slot index: Int) {
         slots[index].isRemoving = true
     }
 
     /// The DIMM is gone: ENABLED cleared; INSERTING, REMOVING and the `_OST` values stay.
-    mutating func unplug(slot index: Int) {
+    public mutating func unplug(slot index: Int) {
         slots[index].dimm = nil
         slots[index].isEnabled = false
     }
