@@ -155,6 +155,12 @@ import YAMLConfig
             Self.add(h, Self.dimm("x", "m5", [("addr", .int(0x1000_0000))]))
                 == "can't add memory device [0x10000000:0x10000000], usable range for memory devices [0x100000000:0x1e0000000]"
         )
+        // An unaligned size and an unaligned address: 10.0 names the size first.
+        #expect(
+            Self.add(h, Self.dimm("x", "m2", [("addr", .int(0x1_0010_0000))]))
+                == (version == "7.2.0"
+                    ? "address must be aligned to 0x200000 bytes" : "backend memory size must be multiple of 0x200000")
+        )
         #expect(
             Self.add(h, Self.dimm("x", "m5", [("node", 1)]))
                 == "'DIMM property node has value 1' which exceeds the number of numa nodes: 1"

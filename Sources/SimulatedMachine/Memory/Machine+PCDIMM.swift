@@ -131,10 +131,12 @@ extension Machine {
                 "not enough space, currently \(hex(used)) in use of total space for memory devices \(hex(map.hotpluggableSize))"
             )
         }
+        let sizeError = "backend memory size must be multiple of \(hex(alignment))"
+        if profile.dimmChecksSizeBeforeAddress && size % alignment != 0 { throw .generic(sizeError) }
         if hint != 0 && hint % alignment != 0 {
             throw .generic("address must be aligned to \(hex(alignment)) bytes")
         }
-        if size % alignment != 0 { throw .generic("backend memory size must be multiple of \(hex(alignment))") }
+        if size % alignment != 0 { throw .generic(sizeError) }
         let end = base + map.deviceMemoryRegionSize  // one past the region
         var start: UInt64
         if hint != 0 {
