@@ -133,7 +133,8 @@ enum Measure {
         return (add, del)
     }
 
-    /// Full hotplug cycles on the manual clock: `device_add`, advance until `X_DEVICE_ON`,
+    /// Full hotplug cycles on the manual clock: `device_add`, advance until `X_DEVICE_ON` (a DIMM:
+    /// `ACPI_DEVICE_OST`),
     /// `device_del`, advance until `DEVICE_DELETED`. Returns per-cycle durations; `sample` is
     /// called after `warmup` cycles and at the end.
     static func hotplugCycles(
@@ -149,7 +150,7 @@ enum Measure {
         samples.reserveCapacity(count)
         let advanceOn = request("clock-advance", arguments: "{\"ms\": 1000}")
         let advanceOff = request("clock-advance", arguments: "{\"ms\": 7000}")
-        let deviceOn = Array("X_DEVICE_ON".utf8)
+        let deviceOn = flow.addedEvent
         for i in 0..<(warmup + count) {
             if i == warmup { sample(false) }
             let id = "hp\(i)"
@@ -166,7 +167,7 @@ enum Measure {
                 "device_del"
             )
             try LineConnection.expectReturn(try control.command(advanceOff), "clock-advance")
-            try qmp.waitForEvent(Array("\"device\": \"\(id)\"".utf8))
+            try qmp.waitForEvent(flow.removedEvent(id))
             for backend in flow.after(id) {
                 try LineConnection.expectReturn(try qmp.command(backend), "backend removal")
             }

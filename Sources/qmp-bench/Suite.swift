@@ -150,6 +150,20 @@ struct Suite {
             [mockd, "--qmp", $0, "--control", $1, "--clock", "manual"]
         }
 
+        // A DIMM through ACPI memory hot-plug: backend, pc-dimm, the guest's _OST, removal, eject.
+        log("qmp-mockd DIMM hot-plug cycles (\(backendCount), manual clock) ...")
+        let dimmConfiguration = "\(directory)/dimm.yaml"
+        try writeText(HotplugFlow.dimmConfiguration, to: dimmConfiguration)
+        let dimmCycles = try runCycles(
+            in: directory,
+            name: "dimm",
+            count: backendCount,
+            tracksMemory: false,
+            flow: .dimm
+        ) {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", dimmConfiguration]
+        }
+
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
         log("qmp-mockd fan-out to \(sessionCount) shared sessions ...")
@@ -186,6 +200,7 @@ struct Suite {
         document.append(("cycle_floor", .object(cycleFloor.members)))
         document.append(("mockd_disk_cycles", .object(diskCycles.members)))
         document.append(("mockd_nic_cycles", .object(nicCycles.members)))
+        document.append(("mockd_dimm_cycles", .object(dimmCycles.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -204,6 +219,7 @@ struct Suite {
             cycleFloor: cycleFloor,
             diskCycles: diskCycles,
             nicCycles: nicCycles,
+            dimmCycles: dimmCycles,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))

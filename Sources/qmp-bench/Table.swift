@@ -31,6 +31,7 @@ extension Suite {
         cycleFloor: TargetResult,
         diskCycles: TargetResult,
         nicCycles: TargetResult,
+        dimmCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -145,7 +146,7 @@ extension Suite {
                 met: cycleRate >= 10_000
             )
         )
-        for (name, result) in [("disk", diskCycles), ("NIC", nicCycles)] {
+        for (name, result) in [("disk", diskCycles), ("NIC", nicCycles), ("DIMM", dimmCycles)] {
             let rate = result.values["cycles_per_s"] ?? .nan
             rows.append(
                 Row(
