@@ -91,6 +91,16 @@ import YAMLConfig
         #expect(throws: MachineConfigurationError(message: text)) { try MachineHarness(configuration: configuration) }
     }
 
+    /// Sizes QEMU would refuse for the address width (not modelled) neither trap nor misplace.
+    @Test func absurdMaxmemDoesNotOverflow() throws {
+        let h = try Self.harness(memory: MemoryOptions(size: 512 << 20, slots: 256, maxmem: UInt64.max & ~0xFFF))
+        #expect(h.machine.memoryMap.deviceMemoryRegionSize == UInt64.max)
+        try Self.object(h, Self.backend("m1", 256 << 20))
+        #expect(Self.add(h, Self.dimm("d1", "m1", [("addr", .uint(UInt64.max & ~0x1F_FFFF))])) != nil)
+        #expect(Self.add(h, Self.dimm("d1", "m1")) == nil)
+        #expect(Self.placed(h) == ["0@0x100000000 d1"])
+    }
+
     @Test func ramSizeIsPCRAMsSize() throws {
         let h = try Self.harness()
         let sizes = (h.machine.queryMemdev().arrayValue ?? []).compactMap { $0.objectValue?["size"]?.unsigned }

@@ -137,7 +137,7 @@ extension Machine {
             throw .generic("address must be aligned to \(hex(alignment)) bytes")
         }
         if size % alignment != 0 { throw .generic(sizeError) }
-        let end = base + map.deviceMemoryRegionSize  // one past the region
+        let end = MemoryMap.saturatingSum(base, map.deviceMemoryRegionSize)  // one past the region
         var start: UInt64
         if hint != 0 {
             let (last, wraps) = hint.addingReportingOverflow(size)
@@ -154,12 +154,14 @@ extension Machine {
             }
         }
         for dimm in placed {
-            let upper = start + size - 1
+            let (sum, wraps) = start.addingReportingOverflow(size)
+            if wraps { break }  // refused below
+            let upper = sum - 1
             if dimm.range.overlaps(start...upper) {
                 if hint != 0 {
                     throw .generic("address range conflicts with memory device id='\(dimm.id ?? "(unnamed)")'")
                 }
-                start = MemoryMap.alignUp(dimm.range.upperBound + 1, alignment)
+                start = MemoryMap.alignUp(MemoryMap.saturatingSum(dimm.range.upperBound, 1), alignment)
             } else if dimm.address > upper {
                 break
             }

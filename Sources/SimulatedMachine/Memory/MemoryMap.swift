@@ -50,8 +50,13 @@ public struct MemoryMap: Sendable, Equatable {
         slots = memory.slots
         maxmem = memory.maxmem ?? ram
         if maxmem > ram {
-            deviceMemoryBase = Self.alignUp(Self.fourGiB + aboveFourGiB, Self.gibibyte)
-            deviceMemoryRegionSize = (maxmem - ram) + Self.gibibyte * UInt64(slots)
+            // Saturating: absurd sizes reach the start-up refusals instead of trapping here.
+            let perSlot = Self.gibibyte.multipliedReportingOverflow(by: UInt64(max(0, slots)))
+            deviceMemoryBase = Self.alignUp(Self.saturatingSum(Self.fourGiB, aboveFourGiB), Self.gibibyte)
+            deviceMemoryRegionSize = Self.saturatingSum(
+                maxmem - ram,
+                perSlot.overflow ? UInt64.max : perSlot.partialValue
+            )
         } else {
             deviceMemoryBase = nil
             deviceMemoryRegionSize = 0
@@ -82,6 +87,12 @@ public struct MemoryMap: Sendable, Equatable {
         if memory.slots > maximumSlots { return "unsupported amount of memory slots: \(memory.slots)" }
         if maxmem % 4096 != 0 { return "maximum memory size must by aligned to multiple of 4096 bytes" }
         return nil
+    }
+
+    /// `a + b`, or the largest value when that overflows.
+    static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? UInt64.max : sum
     }
 
     /// `value` rounded up to a multiple of `alignment` (a power of two), saturating at the largest one.

@@ -47,5 +47,5 @@ public struct PCDIMM: Sendable, Equatable {
     }
 
     /// The address range it covers.
-    var range: ClosedRange<UInt64> { address...(address + size - 1) }
+    var range: ClosedRange<UInt64> { address...max(address, address &+ size &- 1) }
 }
