@@ -198,7 +198,8 @@ import Testing
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
         let names = [
-            "human-monitor-command", "query-memory-devices", "query-iothreads", "query-memdev", "object-del",
+            "human-monitor-command", "query-memory-size-summary", "query-memory-devices", "query-iothreads",
+            "query-memdev", "object-del",
             "object-add", "query-chardev",
             "chardev-remove", "chardev-add", "query-block",
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",

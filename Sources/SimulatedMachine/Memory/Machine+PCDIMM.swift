@@ -229,6 +229,13 @@ extension Machine {
 
     // MARK: Queries
 
+    /// `query-memory-size-summary`: the boot RAM and what DIMMs add (both always present, as 7.2.22 and
+    /// 10.0.2 answer with or without slots).
+    public func memorySizeSummary() -> JSONValue {
+        let plugged = memoryHotplug.dimms.reduce(UInt64(0)) { $0 &+ $1.size }
+        return .object(JSONObject([("base-memory", .uint(memoryMap.ramSize)), ("plugged-memory", .uint(plugged))]))
+    }
+
     /// `query-memory-devices`: every DIMM by address, `MemoryDeviceInfo` members in QEMU's order.
     public func queryMemoryDevices() -> JSONValue {
         .array(
