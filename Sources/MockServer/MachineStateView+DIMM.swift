@@ -2,6 +2,21 @@ import QMPWire
 import SimulatedMachine
 
 extension MachineStateView {
+    /// The DIMMs among the devices (they sit on no bus): `bus` empty, `addr` their guest-physical address.
+    static func dimmDevices(_ machine: Machine) -> [JSONValue] {
+        machine.memoryHotplug.dimms.map { dimm in
+            var d = JSONObject()
+            if let id = dimm.id { d.append("id", .string(id)) }
+            d.append("path", .string(dimm.path))
+            d.append("driver", .string(PCDIMM.driver))
+            d.append("bus", "")
+            d.append("addr", .string("0x" + String(dimm.address, radix: 16)))
+            d.append("hotplugged", .bool(dimm.isHotplugged))
+            d.append("device-on", .bool(false))
+            return .object(d)
+        }
+    }
+
     /// The machine's DIMM slots (ACPI memory hot-plug), one entry each: the DIMM in it, its FLAGS bits
     /// (`enabled`; `inserting`: a hot-add the guest has not scanned; `removing`: an unplug request it has
     /// not scanned) and the last `_OST` the guest reported.

@@ -110,6 +110,7 @@ enum MachineStateView {
                 }
             }
         }
+        devices += dimmDevices(machine)
         slots += dimmSlots(machine)
         var state = JSONObject()
         if let name = machine.name { state.append("name", .string(name)) }

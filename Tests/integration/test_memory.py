@@ -47,6 +47,9 @@ def test_dimm_hot_add_and_removal_with_the_linux_guest(start_daemon):
     assert [(x["data"]["id"], x["data"]["slot"], x["data"]["addr"], x["data"]["hotplugged"]) for x in devices] == [
         ("dimm0", 0, 0x100000000, False)]
     assert m.cmd("device_add", {"driver": "pc-dimm", "id": "dimm1", "memdev": "mem1"}) == return_line()
+    state = json.loads(call(c, "machine-state"))["return"]
+    assert [(x["id"], x["bus"], x["addr"]) for x in state["devices"] if x["driver"] == "pc-dimm"] == [
+        ("dimm0", "", "0x100000000"), ("dimm1", "", "0x110000000")]
     slots = dimm_slots(c)
     assert [s["slot"] for s in slots] == [0, 1, 2, 3]
     assert slots[1]["device"] == "dimm1" and slots[1]["enabled"] and not slots[1]["inserting"]  # scanned

@@ -24,7 +24,7 @@ from qemu.qmp import QMPClient
 from conftest import LINE_TIMEOUT, REPO
 
 VERSIONS = ["7.2.0", "8.2.0", "10.0.0"]
-EVENTS = {"SHUTDOWN", "STOP", "RESUME", "RESET", "DEVICE_DELETED", "X_DEVICE_ON"}
+EVENTS = {"SHUTDOWN", "STOP", "RESUME", "RESET", "DEVICE_DELETED", "X_DEVICE_ON", "ACPI_DEVICE_OST"}
 
 
 def load_script(name: str):

@@ -226,7 +226,8 @@ extension Machine {
                 case "hotpluggable": value = .bool(device.model.isHotpluggable)
                 case "addr" where device.model.kind != .nonPCI: value = .int(Int64(device.devfn))
                 case "parent_bus":
-                    value = .string(device.parentBus?.qomPath ?? "/machine/")
+                    // A DIMM has no bus: QEMU reads its link as "".
+                    value = .string(device.parentBus?.qomPath ?? (dimmSlot(of: device) != nil ? "" : "/machine/"))
                 default: value = linkValue(of: device, property: name) ?? device.property(name)
                 }
             } else if let (device, child) = qomChild(path) {
