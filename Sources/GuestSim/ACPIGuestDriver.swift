@@ -25,6 +25,8 @@ final class ACPIGuestDriver {
     var pendingEjects: [(bsel: Int, slot: Int)] = []
     /// The processor driver: CPU Notifies from CSCN.
     private(set) lazy var processor = ACPIProcessorDriver(acpi: self)
+    /// DIMM slots whose removal the memory driver is carrying out (a repeated Eject Request joins it).
+    var memoryEjections: Set<Int> = []
 
     init(os: GuestOS) {
         self.os = os
@@ -63,6 +65,7 @@ final class ACPIGuestDriver {
         handlerQueued = false
         pendingEjects.removeAll()
         processor.reset()
+        memoryEjections.removeAll()
         attach()
     }
 

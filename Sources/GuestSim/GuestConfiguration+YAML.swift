@@ -7,6 +7,7 @@ extension GuestConfiguration {
         "interrupt-ms", "button-ms", "link-ms", "power-off-ms", "shpc-enable-ms", "second-press-ms", "poll-ms",
         "acpi-eject-ms",
         "cpu-attach-ms", "cpu-offline-ms",
+        "memory-add-ms", "memory-offline-ms",
     ]
 
     /// Sets the latency a `guest.latencies` key names.
@@ -21,6 +22,8 @@ extension GuestConfiguration {
         case "acpi-eject-ms": latencies.acpiEject = nanoseconds
         case "cpu-attach-ms": latencies.cpuAttach = nanoseconds
         case "cpu-offline-ms": latencies.cpuOffline = nanoseconds
+        case "memory-add-ms": latencies.memoryAdd = nanoseconds
+        case "memory-offline-ms": latencies.memoryOffline = nanoseconds
         default: latencies.scriptPoll = nanoseconds
         }
     }
@@ -31,6 +34,7 @@ extension GuestConfiguration {
     /// guest:
     ///   persona: linux                      # machine-wide; its options (factor, boot-ms, ...) sit beside it
     ///   latencies: {button-ms: 5000, link-ms: 100, power-off-ms: 1000, shpc-enable-ms: 1000}
+    ///   memory-removal: refuse              # the memory driver cannot offline DIMMs (default: offline)
     ///   slots:
     ///     - {controller: pci.2, persona: never-ack}
     ///     - {controller: pci.3, persona: slow, factor: 4}
@@ -41,7 +45,8 @@ extension GuestConfiguration {
     /// ```
     ///
     /// Latency keys: `interrupt-ms`, `button-ms`, `link-ms`, `power-off-ms`, `shpc-enable-ms`,
-    /// `second-press-ms`, `poll-ms`, `acpi-eject-ms`, `cpu-attach-ms`, `cpu-offline-ms` (see ``GuestLatencies``);
+    /// `second-press-ms`, `poll-ms`, `acpi-eject-ms`, `cpu-attach-ms`, `cpu-offline-ms`, `memory-add-ms`,
+    /// `memory-offline-ms` (see ``GuestLatencies``); `memory-removal`: `offline` or `refuse` (``GuestMemoryRemoval``);
     /// `refuse-cpu-offline: true` makes every CPU removal fail with `_OST(3, 0x82)`. Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
     /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`.
@@ -61,6 +66,14 @@ extension GuestConfiguration {
         }
         if let refuse = map.optional("refuse-cpu-offline") {
             configuration.refusesCPUOffline = try refuse.boolean("'refuse-cpu-offline'")
+        }
+        if let removal = map.optional("memory-removal"), !removal.isNull {
+            let text = try removal.text("'memory-removal'")
+            guard let value = GuestMemoryRemoval(rawValue: text) else {
+                let names = GuestMemoryRemoval.names.joined(separator: ", ")
+                throw removal.error("'memory-removal' must be one of \(names) (got '\(text)')")
+            }
+            configuration.memoryRemoval = value
         }
         if let slots = map.optional("slots"), !slots.isNull {
             for item in try slots.items("'slots'") {

@@ -14,6 +14,8 @@ public struct GuestConfiguration: Sendable, Equatable {
     /// The guest cannot offline CPUs (`refuse-cpu-offline: true`): every CPU removal ends with
     /// `_OST(3, 0x82)` (busy) and no eject (``ACPIProcessorDriver``).
     public var refusesCPUOffline = false
+    /// What the memory driver does with a DIMM removal request (`memory-removal`; default: offline and eject).
+    public var memoryRemoval: GuestMemoryRemoval = .offline
 
     /// A configuration; the default is a Linux guest everywhere.
     public init(

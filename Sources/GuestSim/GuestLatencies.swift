@@ -39,6 +39,12 @@ public struct GuestLatencies: Sendable, Equatable {
     /// ACPI processor driver: from a CPU's Eject Request (`_OST(3, 0x84)`) to `_EJ0`, the time Linux
     /// takes to offline the CPU (an estimate within §9's 5–50 ms).
     public var cpuOffline: Int64 = 20 * millisecond
+    /// ACPI memory hot-plug: from the Device Check of a hot-added DIMM to its `_OST(1, 0)` (`_STA`, `_CRS`,
+    /// `add_memory` and onlining). An estimate (`acpi-hotplug.md` §9): 20 ms.
+    public var memoryAdd: Int64 = 20 * millisecond
+    /// ACPI memory hot-plug: from the Eject Request's `_OST(3, 0x84)` to the eject (offlining the DIMM's
+    /// memory blocks, page migration), or to the refusal. An estimate (§9: milliseconds to seconds): 200 ms.
+    public var memoryOffline: Int64 = 200 * millisecond
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -83,6 +89,8 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.acpiEject = scale(acpiEject)
         copy.cpuAttach = scale(cpuAttach)
         copy.cpuOffline = scale(cpuOffline)
+        copy.memoryAdd = scale(memoryAdd)
+        copy.memoryOffline = scale(memoryOffline)
         return copy
     }
 }

@@ -110,6 +110,8 @@ enum MachineStateView {
                 }
             }
         }
+        devices += dimmDevices(machine)
+        slots += dimmSlots(machine)
         var state = JSONObject()
         if let name = machine.name { state.append("name", .string(name)) }
         state.append("run-state", .string(machine.runState.rawValue))

@@ -3,7 +3,7 @@ import SimulatedMachine
 
 /// The user-creatable object commands: `object-add` (QEMU's boxed `ObjectOptions` union, whose
 /// members depend on `qom-type`: the table lets every member through and the machine checks them as
-/// QEMU's visitor does), `object-del`, `query-memdev` and `query-iothreads`. The OS side (a memory
+/// QEMU's visitor does), `object-del`, `query-memdev`, `query-iothreads`, `query-memory-devices` and `query-memory-size-summary`. The OS side (a memory
 /// backend's file, an RNG device, a secret's file) is ``PosixObjectHost``, installed by the daemon.
 enum ObjectCommands {
     static func register(in table: inout CommandTable) {
@@ -21,5 +21,12 @@ enum ObjectCommands {
         )
         table.register(QMPCommand("query-memdev") { call throws(QMPError) in call.machine.queryMemdev() })
         table.register(QMPCommand("query-iothreads") { call throws(QMPError) in call.machine.queryIOThreads() })
+        // The DIMMs of memory hot-plug (`Memory/Machine+PCDIMM.swift`).
+        table.register(
+            QMPCommand("query-memory-devices") { call throws(QMPError) in call.machine.queryMemoryDevices() }
+        )
+        table.register(
+            QMPCommand("query-memory-size-summary") { call throws(QMPError) in call.machine.memorySizeSummary() }
+        )
     }
 }

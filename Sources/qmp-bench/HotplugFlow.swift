@@ -1,8 +1,9 @@
 /// What one hot-plug cycle of the benchmark does around `device_add`/`device_del`: a bare PCI
 /// device, or a device with its backend, as stacks plug disks and NICs (backend, device,
-/// `X_DEVICE_ON`, unplug, `DEVICE_DELETED`, backend removal); or a bare PCI device on a port ACPI
+/// `X_DEVICE_ON`, unplug, `DEVICE_DELETED`, backend removal); a bare PCI device on a port ACPI
 /// hot-plug serves (no `X_DEVICE_ON`: the guest's GPE handler scans, acpiphp ejects 20 ms after
-/// `device_del`).
+/// `device_del`); a CPU through ACPI CPU hot-plug; or a DIMM through ACPI memory hot-plug (memory
+/// backend, `pc-dimm`, the guest's `_OST`, unplug, eject, backend removal).
 enum HotplugFlow: Sendable {
     /// `virtio-net-pci` without a backend (the PCI-only cycle).
     case pci
@@ -11,6 +12,14 @@ enum HotplugFlow: Sendable {
     /// `netdev_add type=user`, `virtio-net-pci netdev=`, then `netdev_del` (a `user` netdev, not a
     /// tap: the benchmark measures the daemon, not descriptor passing).
     case nic
+    /// `object-add` of a 128 MiB `memory-backend-ram`, `pc-dimm memdev=`, the guest's
+    /// `ACPI_DEVICE_OST`, `device_del`, its eject's `DEVICE_DELETED`, then `object-del` (needs a
+    /// machine with DIMM slots: ``dimmConfiguration``).
+    case dimm
+
+    /// A machine for the DIMM cycle: `-m 512M,slots=4,maxmem=4G`, no PCI devices.
+    static let dimmConfiguration = "machine: q35\nmemory: {size: 512M, slots: 4, maxmem: 4G}\n"
+
     /// `virtio-net-pci` without a backend on a machine with QEMU's default ACPI PCI hot-plug.
     case acpiPCI
 
@@ -19,6 +28,7 @@ enum HotplugFlow: Sendable {
     var removalAdvanceMilliseconds: Int {
         switch self {
         case .acpiPCI, .cpu: return 50
+        case .dimm: return 1000
         default: return 7000
         }
     }
@@ -40,14 +50,17 @@ enum HotplugFlow: Sendable {
     func pluggedEvent(_ id: String) -> [UInt8]? {
         switch self {
         case .acpiPCI: return nil
-        case .cpu: return Array("{\"device\": \"\(id)\", \"source\": 1".utf8)
+        case .cpu, .dimm: return Array("{\"device\": \"\(id)\", \"source\": 1".utf8)
         default: return Array("X_DEVICE_ON".utf8)
         }
     }
 
     /// Text of the `DEVICE_DELETED` line of device `id` (a CPU's `_OST` lines also name it).
     func deletedEvent(_ id: String) -> [UInt8] {
-        Array((self == .cpu ? "\"DEVICE_DELETED\", \"data\": {\"device\": \"\(id)\"" : "\"device\": \"\(id)\"").utf8)
+        Array(
+            (self == .cpu || self == .dimm
+                ? "\"DEVICE_DELETED\", \"data\": {\"device\": \"\(id)\"" : "\"device\": \"\(id)\"").utf8
+        )
     }
 
     /// Requests before `device_add` (their replies must be `{}`).
@@ -63,6 +76,13 @@ enum HotplugFlow: Sendable {
             ]
         case .nic:
             return [Measure.request("netdev_add", arguments: "{\"type\": \"user\", \"id\": \"\(id)-net\"}")]
+        case .dimm:
+            return [
+                Measure.request(
+                    "object-add",
+                    arguments: "{\"qom-type\": \"memory-backend-ram\", \"id\": \"\(id)-mem\", \"size\": 134217728}"
+                )
+            ]
         }
     }
 
@@ -77,6 +97,7 @@ enum HotplugFlow: Sendable {
         case .cpu:
             return
                 "{\"driver\": \"qemu64-x86_64-cpu\", \"id\": \"\(id)\", \"socket-id\": 0, \"core-id\": 1, \"thread-id\": 0}"
+        case .dimm: return "{\"driver\": \"pc-dimm\", \"id\": \"\(id)\", \"memdev\": \"\(id)-mem\"}"
         }
     }
 
@@ -86,6 +107,7 @@ enum HotplugFlow: Sendable {
         case .pci, .acpiPCI, .cpu: return []
         case .disk: return [Measure.request("blockdev-del", arguments: "{\"node-name\": \"\(id)-disk\"}")]
         case .nic: return [Measure.request("netdev_del", arguments: "{\"id\": \"\(id)-net\"}")]
+        case .dimm: return [Measure.request("object-del", arguments: "{\"id\": \"\(id)-mem\"}")]
         }
     }
 }

@@ -171,6 +171,20 @@ struct Suite {
             [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", cpuConfig]
         }
 
+        // A DIMM through ACPI memory hot-plug: backend, pc-dimm, the guest's _OST, removal, eject.
+        log("qmp-mockd DIMM hot-plug cycles (\(backendCount), manual clock) ...")
+        let dimmConfiguration = "\(directory)/dimm.yaml"
+        try writeText(HotplugFlow.dimmConfiguration, to: dimmConfiguration)
+        let dimmCycles = try runCycles(
+            in: directory,
+            name: "dimm",
+            count: backendCount,
+            tracksMemory: false,
+            flow: .dimm
+        ) {
+            [mockd, "--qmp", $0, "--control", $1, "--clock", "manual", "--config", dimmConfiguration]
+        }
+
         // Event fan-out to shared sessions.
         let sessionCount = sessions ?? (quick ? 50 : 1000)
         log("qmp-mockd fan-out to \(sessionCount) shared sessions ...")
@@ -209,6 +223,7 @@ struct Suite {
         document.append(("mockd_nic_cycles", .object(nicCycles.members)))
         document.append(("mockd_acpi_pci_cycles", .object(acpiCycles.members)))
         document.append(("mockd_cpu_cycles", .object(cpuCycles.members)))
+        document.append(("mockd_dimm_cycles", .object(dimmCycles.members)))
         document.append(("mockd_fanout", .object(fanout.members)))
         if var qemuJSON: [(String, JSON)] = qemuResult?.members {
             if let qemuIdle { qemuJSON.append(("rss_idle_kib", .number(Double(qemuIdle)))) }
@@ -229,6 +244,7 @@ struct Suite {
             nicCycles: nicCycles,
             acpiCycles: acpiCycles,
             cpuCycles: cpuCycles,
+            dimmCycles: dimmCycles,
             fanout: fanout
         )
         document.append(("targets", .array(rows.compactMap { $0.targetJSON })))

@@ -33,6 +33,7 @@ extension Suite {
         nicCycles: TargetResult,
         acpiCycles: TargetResult,
         cpuCycles: TargetResult,
+        dimmCycles: TargetResult,
         fanout: TargetResult
     ) -> [Row] {
         func us(_ s: Summary?) -> String {
@@ -147,7 +148,7 @@ extension Suite {
                 met: cycleRate >= 10_000
             )
         )
-        for (name, result) in [("disk", diskCycles), ("NIC", nicCycles)] {
+        for (name, result) in [("disk", diskCycles), ("NIC", nicCycles), ("DIMM", dimmCycles)] {
             let rate = result.values["cycles_per_s"] ?? .nan
             rows.append(
                 Row(

@@ -145,7 +145,7 @@ import Testing
             ),
             (
                 "guest:\n  personna: linux\n",
-                "line 2, column 3: unknown key 'personna' in the 'guest' section (expected one of: persona, latencies, refuse-cpu-offline, slots)"
+                "line 2, column 3: unknown key 'personna' in the 'guest' section (expected one of: persona, latencies, refuse-cpu-offline, memory-removal, slots)"
             ),
             (
                 "guest:\n  latencies: {link-ms: -1}\n",
@@ -153,7 +153,7 @@ import Testing
             ),
             (
                 "guest:\n  latencies: {lnk-ms: 1}\n",
-                "line 2, column 15: unknown key 'lnk-ms' in 'latencies' (expected one of: interrupt-ms, button-ms, link-ms, power-off-ms, shpc-enable-ms, second-press-ms, poll-ms, acpi-eject-ms, cpu-attach-ms, cpu-offline-ms)"
+                "line 2, column 15: unknown key 'lnk-ms' in 'latencies' (expected one of: interrupt-ms, button-ms, link-ms, power-off-ms, shpc-enable-ms, second-press-ms, poll-ms, acpi-eject-ms, cpu-attach-ms, cpu-offline-ms, memory-add-ms, memory-offline-ms)"
             ),
             (
                 "guest:\n  slots:\n    - {persona: linux}\n",

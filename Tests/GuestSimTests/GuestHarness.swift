@@ -80,7 +80,9 @@ final class GuestHarness: MachineEventSink {
         defer { stamped.removeAll() }
         return stamped.map { entry in
             let data = entry.event.data
-            let who = data?["device"]?.stringValue ?? data?["path"]?.stringValue ?? ""
+            // ACPI_DEVICE_OST names its device inside `info`.
+            let info = data?["info"]?.objectValue
+            let who = data?["device"]?.stringValue ?? info?["device"]?.stringValue ?? data?["path"]?.stringValue ?? ""
             let ms = Double(entry.time) / 1e6
             let time = ms == ms.rounded() ? String(Int64(ms)) : String(ms)
             return "\(entry.event.name) \(who)@\(time)"

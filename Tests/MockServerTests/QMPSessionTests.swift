@@ -198,7 +198,8 @@ import Testing
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
         let names = [
-            "human-monitor-command", "query-cpu-model-expansion", "query-command-line-options", "query-machines",
+            "human-monitor-command", "query-memory-size-summary", "query-memory-devices", "query-cpu-model-expansion",
+            "query-command-line-options", "query-machines",
             "qom-list-properties", "device-list-properties", "qom-list-types", "query-kvm", "migrate-set-capabilities",
             "query-migrate-capabilities", "query-sgx-capabilities", "query-sev-capabilities", "query-tpm-types",
             "query-tpm-models", "query-cpu-definitions", "query-target", "query-iothreads", "query-memdev",

@@ -12,6 +12,7 @@ extension Machine {
         } catch {
             throw MachineConfigurationError(message: error.desc)
         }
+        if let refusal = MemoryMap.refusal(of: board.memory) { throw MachineConfigurationError(message: refusal) }
         addModels(configuration.catalogAdditions)
         try create(configuration.objects, option: "-object", name: { Self.optionName($0, type: "qom-type") }) {
             arguments throws(QMPError) in

@@ -229,9 +229,10 @@ extension Machine {
                 case "realized": value = .bool(true)
                 case "hotplugged": value = .bool(device.isHotplugged)
                 case "hotpluggable": value = .bool(device.model.isHotpluggable)
-                case "addr": value = .int(Int64(device.devfn))
+                case "addr" where device.model.kind != .nonPCI: value = .int(Int64(device.devfn))
                 case "parent_bus":
-                    value = .string(device.parentBus?.qomPath ?? "/machine/")
+                    // A DIMM has no bus: QEMU reads its link as "".
+                    value = .string(device.parentBus?.qomPath ?? (dimmSlot(of: device) != nil ? "" : "/machine/"))
                 default: value = linkValue(of: device, property: name) ?? device.property(name)
                 }
             } else if let (device, child) = qomChild(path) {

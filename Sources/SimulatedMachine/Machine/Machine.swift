@@ -116,6 +116,7 @@ public final class Machine {
         acpiPCI = ACPIPCIHotplug(isPIIXLegacy: pciHotplug.isPIIXLegacy)
         cpuTopology = CPUTopology(lenient: board.smp, machineType: machineType, profile: profile)
         cpuHotplug = ACPICPUHotplug(apicIDs: cpuTopology.possibleAPICIDs)
+        memoryHotplug = ACPIMemoryHotplug(slots: min(board.memory.slots, MemoryMap.maximumSlots))
         self.runState = startPaused ? .prelaunch : .running
         self.clock = VirtualClock(host: hostClock)
         rootBus = PCIBus(name: machineType.rootBusName, isExpress: machineType.rootBusIsExpress, owner: nil)

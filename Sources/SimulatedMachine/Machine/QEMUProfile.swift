@@ -119,6 +119,11 @@ extension QEMUProfile {
     /// A `readonly` `memory-backend-file` whose file is missing fails (10.0.2) instead of creating the
     /// file (7.2.22). 8.2 is taken to have 7.2's (unverified).
     public var memoryFileReadonlyNeedsFile: Bool { version.isAtLeast(9, 0) }
+    /// `device_add pc-dimm` checks that the backend's size is a multiple of its alignment before it
+    /// checks the `addr` given (10.0.2: `backend memory size must be multiple of 0x200000` first); 7.2.22
+    /// checks the address first (`address must be aligned to 0x200000 bytes`). 8.2 is taken to have
+    /// 7.2's order (unverified).
+    public var dimmChecksSizeBeforeAddress: Bool { version.isAtLeast(9, 0) }
     /// `object-add` of a `secret` declares the deprecated `loaded` member (7.2.22; 10.0.2 has none,
     /// so `loaded` is `Parameter 'loaded' is unexpected`). 8.2 follows 7.2's schema.
     public var secretHasLoaded: Bool { !version.isAtLeast(9, 0) }

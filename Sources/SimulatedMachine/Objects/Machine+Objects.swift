@@ -7,17 +7,14 @@ public import QMPWire
 /// property setters, the duplicate id, then the object's completion (its OS side through
 /// ``ObjectTable/host``).
 extension Machine {
-    /// The machine's RAM as QEMU shows it: the `pc.ram` memory backend of `-m`'s default 128 MiB.
+    /// The machine's RAM as QEMU shows it: the `pc.ram` memory backend of `-m`'s size (``MemoryMap``).
     func addBuiltinObjects() {
-        let ram: JSONObject = ["size": .int(Self.defaultRAMSize)]
+        let ram: JSONObject = ["size": .uint(memoryMap.ramSize)]
         objects.objects.append(
             UserObject(id: "pc.ram", kind: .memoryBackendRAM, options: ram, serial: 0, isBuiltin: true)
         )
         objects.nextSerial = 1
     }
-
-    /// QEMU's default `-m` on q35 and pc: 128 MiB.
-    static let defaultRAMSize: Int64 = 128 << 20
 
     /// `object-add` with its QMP arguments (the configuration's `objects:` entries are the same).
     ///

@@ -58,6 +58,7 @@ extension DeviceCatalog {
                 extra: vhostUserFSProperties
             )
         ).requiring("chardev", error: "missing chardev").requiring("tag", error: "missing tag property"),
+        pcDIMM,
     ]
 
     /// A virtio device without a transitional form: the modern id and QEMU's default subsystem id

@@ -63,6 +63,16 @@ extension Machine {
         guard model.isUserCreatable else { throw .generic("Parameter 'driver' expects a pluggable device type") }
 
         let bus = try resolveBus(optionString(arguments["bus"]), for: model)
+        if model.name == PCDIMM.driver {
+            return try addDIMM(
+                arguments,
+                id: id,
+                model: model,
+                hotplug: hotplug,
+                textValues: textValues,
+                attaching: &links
+            )
+        }
         if hotplug && profile.checksDeviceHotpluggableFirst && !model.isHotpluggable {
             throw .generic("Device '\(model.name)' does not support hotplugging")
         }

@@ -38,6 +38,7 @@ extension Machine {
     public func deviceDel(_ id: String) throws(QMPError) {
         let device = try findDevice(id)
         if let index = cpuIndex(of: device) { return try requestCPUUnplug(device, index: index) }
+        if let slot = dimmSlot(of: device) { return requestDIMMUnplug(slot: slot) }
         if let deadline = device.pendingUnplugDeadline, deadline > clock.now {
             throw .generic("Device \(id) is already in the process of unplug")
         }
