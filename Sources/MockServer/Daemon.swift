@@ -78,7 +78,8 @@ public enum Daemon {
         do {
             try machine.coldPlug(configuration.machine)
         } catch {
-            fail(logger, "machine configuration: \(error)", .configuration)
+            let prefix = configuration.startupFailureStatus == nil ? "machine configuration: " : ""
+            fail(logger, "\(prefix)\(error)", .configuration, configuration.startupFailureStatus)
         }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
         core.maxOutboundBytes = configuration.maxOutboundBytes
@@ -87,7 +88,7 @@ public enum Daemon {
             do {
                 core.transcript = try Transcript(path: path, logger: logger)
             } catch {
-                fail(logger, "\(error)", .configuration)
+                fail(logger, "\(error)", .configuration, configuration.startupFailureStatus)
             }
         }
         let server = QMPServer(core: core, queue: queue)
@@ -108,7 +109,7 @@ public enum Daemon {
             } catch {
                 for p in created { unlink(p) }
                 let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }
-                fail(logger, error.description, code)
+                fail(logger, error.description, code, configuration.startupFailureStatus)
             }
         }
         // Inherited sockets (socket activation, `fd:N`) already listen: serve them as they are, never
@@ -178,8 +179,13 @@ public enum Daemon {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    private static func fail(_ logger: Logger, _ message: String, _ code: DaemonExitCode) -> Never {
+    private static func fail(
+        _ logger: Logger,
+        _ message: String,
+        _ code: DaemonExitCode,
+        _ status: Int32? = nil
+    ) -> Never {
         logger.error("\(message)")
-        exit(code.rawValue)
+        exit(status ?? code.rawValue)
     }
 }

@@ -56,6 +56,10 @@ public struct DaemonConfiguration: Sendable {
     /// `--clock realtime` (with `--time-scale`) or `--clock manual`.
     public var manualClock: Bool
     public var timeScale: Double
+    /// When set, a failure before serving (the machine, a socket, the transcript) exits with this
+    /// status instead of its ``DaemonExitCode``, and the machine's error is logged as it is, without
+    /// the `machine configuration:` prefix: `qemu-system-x86_64` exits 1 with `-device foo: ...`.
+    public var startupFailureStatus: Int32?
 
     public init(
         qmpSockets: [String],
