@@ -173,6 +173,7 @@ extension QEMUCommandLineParser {
         guard let entry = invocation.machine.objects.first(where: { $0.arguments["id"]?.stringValue == id }) else {
             throw QEMUOptionError(option: nil, "Memory backend '\(id)' not found")
         }
+        invocation.machine.memoryBackend = id
         let size: UInt64?
         switch entry.arguments["size"] {
         case .int(let bytes)?: size = bytes >= 0 ? UInt64(bytes) : nil

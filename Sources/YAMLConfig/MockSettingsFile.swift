@@ -53,8 +53,11 @@ public struct MockSettingsFile: Sendable {
             if root.isNull { return settings }
             var top = try root.mapping()
             for key in machineKeys {
-                if let node = top.optional(key) {
-                    throw node.error(
+                if let entry = top.entries.first(where: { $0.key.text == key }) {
+                    throw YAMLError(
+                        line: entry.key.line,
+                        column: entry.key.column,
+                        message:
                         "'\(key)' describes the machine, which qemu-system-x86_64's command line gives "
                             + "(QMP_MOCK_CONFIG holds guest, clock, control, qemu-version, transcript, log-level, catalog)"
                     )

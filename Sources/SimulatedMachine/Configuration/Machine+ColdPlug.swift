@@ -12,9 +12,13 @@ extension Machine {
             throw MachineConfigurationError(message: error.desc)
         }
         addModels(configuration.catalogAdditions)
+        if configuration.memoryBackend != nil { objects.objects.removeAll { $0.isBuiltin } }
         try create(configuration.objects, option: "-object", name: { Self.optionName($0, type: "qom-type") }) {
             entry throws(QMPError) in
             try objectAdd(entry.arguments, textValues: entry.textOptions != nil)
+        }
+        if let id = configuration.memoryBackend, let index = objects.objects.firstIndex(where: { $0.id == id }) {
+            objects.objects[index].users += 1
         }
         try create(configuration.chardevs, option: "-chardev", name: { Self.optionName($0, type: "backend") }) {
             entry throws(QMPError) in
