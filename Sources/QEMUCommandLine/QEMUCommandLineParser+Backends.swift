@@ -50,7 +50,9 @@ extension QEMUCommandLineParser {
             return
         }
         let options = QemuOptions.parse(value, impliedKey: "qom-type")
-        invocation.machine.objects.append(BackendEntry(QemuOptions.object(options), option: value, textOptions: options))
+        invocation.machine.objects.append(
+            BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
+        )
     }
 
     mutating func readBlockdev(_ value: String, written: String) throws(QEMUOptionError) {
@@ -82,7 +84,9 @@ extension QEMUCommandLineParser {
             return
         }
         let options = QemuOptions.parse(value, impliedKey: "type")
-        invocation.machine.netdevs.append(BackendEntry(QemuOptions.object(options), option: value, textOptions: options))
+        invocation.machine.netdevs.append(
+            BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
+        )
     }
 
     /// `-drive if=none,id=ID,file=...`: a legacy drive, as HMP's `drive_add` makes one.
@@ -142,7 +146,9 @@ extension QEMUCommandLineParser {
             data.append("server", .bool(try flag("server", default: false)))
             data.append("wait", .bool(try flag("wait", default: true)))
         case "file":
-            guard let path = text("path") else { throw QEMUOptionError(option: written, "chardev: file: no filename given") }
+            guard let path = text("path") else {
+                throw QEMUOptionError(option: written, "chardev: file: no filename given")
+            }
             data.append("out", .string(path))
             if text("append") != nil { data.append("append", .bool(try flag("append", default: false))) }
         case "ringbuf", "memory":

@@ -13,7 +13,9 @@ extension QEMUCommandLineParser {
         compatMonitors += 1
         guard value.hasPrefix("unix:") else {
             let known = ["stdio", "null", "vc", "pty", "tcp:", "udp:", "telnet:", "file:", "pipe:", "mon:", "vsock:"]
-            if known.contains(where: { value == $0 || (value.hasPrefix($0) && $0.hasSuffix(":")) }) || value.hasPrefix("vc:") {
+            if known.contains(where: { value == $0 || (value.hasPrefix($0) && $0.hasSuffix(":")) })
+                || value.hasPrefix("vc:")
+            {
                 if !control {
                     invocation.ignored.append(written)
                     return
@@ -46,7 +48,8 @@ extension QEMUCommandLineParser {
                 switch option.value {
                 case "control": control = true
                 case "readline": control = false
-                default: throw QEMUOptionError(option: written, "Parameter 'mode' does not accept value '\(option.value)'")
+                default:
+                    throw QEMUOptionError(option: written, "Parameter 'mode' does not accept value '\(option.value)'")
                 }
             case "id", "pretty", "default": continue
             default: throw QEMUOptionError(option: written, "Invalid parameter '\(option.key)'")
@@ -75,15 +78,22 @@ extension QEMUCommandLineParser {
             }
             let server = text("server").flatMap(Self.onOff) ?? false
             guard server else {
-                throw QEMUOptionError(option: chardev.written, "qmp-mockd serves QMP monitors as a server only (server=on)")
+                throw QEMUOptionError(
+                    option: chardev.written,
+                    "qmp-mockd serves QMP monitors as a server only (server=on)"
+                )
             }
             if let fd = text("fd") {
                 guard let number = Int32(fd), number >= 0 else {
                     throw QEMUOptionError(option: chardev.written, "File descriptor '\(fd)' is not a socket")
                 }
-                invocation.monitors.append(QEMUMonitor(chardev: chardev.id, socket: .descriptor(number), option: chardev.written))
+                invocation.monitors.append(
+                    QEMUMonitor(chardev: chardev.id, socket: .descriptor(number), option: chardev.written)
+                )
             } else if let path = text("path") {
-                invocation.monitors.append(QEMUMonitor(chardev: chardev.id, socket: .path(path), option: chardev.written))
+                invocation.monitors.append(
+                    QEMUMonitor(chardev: chardev.id, socket: .path(path), option: chardev.written)
+                )
             } else {
                 throw QEMUOptionError(option: chardev.written, "chardev: socket: no address given")
             }

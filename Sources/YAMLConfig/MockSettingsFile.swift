@@ -58,7 +58,7 @@ public struct MockSettingsFile: Sendable {
                         line: entry.key.line,
                         column: entry.key.column,
                         message:
-                        "'\(key)' describes the machine, which qemu-system-x86_64's command line gives "
+                            "'\(key)' describes the machine, which qemu-system-x86_64's command line gives "
                             + "(QMP_MOCK_CONFIG holds guest, clock, control, qemu-version, transcript, log-level, catalog)"
                     )
                 }

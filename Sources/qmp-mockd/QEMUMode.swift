@@ -70,7 +70,9 @@ enum QEMUMode {
         }
         var level = Logger.Level.warning
         if let name = settings.logLevel {
-            guard let parsed = Logger.Level(rawValue: name) else { fail("QMP_MOCK_CONFIG: unknown log-level '\(name)'") }
+            guard let parsed = Logger.Level(rawValue: name) else {
+                fail("QMP_MOCK_CONFIG: unknown log-level '\(name)'")
+            }
             level = parsed
         }
         var guest = GuestConfiguration()
