@@ -72,8 +72,11 @@ public enum Daemon {
         machine.objects.host = PosixObjectHost.host
         // Each monitor socket is a chardev (compat_monitorN) as each -qmp is on QEMU; chardevs the
         // machine creates get a real OS side, run on the machine's queue.
-        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path) }
-        for socket in configuration.inheritedQMPSockets { machine.addMonitorChardev(path: socket.name) }
+        let ids = configuration.monitorChardevIDs
+        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path, id: ids[path]) }
+        for socket in configuration.inheritedQMPSockets {
+            machine.addMonitorChardev(path: socket.name, id: ids[socket.name])
+        }
         machine.chardevs.host = HostChardevs(queue: queue)
         do {
             try machine.coldPlug(configuration.machine)

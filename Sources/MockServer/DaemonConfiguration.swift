@@ -60,6 +60,9 @@ public struct DaemonConfiguration: Sendable {
     /// status instead of its ``DaemonExitCode``, and the machine's error is logged as it is, without
     /// the `machine configuration:` prefix: `qemu-system-x86_64` exits 1 with `-device foo: ...`.
     public var startupFailureStatus: Int32?
+    /// The chardev id of a monitor, by its socket's path or inherited name, when the command line
+    /// named it (`charmonitor`); others are `compat_monitorN`, as QEMU names a `-qmp`'s.
+    public var monitorChardevIDs: [String: String] = [:]
 
     public init(
         qmpSockets: [String],

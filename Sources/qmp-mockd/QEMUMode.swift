@@ -88,14 +88,19 @@ enum QEMUMode {
         // Inherited monitor sockets are checked before anything is created, as QEMU checks them.
         var inherited: [InheritedSocket] = []
         var paths: [String] = []
+        var chardevIDs: [String: String] = [:]
         for monitor in invocation.monitors {
             switch monitor.socket {
-            case .path(let path): paths.append(path)
+            case .path(let path):
+                paths.append(path)
+                chardevIDs[path] = monitor.chardev
             case .descriptor(let fd):
                 guard fcntl(fd, F_GETFD) >= 0, Systemd.isListeningUnixStreamSocket(fd) else {
                     fail("\(monitor.option): File descriptor '\(fd)' is not a listening Unix socket")
                 }
-                inherited.append(InheritedSocket(fd: fd, name: SocketPlan.boundName(fd) ?? "fd:\(fd)"))
+                let socket = InheritedSocket(fd: fd, name: SocketPlan.boundName(fd) ?? "fd:\(fd)")
+                inherited.append(socket)
+                chardevIDs[socket.name] = monitor.chardev
             }
         }
         let daemon: Daemonizer? = invocation.daemonize ? Daemonizer.daemonize() : nil
@@ -128,6 +133,7 @@ enum QEMUMode {
             inheritedQMPSockets: inherited
         )
         configuration.startupFailureStatus = 1
+        configuration.monitorChardevIDs = chardevIDs
         let hooks = LifecycleHooks(ready: { _ in daemon?.ready() })
         Daemon.run(configuration, logger: logger, hooks: hooks)
     }

@@ -199,6 +199,9 @@ def test_domain_accepts_on_the_inherited_socket_paused_with_the_root_ports(qemu_
         c.send('{"execute":"query-status","id":"libvirt-2"}')
         assert json.loads(c.line())["return"]["status"] == "prelaunch"
         assert json.loads(c.cmd("query-name")) == {"return": {"name": "lvcheck"}}
+        # libvirt's query-chardev: the monitor under the id the command line gave it.
+        assert c.cmd("query-chardev") == ('{"return": [{"frontend-open": true, "filename": "unix:%s/monitor.sock,'
+                                          'server=on", "label": "charmonitor"}]}' % tmp)
         pci = json.loads(c.cmd("query-pci"))["return"]
         ports = [dev for bus in pci for dev in bus["devices"] if dev.get("qdev_id", "").startswith("pci.")]
         assert [(p["qdev_id"], p["bus"], p["slot"], p["function"]) for p in ports] == [
