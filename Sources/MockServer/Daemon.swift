@@ -116,14 +116,16 @@ public enum Daemon {
             }
         }
         // Inherited sockets (socket activation, `fd:N`) already listen: serve them as they are, never
-        // unlink them. A connection already pending on one (socket activation starts the daemon on
+        // unlink them (unless QEMU's behaviour is asked for). A connection already pending on one (socket activation starts the daemon on
         // the first connect) is accepted as soon as the queue runs.
         var inherited = configuration.inheritedQMPSockets.map { ($0, SessionRole.monitor) }
         if let control = configuration.inheritedControlSocket { inherited.append((control, .control)) }
         for (socket, role) in inherited {
             UnixSocket.setNonBlockingCloseOnExec(socket.fd)
             let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
-            server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: false)
+            let isPath = !socket.name.hasPrefix("fd:") && !socket.name.hasPrefix("@")
+            let owns = configuration.unlinksInheritedSockets && isPath
+            server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: owns)
             let what = role == .control ? "control" : "\(mode.rawValue) monitor"
             logger.info("listening on \(socket.name) (\(what), inherited fd \(socket.fd))")
         }
@@ -138,7 +140,7 @@ public enum Daemon {
         // READY=1 once the sockets listen: they did before this point, and a client that connects now
         // waits in the backlog until the queue accepts it. Sent from this thread before the queue
         // starts, so that it waits neither for Dispatch to start its threads nor beside them.
-        // SIGTERM and SIGINT are blocked in every thread and taken by `sigwait` below, so one that
+        // SIGTERM and SIGINT are blocked in every thread and taken by `sigwaitinfo` below, so one that
         // arrives at any moment after start-up is handled, never lost and never fatal.
         logger.info("ready: QEMU \(configuration.profile) profile, \(monitorCount) monitor(s); \(status)")
         hooks.ready(status)
@@ -152,9 +154,10 @@ public enum Daemon {
         // `sigsuspend`, so a SIGTERM arriving before a Dispatch signal source is registered took the
         // default action and killed the daemon (seen: 1 start in 30). The main thread waits here instead.
         while true {
-            var received: Int32 = 0
-            guard sigwait(&blocked, &received) == 0 else { continue }
-            let signal = received
+            var info = siginfo_t()
+            let signal = sigwaitinfo(&blocked, &info)
+            guard signal > 0 else { continue }
+            hooks.signal?(signal, info._sifields._kill.si_pid)
             queue.async { server.handleSignal(signal) }
         }
     }

@@ -63,6 +63,10 @@ public struct DaemonConfiguration: Sendable {
     /// The chardev id of a monitor, by its socket's path or inherited name, when the command line
     /// named it (`charmonitor`); others are `compat_monitorN`, as QEMU names a `-qmp`'s.
     public var monitorChardevIDs: [String: String] = [:]
+    /// Remove the path an inherited socket is bound to when the daemon exits, as QEMU's
+    /// `socket_listen_cleanup` does for every listening socket it closes, inherited (`-chardev
+    /// socket,fd=N`) or not. Off for `qmp-mockd`: a socket systemd holds must stay.
+    public var unlinksInheritedSockets = false
 
     public init(
         qmpSockets: [String],

@@ -30,6 +30,18 @@ enum QEMUMode {
         String(argument0.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
     }
 
+    /// QEMU's line for a shutdown signal (`qemu_kill_report`): `terminating on signal 15 from pid 8111
+    /// (/usr/sbin/libvirtd)`, the sender named by the first word of its command line; `terminated by
+    /// signal 2` when no process sent it (a terminal's ^C).
+    static func terminationMessage(signal: Int32, sender: Int32) -> String {
+        guard sender > 0 else { return "terminated by signal \(signal)" }
+        let name = (try? ConfigFile.read("/proc/\(sender)/cmdline")).flatMap { text in
+            text.split(separator: "\0", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+        }
+        let shown = name.flatMap { $0.isEmpty ? nil : $0 } ?? "<unknown process>"
+        return "terminating on signal \(signal) from pid \(sender) (\(shown))"
+    }
+
     static func main(_ arguments: [String]) -> Never {
         let program = program(arguments.first ?? "qemu-system-x86_64")
         func fail(_ text: String) -> Never {
@@ -95,8 +107,12 @@ enum QEMUMode {
                 paths.append(path)
                 chardevIDs[path] = monitor.chardev
             case .descriptor(let fd):
-                guard fcntl(fd, F_GETFD) >= 0, Systemd.isListeningUnixStreamSocket(fd) else {
-                    fail("\(monitor.option): File descriptor '\(fd)' is not a listening Unix socket")
+                var info = stat()
+                guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
+                    fail("\(monitor.option): File descriptor '\(fd)' is not a socket")
+                }
+                guard Systemd.isListeningUnixStreamSocket(fd) else {
+                    fail("\(monitor.option): File descriptor '\(fd)' is not a listening Unix stream socket")
                 }
                 let socket = InheritedSocket(fd: fd, name: SocketPlan.boundName(fd) ?? "fd:\(fd)")
                 inherited.append(socket)
@@ -134,7 +150,11 @@ enum QEMUMode {
         )
         configuration.startupFailureStatus = 1
         configuration.monitorChardevIDs = chardevIDs
-        let hooks = LifecycleHooks(ready: { _ in daemon?.ready() })
+        configuration.unlinksInheritedSockets = true
+        let hooks = LifecycleHooks(
+            ready: { _ in daemon?.ready() },
+            signal: { signal, sender in logger.error("\(terminationMessage(signal: signal, sender: sender))") }
+        )
         Daemon.run(configuration, logger: logger, hooks: hooks)
     }
 }
