@@ -7,9 +7,12 @@ import QMPWire
 /// texts (``QEMUOptionError``). Pure: no I/O, nothing opened or checked on the host.
 public enum QEMUCommandLine {
     /// Reads the arguments after the program name.
+    /// - Parameter release: the QEMU release played, `MAJOR.MINOR` (`q35` is its `pc-q35-7.2`, the
+    ///   name QEMU's errors about machine properties give).
     /// - Throws: the first option QEMU would refuse, with QEMU's text.
-    public static func parse(_ arguments: [String]) throws(QEMUOptionError) -> QEMURequest {
+    public static func parse(_ arguments: [String], release: String = "7.2") throws(QEMUOptionError) -> QEMURequest {
         var parser = QEMUCommandLineParser()
+        parser.release = release
         var index = 0
         while index < arguments.count {
             let word = arguments[index]

@@ -13,6 +13,24 @@ extension QEMUCommandLineParser {
     /// The accelerators QEMU knows (`invalid accelerator` for others); qmp-mock models kvm and tcg.
     static let knownAccelerators: Set<String> = ["kvm", "tcg", "xen", "hax", "hvf", "whpx", "nvmm", "qtest"]
 
+    /// The properties of QEMU 7.2's `pc-q35-*` and `pc-i440fx-*` machines (`-machine q35,help`), which
+    /// `-machine` accepts (and qmp-mock ignores, apart from `accel` and `memory-backend`), plus the
+    /// accelerator options QEMU still takes there.
+    static let pcMachineProperties: Set<String> = [
+        "type", "accel", "acpi", "append", "boot", "bus-lock-ratelimit", "confidential-guest-support",
+        "default-bus-bypass-iommu", "dt-compatible", "dtb", "dump-guest-core", "dumpdtb", "firmware", "graphics",
+        "hpet", "i8042", "initrd", "kernel", "max-fw-size", "max-ram-below-4g", "mem-merge", "memory-backend",
+        "memory-encryption", "memory", "phandle-start", "pic", "pit", "sata", "sgx-epc", "smbios-entry-point-type",
+        "smbus", "smm", "smp", "suppress-vmdesc", "usb", "vmport", "x-oem-id", "x-oem-table-id",
+        "kernel-irqchip", "kernel_irqchip", "kvm-shadow-mem", "igd-passthru",
+    ]
+    /// The properties of `-machine none` (`-machine none,help`).
+    static let noneMachineProperties: Set<String> = [
+        "type", "accel", "append", "boot", "confidential-guest-support", "dt-compatible", "dtb", "dump-guest-core",
+        "dumpdtb", "firmware", "graphics", "initrd", "kernel", "mem-merge", "memory-backend", "memory-encryption",
+        "memory", "phandle-start", "smp", "suppress-vmdesc", "usb", "kernel-irqchip", "kernel_irqchip",
+    ]
+
     /// `-m [size=]SIZE[,slots=N][,maxmem=SIZE]`: a bare number counts MiB, as `qemu_strtosz_MiB` reads it.
     mutating func readMemory(_ value: String, written: String) throws(QEMUOptionError) {
         var memory = invocation.machine.board.memory
@@ -110,7 +128,10 @@ extension QEMUCommandLineParser {
     /// The machine type from `-machine type=NAME`: `q35` and `pc-q35-X.Y`, `pc` and `pc-i440fx-X.Y`,
     /// or `none`; QEMU's default `pc` without one.
     mutating func resolveMachine() throws(QEMUOptionError) {
-        guard let name = machineOptions.last(where: { $0.key == "type" })?.value else { return }
+        guard let name = machineOptions.last(where: { $0.key == "type" })?.value else {
+            try checkMachineProperties(qomType: "pc-i440fx-\(release)-machine", Self.pcMachineProperties)
+            return
+        }
         let type: MachineType?
         if name == "q35" || Self.isVersioned(name, prefix: "pc-q35-") {
             type = .q35
@@ -130,6 +151,19 @@ extension QEMUCommandLineParser {
         }
         invocation.machineName = name
         invocation.machine.machineType = type
+        switch name {
+        case "none": try checkMachineProperties(qomType: "none-machine", Self.noneMachineProperties)
+        case "q35": try checkMachineProperties(qomType: "pc-q35-\(release)-machine", Self.pcMachineProperties)
+        case "pc": try checkMachineProperties(qomType: "pc-i440fx-\(release)-machine", Self.pcMachineProperties)
+        default: try checkMachineProperties(qomType: "\(name)-machine", Self.pcMachineProperties)
+        }
+    }
+
+    /// QEMU's `Property 'pc-q35-7.2-machine.bogus' not found` for a `-machine` property the type lacks.
+    func checkMachineProperties(qomType: String, _ known: Set<String>) throws(QEMUOptionError) {
+        if let unknown = machineOptions.first(where: { !known.contains($0.key) }) {
+            throw QEMUOptionError(option: nil, "Property '\(qomType).\(unknown.key)' not found")
+        }
     }
 
     /// `PREFIX` followed by `MAJOR.MINOR` (`pc-q35-7.2`).

@@ -17,6 +17,8 @@ struct QEMUCommandLineParser {
     var monitors: [(chardev: String, control: Bool, written: String)] = []
     /// Chardevs `-qmp` and `-monitor` made (`compat_monitorN`).
     var compatMonitors = 0
+    /// The QEMU release played (`7.2`), for the machine's QOM type in errors.
+    var release = "7.2"
     /// Whether `-m` was given (else the memory backend's size is the RAM size).
     var memoryGiven = false
 

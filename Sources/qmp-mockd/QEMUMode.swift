@@ -49,14 +49,6 @@ enum QEMUMode {
             _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
             exit(1)
         }
-        let request: QEMURequest
-        do throws(QEMUOptionError) {
-            request = try QEMUCommandLine.parse(Array(arguments.dropFirst()))
-        } catch {
-            var bytes = Array(error.report(program: program).utf8)
-            _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-            exit(1)
-        }
         var settings = MockSettingsFile()
         if let raw = getenv("QMP_MOCK_CONFIG"), raw.pointee != 0 {
             let path = String(cString: raw)
@@ -69,6 +61,15 @@ enum QEMUMode {
         let version = settings.qemuVersion ?? defaultVersion
         guard let profile = QEMUProfile(version, package: "qmp-mock \(QMPMockd.version)") else {
             fail("QMP_MOCK_CONFIG: qemu-version must be one of \(QEMUProfile.supported.joined(separator: ", "))")
+        }
+        let request: QEMURequest
+        do throws(QEMUOptionError) {
+            let release = "\(profile.version.major).\(profile.version.minor)"
+            request = try QEMUCommandLine.parse(Array(arguments.dropFirst()), release: release)
+        } catch {
+            var bytes = Array(error.report(program: program).utf8)
+            _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+            exit(1)
         }
         let invocation: QEMUInvocation
         switch request {

@@ -278,6 +278,9 @@ import Testing
                 p + "-m foo: Parameter 'size' expects a non-negative number below 2^64\nOptional suffix"
             ) == true
         )
+        #expect(failure(["-machine", "q35,usb=off,bogus=1"]) == p + "Property 'pc-q35-7.2-machine.bogus' not found\n")
+        #expect(failure(["-machine", "pc-q35-6.2,bogus=1"]) == p + "Property 'pc-q35-6.2-machine.bogus' not found\n")
+        #expect(failure(["-machine", "none,vmport=off"]) == p + "Property 'none-machine.vmport' not found\n")
         #expect(failure(["-device", "id=x"]) == p + "-device id=x: Parameter 'driver' is missing\n")
         #expect(failure(["disk.img"])?.hasPrefix(p + "disk.img: Could not open 'disk.img'") == true)
     }

@@ -316,6 +316,8 @@ ERRORS = [
     (["-machine", "q35,memory-backend=nope"], "qemu-system-x86_64: Memory backend 'nope' not found\n"),
     (["-m", "64", "-machine", "q35,memory-backend=m0", "-object", "memory-backend-ram,id=m0,size=128M"],
      "qemu-system-x86_64: Machine memory size does not match the size of the memory backend\n"),
+    (["-machine", "q35,usb=off,bogus=1"], "qemu-system-x86_64: Property 'pc-q35-7.2-machine.bogus' not found\n"),
+    (["-machine", "none,vmport=off"], "qemu-system-x86_64: Property 'none-machine.vmport' not found\n"),
     (["-msg", "timestamp=maybe"], "qemu-system-x86_64: -msg timestamp=maybe: Parameter 'timestamp' expects 'on' or 'off'\n"),
     (["-blockdev", "driver=null-co,node-name=n0,read-only=maybe"],
      "qemu-system-x86_64: -blockdev driver=null-co,node-name=n0,read-only=maybe: "
