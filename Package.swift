@@ -113,7 +113,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QEMUCommandLineTests",
-            dependencies: ["QEMUCommandLine", "SimulatedMachine", "QMPWire"],
+            dependencies: ["QEMUCommandLine", "SimulatedMachine", "YAMLConfig", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(

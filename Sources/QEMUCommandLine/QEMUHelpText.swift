@@ -23,12 +23,12 @@ public enum QEMUHelpText {
         }
     }
 
-    /// `-help`: the version line, QEMU's usage line, and what qmp-mockd reads.
+    /// `-help`: the version banner and QEMU's usage line, as QEMU starts its help, then what
+    /// qmp-mockd reads.
     public static func help(_ profile: QEMUProfile, program: String) -> String {
-        let first = version(profile).split(separator: "\n").first.map(String.init) ?? ""
-        return """
-            \(first)
-            usage: \(program) [options]
+        version(profile)
+            + """
+            usage: \(program) [options] [disk_image]
 
             qmp-mockd running as \(program): a simulated machine behind QEMU's command line and QMP.
             See docs/qemu-command-line.md. Options read:

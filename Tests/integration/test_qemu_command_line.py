@@ -360,8 +360,12 @@ def test_help_starts_like_qemus(qemu_link):
     done = subprocess.run([qemu_link, "-help"], capture_output=True, timeout=30)
     assert done.returncode == 0
     lines = done.stdout.decode().splitlines()
-    assert lines[0].startswith("QEMU emulator version 7.2.0")
-    assert lines[1] == "usage: qemu-system-x86_64 [options]"
+    assert lines[0] == "QEMU emulator version 7.2.0 (qmp-mock 0.1.0)"
+    assert lines[1].startswith("Copyright (c) 2003-2022 ")
+    assert lines[2] == "usage: qemu-system-x86_64 [options] [disk_image]"
+    if REAL_QEMU:
+        real = subprocess.run([REAL_QEMU, "-help"], capture_output=True, timeout=30).stdout.decode().splitlines()
+        assert real[1:3] == lines[1:3]
 
 
 def test_a_bad_device_of_a_daemonized_start_fails_the_starting_process(qemu_link, tmp):
