@@ -112,7 +112,15 @@ public enum Daemon {
             } catch {
                 for p in created { unlink(p) }
                 let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }
-                fail(logger, error.description, code, configuration.startupFailureStatus)
+                var message = error.description
+                if let option = configuration.socketOptions[path] {
+                    // As QEMU words it: `-qmp unix:/x/q.sock,...: Failed to bind socket to /x/q.sock: ...`.
+                    if case .system("bind", let p, let e) = error {
+                        message = "Failed to bind socket to \(p): \(String(cString: strerror(e)))"
+                    }
+                    message = "\(option): \(message)"
+                }
+                fail(logger, message, code, configuration.startupFailureStatus)
             }
         }
         // Inherited sockets (socket activation, `fd:N`) already listen: serve them as they are, never

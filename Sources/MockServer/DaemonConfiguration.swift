@@ -67,6 +67,9 @@ public struct DaemonConfiguration: Sendable {
     /// `socket_listen_cleanup` does for every listening socket it closes, inherited (`-chardev
     /// socket,fd=N`) or not. Off for `qmp-mockd`: a socket systemd holds must stay.
     public var unlinksInheritedSockets = false
+    /// The command-line option that asked for each socket path to create (`-qmp unix:...`), which a
+    /// failure to create it names first, as QEMU's errors do.
+    public var socketOptions: [String: String] = [:]
 
     public init(
         qmpSockets: [String],

@@ -102,11 +102,13 @@ enum QEMUMode {
         var inherited: [InheritedSocket] = []
         var paths: [String] = []
         var chardevIDs: [String: String] = [:]
+        var socketOptions: [String: String] = [:]
         for monitor in invocation.monitors {
             switch monitor.socket {
             case .path(let path):
                 paths.append(path)
                 chardevIDs[path] = monitor.chardev
+                socketOptions[path] = monitor.option
             case .descriptor(let fd):
                 var info = stat()
                 guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else {
@@ -152,6 +154,7 @@ enum QEMUMode {
         configuration.startupFailureStatus = 1
         configuration.monitorChardevIDs = chardevIDs
         configuration.unlinksInheritedSockets = true
+        configuration.socketOptions = socketOptions
         let hooks = LifecycleHooks(
             ready: { _ in daemon?.ready() },
             signal: { signal, sender in logger.error("\(terminationMessage(signal: signal, sender: sender))") }

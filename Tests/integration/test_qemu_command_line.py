@@ -318,6 +318,12 @@ ERRORS = [
      "qemu-system-x86_64: Machine memory size does not match the size of the memory backend\n"),
     (["-machine", "q35,usb=off,bogus=1"], "qemu-system-x86_64: Property 'pc-q35-7.2-machine.bogus' not found\n"),
     (["-machine", "none,vmport=off"], "qemu-system-x86_64: Property 'none-machine.vmport' not found\n"),
+    (["-qmp", "unix:/nonexistent/q.sock,server=on,wait=off"],
+     "qemu-system-x86_64: -qmp unix:/nonexistent/q.sock,server=on,wait=off: Failed to bind socket to "
+     "/nonexistent/q.sock: No such file or directory\n"),
+    (["-chardev", "socket,id=m0,path=/nonexistent/m.sock,server=on,wait=off", "-mon", "chardev=m0,mode=control"],
+     "qemu-system-x86_64: -chardev socket,id=m0,path=/nonexistent/m.sock,server=on,wait=off: Failed to bind socket "
+     "to /nonexistent/m.sock: No such file or directory\n"),
     (["-msg", "timestamp=maybe"], "qemu-system-x86_64: -msg timestamp=maybe: Parameter 'timestamp' expects 'on' or 'off'\n"),
     (["-blockdev", "driver=null-co,node-name=n0,read-only=maybe"],
      "qemu-system-x86_64: -blockdev driver=null-co,node-name=n0,read-only=maybe: "
