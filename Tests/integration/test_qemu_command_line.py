@@ -383,3 +383,46 @@ def test_a_bad_device_of_a_daemonized_start_fails_the_starting_process(qemu_link
     assert done.returncode == 1
     assert done.stderr == b"qemu-system-x86_64: -device pcie-root-port,chasis=1: Property 'pcie-root-port.chasis' not found\n"
     assert not os.path.exists(os.path.join(tmp, "q.sock"))
+
+
+def test_backends_of_every_form_reach_the_machine(qemu_link, tmp):
+    """-drive if=none, -netdev with repeated hostfwd, -blockdev in both forms, -chardev file/null/pty,
+    -object, -device over them: the machine has each, under its id."""
+    disk = os.path.join(tmp, "disk.raw")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    qmp = os.path.join(tmp, "q.sock")
+    done = subprocess.run([
+        qemu_link, "-machine", "q35", "-nodefaults", "-S", "-daemonize", "-pidfile", os.path.join(tmp, "pid"),
+        "-qmp", "unix:%s,server=on,wait=off" % qmp,
+        "-device", "pcie-root-port,id=rp1,chassis=1,addr=0x2", "-device", "pcie-root-port,id=rp2,chassis=2,addr=0x3",
+        "-device", "pcie-root-port,id=rp3,chassis=3,addr=0x4",
+        "-drive", "if=none,id=d0,file=%s,format=raw" % disk, "-device", "virtio-blk-pci,drive=d0,id=vd0,bus=rp1",
+        "-netdev", "user,id=n0,hostfwd=tcp::2222-:22,hostfwd=tcp::2223-:23",
+        "-device", "virtio-net-pci,netdev=n0,id=nic0,bus=rp2,mac=52:54:00:12:34:56",
+        "-blockdev", "driver=file,node-name=f1,filename=%s,read-only=on" % disk,
+        "-blockdev", '{"driver":"raw","node-name":"r1","file":"f1","read-only":true}',
+        "-device", "virtio-blk-pci,drive=r1,id=vd1,bus=rp3",
+        "-chardev", "file,id=log0,path=%s" % os.path.join(tmp, "serial.log"), "-chardev", "null,id=null0",
+        "-object", "iothread,id=io0", "-m", "512M,slots=2,maxmem=2G",
+    ], stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    pid = int(open(os.path.join(tmp, "pid")).read())
+    try:
+        c = Client(qmp)
+        c.negotiate(version="7.2.0")
+        blocks = json.loads(c.cmd("query-block"))["return"]
+        # The legacy drive by its id; the -blockdev disk's anonymous backend by its device, as on QEMU.
+        assert [(b["device"], b["qdev"]) for b in blocks] == [
+            ("d0", "/machine/peripheral/vd0/virtio-backend"), ("", "/machine/peripheral/vd1/virtio-backend")]
+        nodes = {n["node-name"] for n in json.loads(c.cmd("query-named-block-nodes", {"flat": True}))["return"]}
+        assert {"f1", "r1"} <= nodes
+        labels = [x["label"] for x in json.loads(c.cmd("query-chardev"))["return"]]
+        assert sorted(labels) == ["compat_monitor0", "log0", "null0"]
+        assert [t["id"] for t in json.loads(c.cmd("query-iothreads"))["return"]] == ["io0"]
+        peripherals = {p["name"] for p in json.loads(c.cmd("qom-list", {"path": "/machine/peripheral"}))["return"]}
+        assert {"rp1", "rp2", "rp3", "vd0", "vd1", "nic0"} <= peripherals
+        assert "Duplicate ID 'n0'" in c.cmd("netdev_add", {"type": "user", "id": "n0"})
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        wait_until(lambda: process_gone(pid), 10, "the daemon to exit on SIGTERM")
