@@ -24,7 +24,9 @@ extension QEMUCommandLineParser {
         if let json = try QEMUCommandLine.jsonObject(value, written: written) {
             arguments = json
         } else {
-            arguments = QemuOptions.object(QemuOptions.parse(value, impliedKey: "driver"))
+            let options = QemuOptions.parse(value, impliedKey: "driver")
+            try Self.checkIdentifier(options, written: written)
+            arguments = QemuOptions.object(options)
         }
         guard let driverValue = arguments["driver"] else {
             throw QEMUOptionError(option: written, "Parameter 'driver' is missing")
@@ -50,6 +52,7 @@ extension QEMUCommandLineParser {
             return
         }
         let options = QemuOptions.parse(value, impliedKey: "qom-type")
+        try Self.checkIdentifier(options, written: written)
         invocation.machine.objects.append(
             BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
         )
@@ -84,6 +87,7 @@ extension QEMUCommandLineParser {
             return
         }
         let options = QemuOptions.parse(value, impliedKey: "type")
+        try Self.checkIdentifier(options, written: written)
         invocation.machine.netdevs.append(
             BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
         )
@@ -92,6 +96,7 @@ extension QEMUCommandLineParser {
     /// `-drive if=none,id=ID,file=...`: a legacy drive, as HMP's `drive_add` makes one.
     mutating func readDrive(_ value: String, written: String) throws(QEMUOptionError) {
         let options = QemuOptions.parse(value, impliedKey: nil)
+        try Self.checkIdentifier(options, written: written)
         let interface = options.last { $0.key == "if" }?.value ?? "ide"
         guard interface == "none" else {
             throw QEMUOptionError(option: written, "qmp-mockd simulates -drive if=none only, not if=\(interface)")
@@ -112,6 +117,7 @@ extension QEMUCommandLineParser {
         guard let id = options.last(where: { $0.key == "id" })?.value else {
             throw QEMUOptionError(option: written, "Parameter 'id' is missing")
         }
+        try Self.checkIdentifier(options, written: written)
         if chardevs.contains(where: { $0.id == id }) {
             throw QEMUOptionError(option: written, "Duplicate ID '\(id)' for chardev")
         }

@@ -98,6 +98,25 @@ struct QEMUCommandLineParser {
         }
     }
 
+    /// QemuOpts' check of a `key=value` option's `id` (`id_wellformed`), made as the option is read:
+    /// a letter first, then letters, digits, `-`, `.` and `_`. JSON options skip it, as in QEMU.
+    static func checkIdentifier(_ options: [(key: String, value: String)], written: String) throws(QEMUOptionError) {
+        guard let id = options.last(where: { $0.key == "id" })?.value else { return }
+        let bytes = Array(id.utf8)
+        func isLetter(_ b: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b | 0x20) }
+        func isDigit(_ b: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) }
+        let valid =
+            bytes.first.map(isLetter) == true
+            && bytes.dropFirst().allSatisfy { isLetter($0) || isDigit($0) || "-._".utf8.contains($0) }
+        guard valid else {
+            throw QEMUOptionError(
+                option: written,
+                "Parameter 'id' expects an identifier",
+                continuation: ["Identifiers consist of letters, digits, '-', '.', '_', starting with a letter."]
+            )
+        }
+    }
+
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hex digits, as `qemu_uuid_parse` wants it.
     static func isUUID(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

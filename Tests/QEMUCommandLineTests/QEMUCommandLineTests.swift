@@ -281,6 +281,17 @@ import Testing
         #expect(failure(["-machine", "q35,usb=off,bogus=1"]) == p + "Property 'pc-q35-7.2-machine.bogus' not found\n")
         #expect(failure(["-machine", "pc-q35-6.2,bogus=1"]) == p + "Property 'pc-q35-6.2-machine.bogus' not found\n")
         #expect(failure(["-machine", "none,vmport=off"]) == p + "Property 'none-machine.vmport' not found\n")
+        let hint = "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"
+        #expect(
+            failure(["-device", "e1000,id=1x"]) == p + "-device e1000,id=1x: Parameter 'id' expects an identifier\n"
+                + hint
+        )
+        #expect(
+            failure(["-chardev", "null,id=a b"]) == p + "-chardev null,id=a b: Parameter 'id' expects an identifier\n"
+                + hint
+        )
+        #expect(failure(["-device", #"{"driver":"e1000","id":"1x"}"#]) == nil)
+        #expect(failure(["-device", "e1000,id=a-1.b_c"]) == nil)
         #expect(failure(["-device", "id=x"]) == p + "-device id=x: Parameter 'driver' is missing\n")
         #expect(failure(["disk.img"])?.hasPrefix(p + "disk.img: Could not open 'disk.img'") == true)
     }

@@ -324,6 +324,14 @@ ERRORS = [
     (["-chardev", "socket,id=m0,path=/nonexistent/m.sock,server=on,wait=off", "-mon", "chardev=m0,mode=control"],
      "qemu-system-x86_64: -chardev socket,id=m0,path=/nonexistent/m.sock,server=on,wait=off: Failed to bind socket "
      "to /nonexistent/m.sock: No such file or directory\n"),
+    (["-device", "e1000,id=1x"], "qemu-system-x86_64: -device e1000,id=1x: Parameter 'id' expects an identifier\n"
+     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"),
+    (["-chardev", "null,id=1x"], "qemu-system-x86_64: -chardev null,id=1x: Parameter 'id' expects an identifier\n"
+     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"),
+    (["-netdev", "user,id=1x"], "qemu-system-x86_64: -netdev user,id=1x: Parameter 'id' expects an identifier\n"
+     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"),
+    (["-object", "iothread,id=1x"], "qemu-system-x86_64: -object iothread,id=1x: Parameter 'id' expects an identifier\n"
+     "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.\n"),
     (["-msg", "timestamp=maybe"], "qemu-system-x86_64: -msg timestamp=maybe: Parameter 'timestamp' expects 'on' or 'off'\n"),
     (["-blockdev", "driver=null-co,node-name=n0,read-only=maybe"],
      "qemu-system-x86_64: -blockdev driver=null-co,node-name=n0,read-only=maybe: "
