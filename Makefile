@@ -10,13 +10,16 @@ BENCH_ARGS  ?=
 BIN_DEBUG   := .build/debug/qmp-mockd
 VENV_PY     := .venv/bin/python
 
-.PHONY: all build release run test test-swift test-integration conformance conformance-qemu10 conformance-run bench bench-quick format lint clean check-asan check-tsan fuzz fuzz-build fuzz-long fuzz-merge
+.PHONY: all build release install run test test-swift test-integration conformance conformance-qemu10 conformance-run bench bench-quick format lint clean check-asan check-tsan fuzz fuzz-build fuzz-long fuzz-merge
 
 all: build
 
+# qemu-system-x86_64 is a link to qmp-mockd: invoked under that name it reads QEMU's command line
+# (docs/qemu-command-line.md).
 build:
 	@scripts/bootstrap.sh
 	$(SWIFT) build
+	ln -sfn qmp-mockd .build/debug/qemu-system-x86_64
 
 # The Swift runtime is linked statically (startup ~2x faster, less RSS), and so are the C++ runtime it
 # needs and libyaml (libstdc++.a and libyaml.a, linked into .build/static-libs, which Package.swift
@@ -30,6 +33,14 @@ release:
 	else rm -f .build/static-libs/$$lib; echo "release: no $$lib; linking the shared library" >&2; fi; \
 	done
 	$(SWIFT) build -c release --static-swift-stdlib
+	ln -sfn qmp-mockd .build/release/qemu-system-x86_64
+
+## install: the release binaries into $(PREFIX)/bin, with the qemu-system-x86_64 link beside them
+PREFIX ?= /usr/local
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/qmp-mockd .build/release/qmp-mockctl .build/release/qmp-bench $(DESTDIR)$(PREFIX)/bin/
+	ln -sfn qmp-mockd $(DESTDIR)$(PREFIX)/bin/qemu-system-x86_64
 
 ## run: start qmp-mockd (release build) in the foreground; pass flags with ARGS="--qmp /tmp/q.sock ..."
 run: release
@@ -46,6 +57,7 @@ test:
 	@# they cannot be installed, that test fails and says so.
 	@scripts/bootstrap.sh govmm ganeti || echo "test: installing govmm (Go) or Ganeti failed (see above)" >&2
 	$(SWIFT) build --build-tests
+	ln -sfn qmp-mockd .build/debug/qemu-system-x86_64
 	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance-run
 
 test-swift:

@@ -53,6 +53,13 @@ let package = Package(
             dependencies: ["CYAML", "SimulatedMachine", "QMPWire"],
             swiftSettings: strictSettings
         ),
+        // 2c. QEMU's command line (`qemu-system-x86_64 ...`) translated into a machine configuration and
+        //     process settings. Pure: no I/O.
+        .target(
+            name: "QEMUCommandLine",
+            dependencies: ["QMPWire", "SimulatedMachine"],
+            swiftSettings: strictSettings
+        ),
         // 3. The simulated guest: OS hotplug drivers and personas, acting only through the machine's registers.
         .target(
             name: "GuestSim",
@@ -73,7 +80,7 @@ let package = Package(
             name: "qmp-mockd",
             dependencies: [
                 // No ArgumentParser here: it costs start-up time and memory (DaemonOptions).
-                "MockServer", "Systemd", "QMPWire", "SimulatedMachine", "YAMLConfig", "GuestSim",
+                "MockServer", "Systemd", "QMPWire", "SimulatedMachine", "YAMLConfig", "GuestSim", "QEMUCommandLine",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings,
@@ -102,6 +109,11 @@ let package = Package(
         .testTarget(
             name: "SimulatedMachineTests",
             dependencies: ["SimulatedMachine", "YAMLConfig", "QMPWire"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "QEMUCommandLineTests",
+            dependencies: ["QEMUCommandLine", "SimulatedMachine", "YAMLConfig", "QMPWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(

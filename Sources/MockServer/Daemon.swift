@@ -72,13 +72,17 @@ public enum Daemon {
         machine.objects.host = PosixObjectHost.host
         // Each monitor socket is a chardev (compat_monitorN) as each -qmp is on QEMU; chardevs the
         // machine creates get a real OS side, run on the machine's queue.
-        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path) }
-        for socket in configuration.inheritedQMPSockets { machine.addMonitorChardev(path: socket.name) }
+        let ids = configuration.monitorChardevIDs
+        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path, id: ids[path]) }
+        for socket in configuration.inheritedQMPSockets {
+            machine.addMonitorChardev(path: socket.name, id: ids[socket.name])
+        }
         machine.chardevs.host = HostChardevs(queue: queue)
         do {
             try machine.coldPlug(configuration.machine)
         } catch {
-            fail(logger, "machine configuration: \(error)", .configuration)
+            let prefix = configuration.startupFailureStatus == nil ? "machine configuration: " : ""
+            fail(logger, "\(prefix)\(error)", .configuration, configuration.startupFailureStatus)
         }
         let core = ServerCore(machine: machine, logger: logger, limits: configuration.limits, clockMode: clockMode)
         core.maxOutboundBytes = configuration.maxOutboundBytes
@@ -87,7 +91,7 @@ public enum Daemon {
             do {
                 core.transcript = try Transcript(path: path, logger: logger)
             } catch {
-                fail(logger, "\(error)", .configuration)
+                fail(logger, "\(error)", .configuration, configuration.startupFailureStatus)
             }
         }
         let server = QMPServer(core: core, queue: queue)
@@ -108,18 +112,28 @@ public enum Daemon {
             } catch {
                 for p in created { unlink(p) }
                 let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }
-                fail(logger, error.description, code)
+                var message = error.description
+                if let option = configuration.socketOptions[path] {
+                    // As QEMU words it: `-qmp unix:/x/q.sock,...: Failed to bind socket to /x/q.sock: ...`.
+                    if case .system("bind", let p, let e) = error {
+                        message = "Failed to bind socket to \(p): \(String(cString: strerror(e)))"
+                    }
+                    message = "\(option): \(message)"
+                }
+                fail(logger, message, code, configuration.startupFailureStatus)
             }
         }
         // Inherited sockets (socket activation, `fd:N`) already listen: serve them as they are, never
-        // unlink them. A connection already pending on one (socket activation starts the daemon on
+        // unlink them (unless QEMU's behaviour is asked for). A connection already pending on one (socket activation starts the daemon on
         // the first connect) is accepted as soon as the queue runs.
         var inherited = configuration.inheritedQMPSockets.map { ($0, SessionRole.monitor) }
         if let control = configuration.inheritedControlSocket { inherited.append((control, .control)) }
         for (socket, role) in inherited {
             UnixSocket.setNonBlockingCloseOnExec(socket.fd)
             let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
-            server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: false)
+            let isPath = !socket.name.hasPrefix("fd:") && !socket.name.hasPrefix("@")
+            let owns = configuration.unlinksInheritedSockets && isPath
+            server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: owns)
             let what = role == .control ? "control" : "\(mode.rawValue) monitor"
             logger.info("listening on \(socket.name) (\(what), inherited fd \(socket.fd))")
         }
@@ -134,7 +148,7 @@ public enum Daemon {
         // READY=1 once the sockets listen: they did before this point, and a client that connects now
         // waits in the backlog until the queue accepts it. Sent from this thread before the queue
         // starts, so that it waits neither for Dispatch to start its threads nor beside them.
-        // SIGTERM and SIGINT are blocked in every thread and taken by `sigwait` below, so one that
+        // SIGTERM and SIGINT are blocked in every thread and taken by `sigwaitinfo` below, so one that
         // arrives at any moment after start-up is handled, never lost and never fatal.
         logger.info("ready: QEMU \(configuration.profile) profile, \(monitorCount) monitor(s); \(status)")
         hooks.ready(status)
@@ -148,9 +162,10 @@ public enum Daemon {
         // `sigsuspend`, so a SIGTERM arriving before a Dispatch signal source is registered took the
         // default action and killed the daemon (seen: 1 start in 30). The main thread waits here instead.
         while true {
-            var received: Int32 = 0
-            guard sigwait(&blocked, &received) == 0 else { continue }
-            let signal = received
+            var info = siginfo_t()
+            let signal = sigwaitinfo(&blocked, &info)
+            guard signal > 0 else { continue }
+            hooks.signal?(signal, info._sifields._kill.si_pid)
             queue.async { server.handleSignal(signal) }
         }
     }
@@ -178,8 +193,13 @@ public enum Daemon {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    private static func fail(_ logger: Logger, _ message: String, _ code: DaemonExitCode) -> Never {
+    private static func fail(
+        _ logger: Logger,
+        _ message: String,
+        _ code: DaemonExitCode,
+        _ status: Int32? = nil
+    ) -> Never {
         logger.error("\(message)")
-        exit(code.rawValue)
+        exit(status ?? code.rawValue)
     }
 }

@@ -56,6 +56,20 @@ public struct DaemonConfiguration: Sendable {
     /// `--clock realtime` (with `--time-scale`) or `--clock manual`.
     public var manualClock: Bool
     public var timeScale: Double
+    /// When set, a failure before serving (the machine, a socket, the transcript) exits with this
+    /// status instead of its ``DaemonExitCode``, and the machine's error is logged as it is, without
+    /// the `machine configuration:` prefix: `qemu-system-x86_64` exits 1 with `-device foo: ...`.
+    public var startupFailureStatus: Int32?
+    /// The chardev id of a monitor, by its socket's path or inherited name, when the command line
+    /// named it (`charmonitor`); others are `compat_monitorN`, as QEMU names a `-qmp`'s.
+    public var monitorChardevIDs: [String: String] = [:]
+    /// Remove the path an inherited socket is bound to when the daemon exits, as QEMU's
+    /// `socket_listen_cleanup` does for every listening socket it closes, inherited (`-chardev
+    /// socket,fd=N`) or not. Off for `qmp-mockd`: a socket systemd holds must stay.
+    public var unlinksInheritedSockets = false
+    /// The command-line option that asked for each socket path to create (`-qmp unix:...`), which a
+    /// failure to create it names first, as QEMU's errors do.
+    public var socketOptions: [String: String] = [:]
 
     public init(
         qmpSockets: [String],

@@ -18,6 +18,10 @@ public struct LifecycleHooks: Sendable {
     /// Keep-alive ping (`WATCHDOG=1`), sent from the server queue at half the watchdog interval, so a
     /// stuck queue stops the pings.
     public var watchdog: @Sendable () -> Void
+    /// A shutdown signal arrived, with the PID that sent it (0 from the kernel or a terminal); called on
+    /// the main thread before the server shuts down (`qemu-system-x86_64` prints QEMU's `terminating on
+    /// signal 15 from pid N (NAME)` here).
+    public var signal: (@Sendable (_ signal: Int32, _ sender: Int32) -> Void)?
 
     public init(
         ready: @escaping @Sendable (_ status: String) -> Void = { _ in },
@@ -25,7 +29,8 @@ public struct LifecycleHooks: Sendable {
         status: (@Sendable (_ status: String) -> Void)? = nil,
         statusIntervalMilliseconds: Int = 250,
         watchdogIntervalMicroseconds: UInt64? = nil,
-        watchdog: @escaping @Sendable () -> Void = {}
+        watchdog: @escaping @Sendable () -> Void = {},
+        signal: (@Sendable (_ signal: Int32, _ sender: Int32) -> Void)? = nil
     ) {
         self.ready = ready
         self.stopping = stopping
@@ -33,5 +38,6 @@ public struct LifecycleHooks: Sendable {
         self.statusIntervalMilliseconds = statusIntervalMilliseconds
         self.watchdogIntervalMicroseconds = watchdogIntervalMicroseconds
         self.watchdog = watchdog
+        self.signal = signal
     }
 }

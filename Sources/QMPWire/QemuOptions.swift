@@ -58,6 +58,33 @@ public enum QemuOptions {
         return JSONObject(members)
     }
 
+    /// Dotted keys as QEMU's keyval parser nests them (`-blockdev driver=qcow2,file.driver=file`):
+    /// `a.b=v` is member `b` of the object member `a`, created at its first use. A repeated key
+    /// takes its last value in its first place, as ``object(_:value:)`` does.
+    public static func keyvalObject(_ options: [(key: String, value: JSONValue)]) -> JSONObject {
+        var root = JSONObject()
+        for option in options {
+            let path = option.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            insert(option.value, at: path[...], into: &root)
+        }
+        return root
+    }
+
+    private static func insert(_ value: JSONValue, at path: ArraySlice<String>, into object: inout JSONObject) {
+        guard let key = path.first else { return }
+        var members = object.members.map { ($0.key, $0.value) }
+        let index = members.firstIndex { $0.0 == key }
+        if path.count == 1 {
+            if let index { members[index].1 = value } else { members.append((key, value)) }
+        } else {
+            var child = JSONObject()
+            if let index, case .object(let existing) = members[index].1 { child = existing }
+            insert(value, at: path.dropFirst(), into: &child)
+            if let index { members[index].1 = .object(child) } else { members.append((key, .object(child))) }
+        }
+        object = JSONObject(members)
+    }
+
     /// A value up to the next single `,` (which is consumed), with `,,` read as `,`.
     private static func value(_ bytes: [UInt8], _ position: inout Int) -> String {
         var out: [UInt8] = []

@@ -17,6 +17,10 @@ struct QMPMockd {
     static let version = "0.1.0"
 
     static func main() {
+        // Invoked as qemu-system-x86_64 (a link to this binary): QEMU's command line, nothing else.
+        if let first = CommandLine.arguments.first, QEMUMode.isInvoked(as: first) {
+            QEMUMode.main(CommandLine.arguments)
+        }
         let request: DaemonOptions.Request
         do throws(DaemonOptions.UsageError) {
             request = try DaemonOptions.parse(Array(CommandLine.arguments.dropFirst()))

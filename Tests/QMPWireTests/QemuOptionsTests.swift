@@ -29,3 +29,20 @@ import Testing
         #expect(parse("a,x=1,x=2") == ["driver=a", "x=1", "x=2"])
     }
 }
+
+/// QEMU's keyval nesting of dotted keys (`-blockdev file.driver=file`).
+@Suite struct QemuOptionsKeyvalTests {
+    @Test func dottedKeysNest() {
+        let object = QemuOptions.keyvalObject([
+            ("driver", "qcow2"), ("file.driver", "file"), ("file.filename", "/x"), ("cache.direct", .bool(true)),
+            ("driver", "raw"),
+        ])
+        #expect(
+            object
+                == [
+                    "driver": "raw", "file": .object(["driver": "file", "filename": "/x"]),
+                    "cache": .object(["direct": .bool(true)]),
+                ]
+        )
+    }
+}

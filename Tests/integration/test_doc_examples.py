@@ -22,7 +22,9 @@ Substitutions (``substitute``), applied to each command before it runs in a fres
 
 * BINARIES: ``qmp-mockd``, ``qmp-mockctl``, ``qmp-bench``, bare or with any directory
   (``/usr/local/bin/``, ``.build/release/``), become the binaries under test ($QMP_MOCKD and its
-  siblings); ``qmp-shell`` (bare or ``.venv/bin/qmp-shell``) becomes the venv's.
+  siblings); ``qmp-shell`` (bare or ``.venv/bin/qmp-shell``) becomes the venv's; a bare
+  ``qemu-system-x86_64`` (docs/qemu-command-line.md) becomes a link of that name to $QMP_MOCKD (a
+  path to one, such as ``/usr/bin/qemu-system-x86_64``, is a real QEMU and makes no tool block).
 * TMP_PATHS: an absolute ``/tmp/NAME`` becomes ``<work dir>/NAME`` (and back in the output
   compared); ``$XDG_RUNTIME_DIR`` is the work dir. Relative paths (``./qmp.sock``, ``q.sock``) are used as written: commands run in the
   work dir, where the block's daemon listens.
@@ -38,6 +40,7 @@ Output normalisation (``normalise``), applied to both sides:
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -57,6 +60,8 @@ from conftest import REPO, DaemonFactory, base_env, is_listening, mockd_binary_p
 
 TOOLS = ("qmp-mockd", "qmp-mockctl", "qmp-bench", "socat", "qmp-shell")
 TOOL_RE = re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(map(re.escape, TOOLS)))
+# qmp-mockd invoked as QEMU: only the bare name (a path names a real QEMU, as in docs/conformance.md).
+QEMU_RE = re.compile(r"(?<![\w/.$-])qemu-system-x86_64(?![\w.-])")
 LANGS = {"console", "sh", "shell", "bash"}
 FENCE_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)")
 COMMAND_TIMEOUT = 30.0
@@ -107,6 +112,14 @@ RUNNABLE: dict[str, Plan] = {
     ".venv/bin/qmp-shell ./qmp.sock": Plan("default daemon on ./qmp.sock"),
     # docs/command-line.md "Exit codes": the daemon's own usage and socket errors; no daemon beforehand.
     'qmp-mockd --bogus; echo "exit $?"': Plan("no daemon: the commands are failing daemon starts", daemon=None),
+    # docs/qemu-command-line.md: the link's version and error lines; no daemon.
+    "qemu-system-x86_64 -version": Plan("no daemon: qemu-system-x86_64's -version and refused command lines",
+                                        daemon=None),
+    # docs/qemu-command-line.md "The process contract": libvirt's probe daemonizes its own daemon, which
+    # socat drives and quit ends.
+    'qemu-system-x86_64 -S -no-user-config -nodefaults -nographic -machine none,accel=kvm:tcg -qmp '
+    'unix:/tmp/probe.qmp,server=on,wait=off -pidfile /tmp/probe.pid -daemonize; echo "exit $?"': Plan(
+        "no daemon beforehand: the first command daemonizes one on /tmp/probe.qmp; quit ends it", daemon=None),
     # docs/control-plane.md "qmp-mockctl": the control plane; the shown now-ns needs the manual clock.
     "qmp-mockctl --control /tmp/vm1.ctl clock advance 5s": Plan(
         "daemon with --control /tmp/vm1.ctl and the manual clock (now-ns: 5000000000)",
@@ -219,7 +232,7 @@ class Block:
 
     @property
     def uses_tools(self) -> bool:
-        return any(TOOL_RE.search(raw) for raw in self.lines)
+        return any(TOOL_RE.search(raw) or QEMU_RE.search(raw) for raw in self.lines)
 
 
 def find_blocks() -> list[Block]:
@@ -269,10 +282,26 @@ BINARY_RE = re.compile(r"(?<![\w/.$-])(?:[\w.$/-]*/)?(qmp-mockd|qmp-mockctl|qmp-
 TMP_RE = re.compile(r"(?<![\w/.-])/tmp/")
 
 
+_QEMU_LINK: list[str] = []
+
+
+def qemu_link() -> str:
+    """A ``qemu-system-x86_64`` link to $QMP_MOCKD, made once per session in its own directory."""
+    if not _QEMU_LINK:
+        d = short_tmpdir("qmpdoc-qemu-")
+        atexit.register(shutil.rmtree, d, ignore_errors=True)
+        link = os.path.join(d, "qemu-system-x86_64")
+        os.symlink(os.path.abspath(mockd_binary_path()), link)
+        _QEMU_LINK.append(link)
+    return _QEMU_LINK[0]
+
+
 def substitute(text: str, workdir: str, plan: Plan) -> str:
     bins = binaries()
     text = BINARY_RE.sub(lambda m: bins[m.group(1)], text)  # BINARIES
     text = TMP_RE.sub(workdir + "/", text)  # TMP_PATHS
+    # After TMP_PATHS: the link itself lives under /tmp.
+    text = QEMU_RE.sub(lambda m: qemu_link(), text)  # BINARIES (qemu-system-x86_64)
     for pattern, replacement in plan.rewrites:
         text = re.sub(pattern, replacement, text)
     return text

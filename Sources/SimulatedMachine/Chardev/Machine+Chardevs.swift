@@ -4,11 +4,12 @@ public import QMPWire
 /// the monitors' own chardevs, and `chardev=` device properties. Texts and forms as QEMU 7.2.22 and
 /// 10.0.2 have them; the OS side goes through ``ChardevTable/host``.
 extension Machine {
-    /// Lists a monitor's socket as its chardev (`compat_monitorN`, numbered in `--qmp` order), as
-    /// QEMU lists the chardev of each `-qmp`.
-    public func addMonitorChardev(path: String) {
+    /// Lists a monitor's socket as its chardev: `id` when the command line named it (`-chardev
+    /// socket,id=charmonitor` under `-mon`), else `compat_monitorN`, numbered in `--qmp` order, as QEMU
+    /// lists the chardev of each `-qmp`.
+    public func addMonitorChardev(path: String, id: String? = nil) {
         let number = chardevs.chardevs.count { if case .monitor = $0.backend { true } else { false } }
-        chardevs.chardevs.append(Chardev(id: "compat_monitor\(number)", backend: .monitor(path: path)))
+        chardevs.chardevs.append(Chardev(id: id ?? "compat_monitor\(number)", backend: .monitor(path: path)))
     }
 
     /// `chardev-add`: checks the backend (QAPI texts), the id, the backend's own rules, then opens its

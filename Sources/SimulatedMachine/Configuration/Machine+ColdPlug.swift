@@ -2,7 +2,7 @@ import QMPWire
 
 extension Machine {
     /// Creates the configured backends and devices in QEMU's order (objects, chardevs, blockdevs,
-    /// netdevs, then devices as QEMU creates `-device` options: cold plug, no hotplug checks, no
+    /// legacy drives, netdevs, then devices as QEMU creates `-device` options: cold plug, no hotplug checks, no
     /// events), then resets the machine as QEMU does before the guest starts.
     /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
@@ -14,27 +14,38 @@ extension Machine {
         }
         if let refusal = MemoryMap.refusal(of: board.memory) { throw MachineConfigurationError(message: refusal) }
         addModels(configuration.catalogAdditions)
+        if configuration.memoryBackend != nil { objects.objects.removeAll { $0.isBuiltin } }
         try create(configuration.objects, option: "-object", name: { Self.optionName($0, type: "qom-type") }) {
-            arguments throws(QMPError) in
-            try objectAdd(arguments)
+            entry throws(QMPError) in
+            try objectAdd(entry.arguments, textValues: entry.textOptions != nil)
+        }
+        if let id = configuration.memoryBackend, let index = objects.objects.firstIndex(where: { $0.id == id }) {
+            objects.objects[index].users += 1
         }
         try create(configuration.chardevs, option: "-chardev", name: { Self.optionName($0, type: "backend") }) {
-            arguments throws(QMPError) in
+            entry throws(QMPError) in
+            let arguments = entry.arguments
             try QAPIArguments([QAPIArgument("id", .string), QAPIArgument("backend", .object)]).validate(arguments)
             _ = try chardevAdd(id: arguments["id"]?.stringValue ?? "", backend: arguments["backend"])
         }
-        try create(configuration.blockdevs, option: "-blockdev", name: { _ in nil }) { arguments throws(QMPError) in
-            try blockdevAdd(arguments)
+        try create(configuration.blockdevs, option: "-blockdev", name: { _ in nil }) { entry throws(QMPError) in
+            try blockdevAdd(entry.arguments)
+        }
+        try create(configuration.drives, option: "-drive", name: { _ in nil }) { entry throws(QMPError) in
+            var options: [String: String] = [:]
+            for option in entry.textOptions ?? [] { options[option.key] = option.value }
+            try driveAdd(options)
         }
         try create(configuration.netdevs, option: "-netdev", name: { Self.optionName($0, type: "type") }) {
-            arguments throws(QMPError) in
+            entry throws(QMPError) in
+            let arguments = entry.textOptions.map { netdevArguments(fromText: $0) } ?? entry.arguments
             try netdevAdd(arguments, monitor: "")
         }
         for spec in configuration.devices {
             do throws(QMPError) {
                 try addDevice(spec.arguments, hotplug: false)
             } catch {
-                let name = spec.id.map { "\(spec.driver),id=\($0)" } ?? spec.driver
+                let name = spec.option ?? spec.id.map { "\(spec.driver),id=\($0)" } ?? spec.driver
                 throw MachineConfigurationError(line: spec.line, message: "-device \(name): \(error.desc)")
             }
         }
@@ -48,13 +59,13 @@ extension Machine {
         _ entries: [BackendEntry],
         option: String,
         name: (JSONObject) -> String?,
-        _ body: (JSONObject) throws(QMPError) -> Void
+        _ body: (BackendEntry) throws(QMPError) -> Void
     ) throws(MachineConfigurationError) {
         for entry in entries {
             do throws(QMPError) {
-                try body(entry.arguments)
+                try body(entry)
             } catch {
-                let label = name(entry.arguments).map { "\(option) \($0)" } ?? option
+                let label = (entry.option ?? name(entry.arguments)).map { "\(option) \($0)" } ?? option
                 throw MachineConfigurationError(line: entry.line, message: "\(label): \(error.desc)")
             }
         }

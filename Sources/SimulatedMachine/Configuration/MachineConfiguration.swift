@@ -25,6 +25,13 @@ public struct MachineConfiguration: Sendable {
     /// Character devices created after the objects (`chardevs:`), each `chardev-add`'s arguments
     /// (`id` and `backend`, QEMU's `-chardev` in JSON form) with the line it came from.
     public var chardevs: [BackendEntry] = []
+    /// `-machine memory-backend=ID`: the user object (an `objects:` entry) that is the guest's RAM,
+    /// in place of the built-in `pc.ram` QEMU makes only when no backend is named; it is in use for
+    /// the machine's life.
+    public var memoryBackend: String?
+    /// Legacy drives (QEMU's `-drive if=none,...`), created after the block nodes, each with its
+    /// option text (``BackendEntry/textOptions``), as HMP's `drive_add` makes them.
+    public var drives: [BackendEntry] = []
 
     public init(machineType: MachineType = .q35, devices: [DeviceSpec] = [], catalogAdditions: [DeviceModel] = []) {
         self.machineType = machineType

@@ -5,10 +5,16 @@ extension Machine {
     /// each value read as its member's type, as QEMU's options visitor reads it (`on`/`off`,
     /// `yes`/`no`, `true`/`false` for booleans, decimal or `0x` numbers); a value that does not
     /// parse, or a member the type lacks, is left as text for ``netdevAdd(_:monitor:)``'s checks.
+    /// A list member (`user`'s `hostfwd`, `guestfwd`) takes every occurrence of its key, each as
+    /// `{"str": TEXT}`, as the options visitor builds QEMU's `String` lists from repeated keys.
     public func netdevArguments(fromText options: [(key: String, value: String)]) -> JSONObject {
         let type = options.last { $0.key == "type" }.flatMap { NetdevType(rawValue: $0.value) }
         let members = type?.members(streamReconnect: profile.netdevStreamHasReconnect) ?? []
+        let lists = Set(members.filter { $0.type == .array(.object) }.map(\.name))
         return QemuOptions.object(options) { key, text in
+            if lists.contains(key) {
+                return .array(options.filter { $0.key == key }.map { .object(["str": .string($0.value)]) })
+            }
             switch members.first(where: { $0.name == key })?.type {
             case .bool?:
                 switch text {

@@ -8,19 +8,24 @@ public struct DeviceSpec: Sendable, Equatable {
     public var bus: String?
     public var properties: JSONObject
     public var line: Int?
+    /// The `-device` option as QEMU's command line gave it, which errors quote (`-device foo: 'foo' is
+    /// not a valid device model name`); nil for a configuration file's entry.
+    public var option: String?
 
     public init(
         driver: String,
         id: String? = nil,
         bus: String? = nil,
         properties: JSONObject = JSONObject(),
-        line: Int? = nil
+        line: Int? = nil,
+        option: String? = nil
     ) {
         self.driver = driver
         self.id = id
         self.bus = bus
         self.properties = properties
         self.line = line
+        self.option = option
     }
 
     /// The `device_add` arguments this spec stands for.
