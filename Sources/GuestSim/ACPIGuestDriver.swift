@@ -10,7 +10,8 @@ import SimulatedMachine
 /// It acts only through the machine's I/O ports and configuration space, on the virtual clock, like
 /// the native drivers. Requests made before it has booted lose their GPE edge, as on a real guest.
 /// Its persona is the one named `acpi` (`guest: {controllers: {acpi: ...}}`), else the machine's:
-/// `manual` and `never-ack` never boot it (no scan, no eject, no `_OST`); `script` is not supported on the
+/// `never-ack` boots it (firmware, the CPU interface's switch, GPEs enabled) but never handles a GPE: no
+/// scan, no eject, no `_OST`, as a hung guest; `manual` never boots it; `script` is not supported on the
 /// ACPI side and acts as `manual`; `booting` boots it at the boot time (requests made before lose their
 /// GPE edge); `slow` scales its delays; `cancel-on-second-press` acts as `linux`.
 final class ACPIGuestDriver {
@@ -50,7 +51,7 @@ final class ACPIGuestDriver {
     /// Starts the guest's ACPI: boots as its persona says (after its boot time, or at once when the VM runs).
     func attach() {
         switch persona {
-        case .manual, .neverAck, .script: return
+        case .manual, .script: return
         case .booting(let until, _):
             timers.after(max(0, until - machine.clock.now)) { [unowned self] in boot() }
         default:
@@ -121,6 +122,7 @@ final class ACPIGuestDriver {
     /// The SCI went high or low: a high level queues the GPE handler (once until it runs).
     func sciLevelChanged(_ level: Bool) {
         guard level, booted, !handlerQueued else { return }
+        if case .neverAck = persona { return }
         handlerQueued = true
         timers.after(os.latencies(for: persona).interrupt) { [unowned self] in
             handlerQueued = false

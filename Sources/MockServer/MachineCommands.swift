@@ -31,16 +31,29 @@ enum MachineCommands {
         )
         table.register(
             QMPCommand("qom-list", arguments: QAPIArguments([QAPIArgument("path", .string)])) { call throws(QMPError) in
-                try call.machine.qomList(call.arguments["path"]?.stringValue ?? "")
+                let path = call.arguments["path"]?.stringValue ?? ""
+                if call.machine.cpuDevice(atPath: path) != nil, let recorded = call.core.probeAnswers()?.cpuProperties()
+                {
+                    return recorded
+                }
+                return try call.machine.qomList(path)
             }
         )
         let qomGetArguments = QAPIArguments([QAPIArgument("path", .string), QAPIArgument("property", .string)])
         table.register(
             QMPCommand("qom-get", arguments: qomGetArguments) { call throws(QMPError) in
-                try call.machine.qomGet(
-                    call.arguments["path"]?.stringValue ?? "",
-                    property: call.arguments["property"]?.stringValue ?? ""
-                )
+                let path = call.arguments["path"]?.stringValue ?? ""
+                let name = call.arguments["property"]?.stringValue ?? ""
+                do throws(QMPError) {
+                    return try call.machine.qomGet(path, property: name)
+                } catch {
+                    // A CPU's properties the machine does not model (its ~400 feature flags, ...) are
+                    // the recorded boot CPU's (docs/probe.md).
+                    guard call.machine.cpuDevice(atPath: path) != nil,
+                        let recorded = call.core.probeAnswers()?.cpuProperty(name)
+                    else { throw error }
+                    return try recorded.get()
+                }
             }
         )
         table.register(

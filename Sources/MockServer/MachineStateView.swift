@@ -84,6 +84,8 @@ enum MachineStateView {
                 var s = JSONObject()
                 s.append("controller", .string(name))
                 s.append("type", "pcie-native")
+                // The slot's registers exist, but hot-plug on its bus goes through ACPI (the `acpi` section).
+                if let bus = controller.secondaryBus, machine.acpiServes(bus) { s.append("hotplug", "acpi") }
                 if let child = controller.secondaryBus?.devices.first {
                     s.append("device", .string(child.name))
                 }

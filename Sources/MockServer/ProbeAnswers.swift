@@ -124,6 +124,21 @@ final class ProbeAnswers {
         )
     }
 
+    /// Path of the CPU whose properties were recorded (`-cpu qemu64` on q35, TCG).
+    static let recordedCPUPath = "/machine/unattached/device[0]"
+
+    /// `qom-list` of the recorded boot CPU: what every CPU of the machine's model lists.
+    func cpuProperties() -> JSONValue? {
+        try? recording.answer("qom-list", JSONObject([("path", .string(Self.recordedCPUPath))]))?.get()
+    }
+
+    /// `qom-get` of a property of the recorded boot CPU (its value, or QEMU's error such as `is not
+    /// readable`), nil when it was not recorded (links, children, unknown names).
+    func cpuProperty(_ name: String) -> Result<JSONValue, QMPError>? {
+        let arguments = JSONObject([("path", .string(Self.recordedCPUPath)), ("property", .string(name))])
+        return recording.answer("qom-get", arguments)
+    }
+
     /// A recorded answer as it is, or the GenericError that says none was recorded.
     func recorded(_ command: String, _ arguments: JSONObject? = nil) throws(QMPError) -> JSONValue {
         guard let answer = recording.answer(command, arguments) else {

@@ -187,4 +187,21 @@ import Testing
         h.advance(ms: 5)
         #expect(h.takeEvents().count == 1)
     }
+
+    /// A hung guest: booted (the interface is modern, so QEMU takes CPU requests), but it never
+    /// handles the GPE: `device_del` answers `{}` and nothing ever follows.
+    @Test func aNeverAckGuestBootsButNeverAnswers() throws {
+        let h = try Harness(configuration: GuestConfiguration(persona: .neverAck))
+        #expect(h.machine.cpuHotplug.isModern)
+        #expect(h.guest.acpiState == "never-ack")
+        #expect(h.addCPU("cpu1", core: 1) == nil)
+        h.advance(ms: 1000)
+        #expect(h.takeEvents().isEmpty)
+        #expect(h.del("cpu1") == nil)
+        #expect(h.del("cpu1") == nil)
+        h.advance(ms: 10_000)
+        #expect(h.takeEvents().isEmpty)
+        #expect(h.machine.device(id: "cpu1") != nil)
+        #expect(h.machine.acpi.gpe.status0 & GPE0Block.cpuHotplug != 0)
+    }
 }

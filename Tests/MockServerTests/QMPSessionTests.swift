@@ -198,11 +198,11 @@ import Testing
         let h = SessionHarness(name: "vm1")
         let s = h.negotiated()
         let names = [
-            "human-monitor-command", "query-memory-size-summary", "query-memory-devices", "query-cpu-model-expansion",
-            "query-command-line-options", "query-machines",
+            "human-monitor-command", "query-cpu-model-expansion", "query-command-line-options", "query-machines",
             "qom-list-properties", "device-list-properties", "qom-list-types", "query-kvm", "migrate-set-capabilities",
             "query-migrate-capabilities", "query-sgx-capabilities", "query-sev-capabilities", "query-tpm-types",
-            "query-tpm-models", "query-cpu-definitions", "query-target", "query-iothreads", "query-memdev",
+            "query-tpm-models", "query-cpu-definitions", "query-target", "query-memory-size-summary",
+            "query-memory-devices", "query-iothreads", "query-memdev",
             "object-del", "object-add", "query-chardev",
             "chardev-remove", "chardev-add", "query-block",
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",

@@ -130,6 +130,12 @@ RUNNABLE: dict[str, Plan] = {
         "daemon with --qmp /tmp/vm1.sock --control /tmp/vm1.ctl and the manual clock, as the text starts it",
         daemon=DaemonSpec(qmp="vm1.sock", control="vm1.ctl", args=("--clock", "manual")),
     ),
+    # README "ACPI hot-plug, step by step": the daemon the text starts (config/acpi-q35.yaml).
+    "qmp-mockctl --control /tmp/vm2.ctl clock advance 1s": Plan(
+        "daemon with --qmp /tmp/vm2.sock --control /tmp/vm2.ctl, the manual clock and config/acpi-q35.yaml",
+        daemon=DaemonSpec(qmp="vm2.sock", control="vm2.ctl",
+                          args=("--clock", "manual", "--config", str(REPO / "config" / "acpi-q35.yaml"))),
+    ),
     # docs/control-plane.md "qmp-mockctl watch": the state once, from a fresh daemon on the manual clock (t=0.000s).
     "qmp-mockctl --control /tmp/vm1.ctl watch --once": Plan(
         "daemon with --control /tmp/vm1.ctl and the manual clock (t=0.000s)",

@@ -123,3 +123,25 @@ def test_kvm_follows_the_accelerator_and_unrecorded_requests_say_so(start_daemon
     assert m.cmd("query-command-line-options", {"option": "nope"}) == error_line("Invalid parameter 'nope'")
     sandbox = json.loads(m.cmd("query-command-line-options", {"option": "sandbox"}))["return"]
     assert [o["option"] for o in sandbox] == ["sandbox"]
+
+
+def test_libvirt_reads_the_boot_cpu_as_from_qemu(start_daemon):
+    """At domain start libvirt lists the boot CPU's properties and reads ~400 of them (qmp-start.jsonl,
+    recorded against QEMU 7.2 with -cpu qemu64, TCG): every answer is QEMU's."""
+    m = start(start_daemon, "7.2.0")
+    pending, compared = {}, 0
+    with open(os.path.join(os.path.dirname(PROBE), "qmp-start.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            entry = json.loads(line)
+            message = dict(entry["message"])
+            if entry["dir"] == "c2s":
+                pending[message.pop("id", None)] = message
+                continue
+            request = pending.pop(message.pop("id", None), None)
+            if not request or request["execute"] not in ("qom-list", "qom-get"):
+                continue
+            if request["arguments"]["path"] != "/machine/unattached/device[0]":
+                continue
+            assert ask(m, request) == message, request
+            compared += 1
+    assert compared == 399  # qom-list and 398 qom-get: every read of the boot CPU

@@ -44,6 +44,13 @@ extension Machine {
         }
     }
 
+    /// The CPU device at a QOM path (`/machine/unattached/device[0]`, `/machine/peripheral/cpu2`), if
+    /// one is there.
+    public func cpuDevice(atPath path: String) -> Device? {
+        guard let device = deviceAt(path: path), cpuIndex(of: device) != nil else { return nil }
+        return device
+    }
+
     /// The possible-CPU index of a CPU device, nil for other devices.
     func cpuIndex(of device: Device) -> Int? {
         presentCPUs.first { $0.device === device }?.index
