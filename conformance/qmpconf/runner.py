@@ -12,7 +12,7 @@ import time
 
 from . import deviations as deviations_mod
 from .compare import Difference, Recording, StepRecord, check_expectations, compare
-from .machine import MachineError
+from .machine import MachineError, kvm_usable
 from .scenario import Scenario, ScenarioError, load
 from .stream import Message, StreamTimeout
 from .targets import MockdTarget, QEMUTarget, Target, TargetError
@@ -149,6 +149,13 @@ def main(argv=None) -> int:
     qemu_banner, profile = qemu_version(qemu) if qemu else ("(no QEMU)", DEFAULT_PROFILE)
     print("conformance: %d scenarios; %s vs qmp-mockd --qemu-version %s; deviations: %d in %s" % (
         len(scenarios), qemu_banner, profile, len(devs), os.path.relpath(a.deviations)))
+    # Scenarios whose machine says (or defaults to) accel kvm run with KVM on both sides where this host
+    # can (QEMU -accel kvm), else with TCG on both sides: say which, since CPU unplug differs (acpi-cpu-*).
+    wants_kvm = [s.name for s in scenarios if s.machine.source.get("accel", "kvm") == "kvm"]
+    if wants_kvm:
+        print("conformance: accelerator of the %d scenarios that ask for kvm: %s" % (
+            len(wants_kvm), "kvm (/dev/kvm is usable)" if kvm_usable() else
+            "tcg (no usable /dev/kvm here: they compare TCG behaviour, e.g. a CPU's DEVICE_DELETED never comes)"))
 
     t0 = time.monotonic()
     failed, totals = [], {"steps": 0, "messages": 0, "reads": 0, "expectations": 0}
