@@ -421,7 +421,12 @@ class Daemon:
     def describe(self) -> str:
         rc = self.proc.poll()
         state = "running" if rc is None else "exited with status %s" % rc
-        tail = "\n".join(self.stderr_text().splitlines()[-25:])
+        lines = self.stderr_text().splitlines()
+        # A crash report (Swift's backtracer) starts with its reason and the crashing thread's frames,
+        # and ends with registers and images: keep its head, not only the tail.
+        crash = next((i for i, line in enumerate(lines) if "crashed" in line or "Fatal error" in line), None)
+        head = lines[crash:crash + 60] + ["[...]"] if crash is not None else []
+        tail = "\n".join(head + lines[-25:])
         return "\n[qmp-mockd %s: %s]\n[stderr tail]\n%s" % (" ".join(self.argv[1:]), state, tail or "(empty)")
 
     def alive(self) -> bool:
