@@ -128,7 +128,10 @@ extension GuestScriptStep {
     /// `config-write: {address: "00:1f.0", offset: 0x40, size: 4, value: 0x600}`.
     private static func configWrite(_ value: OptionNode) throws(MachineConfigurationError) -> GuestScriptStep {
         var map = try value.mapping("'config-write'")
-        let addressNode = try map.required("address", context: "in 'config-write' (bus:slot.function, e.g. \"00:1f.0\")")
+        let addressNode = try map.required(
+            "address",
+            context: "in 'config-write' (bus:slot.function, e.g. \"00:1f.0\")"
+        )
         let text = try addressNode.text("'address' in 'config-write'")
         guard let (bus, slot, function) = pciAddress(text) else {
             throw addressNode.error(
@@ -149,7 +152,8 @@ extension GuestScriptStep {
         guard colon.count == 2 else { return nil }
         let dot = colon[1].split(separator: ".", omittingEmptySubsequences: false)
         guard dot.count == 2, colon[0].count <= 2, dot[0].count <= 2, dot[1].count == 1,
-            let bus = Int(colon[0], radix: 16), let slot = Int(dot[0], radix: 16), let function = Int(dot[1], radix: 16),
+            let bus = Int(colon[0], radix: 16), let slot = Int(dot[0], radix: 16),
+            let function = Int(dot[1], radix: 16),
             bus >= 0, slot >= 0, slot < 32, function >= 0, function < 8
         else { return nil }
         return (bus, slot, function)

@@ -88,7 +88,8 @@ public enum GuestScriptStep: Sendable, Equatable, CustomStringConvertible {
         case .ioRead(let port, let size): return "io-read: {port: \(hex(port)), size: \(size)}"
         case .configWrite(let bus, let slot, let function, let offset, let size, let value):
             let address = "\(hex2(bus)):\(hex2(slot)).\(function)"
-            return "config-write: {address: \"\(address)\", offset: \(hex(offset)), size: \(size), value: \(hex(value))}"
+            return
+                "config-write: {address: \"\(address)\", offset: \(hex(offset)), size: \(size), value: \(hex(value))}"
         case .waitForSCI: return "wait-for: sci"
         case .waitForIO(let port, let size, let mask, let value):
             return "wait-for-io: {port: \(hex(port)), size: \(size), mask: \(hex(mask)), value: \(hex(value))}"

@@ -76,7 +76,10 @@ import Testing
     }
 
     @Test func settingTheScriptAgainReArmsItAndAMachineWideScriptLeavesACPIManual() throws {
-        let h = try GuestHarness(configuration: GuestConfiguration(persona: .manual), machine: ACPIPCIGuestTests.acpiStandard)
+        let h = try GuestHarness(
+            configuration: GuestConfiguration(persona: .manual),
+            machine: ACPIPCIGuestTests.acpiStandard
+        )
         #expect(h.machine.acpi.gpeBase == nil)
         let steps: [GuestScriptStep] = [
             .configWrite(bus: 0, slot: 31, function: 0, offset: 0x40, size: 4, value: 0x600),
@@ -102,7 +105,10 @@ import Testing
         // Polling UP for a bit that is never set reads (and clears) UP each time; the slot bit set by a
         // hot-add is consumed by the poll that sees it.
         let bsel = try Self.bsel(of: "pci.1")
-        let h = try GuestHarness(configuration: GuestConfiguration(persona: .manual), machine: ACPIPCIGuestTests.acpiStandard)
+        let h = try GuestHarness(
+            configuration: GuestConfiguration(persona: .manual),
+            machine: ACPIPCIGuestTests.acpiStandard
+        )
         let steps: [GuestScriptStep] = [
             .configWrite(bus: 0, slot: 31, function: 0, offset: 0x40, size: 4, value: 0x600),
             .ioWrite(port: 0xCD0, size: 4, value: UInt32(bsel)),

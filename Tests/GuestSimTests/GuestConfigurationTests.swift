@@ -285,7 +285,10 @@ import Testing
             ),
         ] as [(JSONValue, String, String)] {
             do {
-                _ = try GuestPersona.parse(name: "script", options: ["steps": steps, "controller": .string(controller)])
+                _ = try GuestPersona.parse(
+                    name: "script",
+                    options: ["steps": steps, "controller": .string(controller)]
+                )
                 Issue.record("no error for \(controller)")
             } catch {
                 #expect(error.message == message)
