@@ -11,9 +11,12 @@ import SimulatedMachine
 /// the native drivers. Requests made before it has booted lose their GPE edge, as on a real guest.
 /// Its persona is the one named `acpi` (`guest: {controllers: {acpi: ...}}`), else the machine's:
 /// `never-ack` boots it (firmware, the CPU interface's switch, GPEs enabled) but never handles a GPE: no
-/// scan, no eject, no `_OST`, as a hung guest; `manual` never boots it; `script` is not supported on the
-/// ACPI side and acts as `manual`; `booting` boots it at the boot time (requests made before lose their
-/// GPE edge); `slow` scales its delays; `cancel-on-second-press` acts as `linux`.
+/// scan, no eject, no `_OST`, as a hung guest; `manual` never boots it; `script` given for `acpi` runs
+/// its steps (I/O-port and configuration-space writes, waits for the SCI or a port value) once, from when
+/// the VM first runs, instead of the boot: no firmware, no CPU switch, no GPE handler, only what the
+/// steps write (a machine-wide `script` is for the native controllers and leaves this side as `manual`);
+/// `booting` boots it at the boot time (requests made before lose their GPE edge); `slow` scales its
+/// delays; `cancel-on-second-press` acts as `linux`.
 final class ACPIGuestDriver {
     unowned let os: GuestOS
     let machine: Machine
@@ -28,6 +31,8 @@ final class ACPIGuestDriver {
     private(set) lazy var processor = ACPIProcessorDriver(acpi: self)
     /// DIMM slots whose removal the memory driver is carrying out (a repeated Eject Request joins it).
     var memoryEjections: Set<Int> = []
+    /// The script of a `script` persona given for `acpi`, from its start to its end.
+    private var script: GuestScriptRunner?
 
     init(os: GuestOS) {
         self.os = os
@@ -48,10 +53,29 @@ final class ACPIGuestDriver {
         return bits
     }
 
-    /// Starts the guest's ACPI: boots as its persona says (after its boot time, or at once when the VM runs).
+    /// The steps of a `script` persona assigned to `acpi` itself (not a machine-wide one), or nil.
+    private var scriptSteps: [GuestScriptStep]? {
+        let own = os.configuration.assignments.last { $0.controller == Self.personaName && $0.slot == nil }
+        guard case .script(let steps) = own?.persona else { return nil }
+        return steps
+    }
+
+    /// Starts the guest's ACPI: boots as its persona says (after its boot time, or at once when the VM
+    /// runs), or starts its script when the VM runs.
     func attach() {
         switch persona {
-        case .manual, .script: return
+        case .manual: return
+        case .script:
+            guard let steps = scriptSteps else { return }
+            let runner = GuestScriptRunner(
+                machine: machine,
+                target: .acpi,
+                steps: steps,
+                poll: os.latencies(for: persona).scriptPoll,
+                timers: timers
+            )
+            script = runner
+            timers.after(0) { runner.notify() }
         case .booting(let until, _):
             timers.after(max(0, until - machine.clock.now)) { [unowned self] in boot() }
         default:
@@ -67,18 +91,20 @@ final class ACPIGuestDriver {
         pendingEjects.removeAll()
         processor.reset()
         memoryEjections.removeAll()
+        script = nil
         attach()
     }
 
     /// Personas changed: start over with the new one.
     func personasChanged() { reset() }
 
-    /// The state name for views: `not-booted`, `booted`, `manual`, `never-ack`, `script` (acts as manual).
+    /// The state name for views: `not-booted`, `booted`, `manual`, `never-ack`; with a script
+    /// `script-waiting`, `script-step-N`, `script-done` (a machine-wide script: `manual`).
     var stateName: String {
         switch persona {
         case .manual: return "manual"
         case .neverAck: return "never-ack"
-        case .script: return "script"
+        case .script: return script?.stateName ?? "manual"
         default: return booted ? "booted" : "not-booted"
         }
     }

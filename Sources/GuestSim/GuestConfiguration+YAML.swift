@@ -49,7 +49,9 @@ extension GuestConfiguration {
     /// `memory-offline-ms` (see ``GuestLatencies``); `memory-removal`: `offline` or `refuse` (``GuestMemoryRemoval``);
     /// `refuse-cpu-offline: true` makes every CPU removal fail with `_OST(3, 0x82)`. Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
-    /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`.
+    /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`; for the
+    /// controller `acpi` instead `wait-ms`, `io-write`, `io-read`, `config-write`, `wait-for: sci` and
+    /// `wait-for-io` (``GuestScriptStep``; a step of the other side is an error).
     /// Controllers are not checked against the machine here (a bridge may be hot-plugged later).
     /// - Parameter node: the section's value; a null node (or an empty section) gives the default.
     /// - Throws: the first problem, with the line and column of the key or value at fault.
@@ -106,7 +108,13 @@ extension GuestConfiguration {
             slot = Int(try value.integer("'slot'", in: 1...31))
         }
         let nameNode = try map.required("persona", context: "in a 'slots' entry")
-        let persona = try GuestPersona.read(name: try nameNode.text("'persona'"), nameNode: nameNode, from: &map)
+        let side: GuestScriptStep.Side = controller == ACPIGuestDriver.personaName ? .acpi : .native
+        let persona = try GuestPersona.read(
+            name: try nameNode.text("'persona'"),
+            nameNode: nameNode,
+            from: &map,
+            side: side
+        )
         try map.finish(context: "in a 'slots' entry")
         return GuestPersonaAssignment(controller: controller, slot: slot, persona: persona)
     }

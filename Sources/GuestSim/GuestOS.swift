@@ -129,7 +129,8 @@ public final class GuestOS: MachineObserver {
         acpiDriver?.reset()
     }
 
-    /// The state of the guest's ACPI side: `not-booted`, `booted`, `manual` or `never-ack`.
+    /// The state of the guest's ACPI side: `not-booted`, `booted`, `manual`, `never-ack`, or with a script
+    /// given for `acpi` `script-waiting`, `script-step-N` (1-based), `script-done`.
     public var acpiState: String { acpiDriver?.stateName ?? "not-booted" }
 
     // MARK: MachineObserver

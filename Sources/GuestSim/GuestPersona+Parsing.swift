@@ -6,8 +6,10 @@ extension GuestPersona {
     ///
     /// Options: `factor` (slow, a number > 0), `boot-ms` (booting, virtual milliseconds since the machine
     /// started) and `boot-scan-removes` (booting, boolean), `steps` (script, a list as in the configuration
-    /// file). The keys `persona`, `controller` and `slot` are accepted and ignored, so the command's whole
-    /// argument object can be passed.
+    /// file). The keys `persona`, `controller` and `slot` are accepted, so the command's whole argument
+    /// object can be passed; `controller` says which steps a script may have: I/O-port and
+    /// configuration-space steps with `"controller": "acpi"`, slot-register steps otherwise
+    /// (``GuestScriptStep/side``).
     /// - Parameters:
     ///   - name: a persona name (``names``).
     ///   - options: the persona's options.
@@ -22,7 +24,9 @@ extension GuestPersona {
     {
         var map = try OptionNode(json: options).mapping("the options")
         map.ignoredKeys = ["persona", "controller", "slot"]
-        let persona = try read(name: name, nameNode: nil, from: &map)
+        let side: GuestScriptStep.Side =
+            options["controller"]?.stringValue == ACPIGuestDriver.personaName ? .acpi : .native
+        let persona = try read(name: name, nameNode: nil, from: &map, side: side)
         try map.finish(context: "for persona '\(name)'")
         return persona
     }
@@ -33,11 +37,13 @@ extension GuestPersona {
     ]
 
     /// Reads a persona named `name` whose options sit in `map` (asking for them there); rejects options of
-    /// other personas. The caller rejects unknown keys.
+    /// other personas. The caller rejects unknown keys. A script's steps must belong to `side` (``GuestScriptStep/Side/acpi``
+    /// for the controller named `acpi`, ``GuestScriptStep/Side/native`` for any other and for the whole machine).
     static func read(
         name: String,
         nameNode: OptionNode?,
-        from map: inout OptionMap
+        from map: inout OptionMap,
+        side: GuestScriptStep.Side = .native
     ) throws(MachineConfigurationError)
         -> GuestPersona
     {
@@ -64,7 +70,7 @@ extension GuestPersona {
             let items = try node.items("'steps'")
             guard !items.isEmpty else { throw node.error("persona 'script' needs at least one step") }
             var steps: [GuestScriptStep] = []
-            for item in items { steps.append(try step(item)) }
+            for item in items { steps.append(try GuestScriptStep.parse(item, for: side)) }
             persona = .script(steps)
         default:
             let message = "unknown persona '\(name)' (expected one of: \(names.joined(separator: ", ")))"
@@ -79,52 +85,5 @@ extension GuestPersona {
             )
         }
         return persona
-    }
-
-    /// The step names a script accepts.
-    static let stepNames = [
-        "wait-ms", "write-slot-control", "write-slot-status", "shpc-command", "wait-for", "ack-events",
-    ]
-
-    /// One script step: a one-key mapping (`{wait-ms: 200}`), or the bare word `ack-events`.
-    static func step(_ node: OptionNode) throws(MachineConfigurationError) -> GuestScriptStep {
-        if case .string(let word) = node.kind, word == "ack-events" { return .acknowledgeEvents }
-        let expected = "(expected one of: \(stepNames.joined(separator: ", ")))"
-        guard case .map(let entries) = node.kind else {
-            throw node.error("a script step must be a mapping with one key \(expected)")
-        }
-        guard entries.count == 1, let entry = entries.first else {
-            throw node.error("a script step must have exactly one key \(expected)")
-        }
-        let value = entry.value
-        switch entry.key {
-        case "wait-ms":
-            let ms = try value.number("'wait-ms'")
-            guard ms >= 0, ms < 9e12 else { throw value.error("'wait-ms' must be between 0 and 9e12 (got \(ms))") }
-            return .wait(Int64((ms * 1e6).rounded()))
-        case "write-slot-control":
-            return .writeSlotControl(UInt16(try value.integer("'write-slot-control'", in: 0...0xFFFF)))
-        case "write-slot-status":
-            return .writeSlotStatus(UInt16(try value.integer("'write-slot-status'", in: 0...0xFFFF)))
-        case "shpc-command":
-            return .shpcCommand(code: UInt8(try value.integer("'shpc-command'", in: 0...0xFF)))
-        case "wait-for":
-            let name = try value.text("'wait-for'")
-            guard let condition = GuestCondition(name: name) else {
-                throw value.error(
-                    "unknown condition '\(name)' (expected one of: \(GuestCondition.names.joined(separator: ", ")))"
-                )
-            }
-            return .waitFor(condition)
-        case "ack-events":
-            guard try value.boolean("'ack-events'") else { throw value.error("'ack-events' must be true") }
-            return .acknowledgeEvents
-        default:
-            throw MachineConfigurationError(
-                line: entry.line,
-                column: entry.column,
-                message: "unknown script step '\(entry.key)' \(expected)"
-            )
-        }
     }
 }

@@ -17,7 +17,8 @@
 /// - ``cancelOnSecondPress``: a guest that treats a retried `device_del` as "cancel" (Nova's interrupted
 ///   detach, P2).
 /// - ``manual``: no guest at all; the test drives the registers itself (control plane `guest-write`).
-/// - ``script(_:)``: a scripted guest, for register sequences Linux does not produce.
+/// - ``script(_:)``: a scripted guest, for register sequences Linux does not produce (slot registers, or the
+///   ACPI side's I/O ports and configuration space).
 ///
 /// Personas are chosen per machine, per controller or per SHPC slot (``GuestConfiguration``) and can be
 /// switched while the VM runs (``GuestOS/setPersona(_:controller:slot:)``).
@@ -68,6 +69,10 @@ public enum GuestPersona: Sendable, Equatable, CustomStringConvertible {
     /// controller (or SHPC slot) — or at once if events are already latched when the persona takes over.
     /// The guest only enables notifications (PCIe Slot Control interrupt enables; SHPC slot unmask) so that
     /// the notification can arrive; every other write is a step. Setting the persona again re-arms it.
+    ///
+    /// Given for the ACPI side (the controller named `acpi`), the steps are I/O-port and configuration-space
+    /// accesses (``GuestScriptStep/side``) and start once the VM runs, with no boot and no GPE handler of the
+    /// guest's own; a machine-wide script leaves the ACPI side as ``manual``.
     case script([GuestScriptStep])
 
     /// The configuration and control-plane spellings, in this order.

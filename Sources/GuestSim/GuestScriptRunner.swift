@@ -1,12 +1,15 @@
 import SimulatedMachine
 
 /// Runs the steps of a ``GuestPersona/script(_:)`` guest for one PCIe port or one SHPC slot, once, from its
-/// first notification on.
+/// first notification on, or for the guest's ACPI side, once, from when the VM first runs. Steps of the
+/// other side (``GuestScriptStep/side``) are skipped.
 final class GuestScriptRunner {
     /// Where the script acts.
     enum Target {
         case port(String)
         case shpcSlot(bridge: String, slot: Int)
+        /// The guest's ACPI side: I/O ports and configuration space.
+        case acpi
     }
 
     private enum Phase: Equatable {
@@ -39,7 +42,7 @@ final class GuestScriptRunner {
         }
     }
 
-    /// A notification arrived: the first one starts the script.
+    /// A notification arrived (ACPI side: the VM runs): the first one starts the script.
     func notify() {
         guard phase == .armed else { return }
         run(from: 0)
@@ -54,8 +57,8 @@ final class GuestScriptRunner {
                 let next = index + 1
                 timers.after(nanoseconds) { [weak self] in self?.run(from: next) }
                 return
-            case .waitFor(let condition):
-                guard holds(condition) else {
+            case .waitFor, .waitForSCI, .waitForIO:
+                guard holds(steps[index]) else {
                     let again = index
                     timers.after(poll) { [weak self] in self?.run(from: again) }
                     return
@@ -70,14 +73,42 @@ final class GuestScriptRunner {
                 }
             case .acknowledgeEvents:
                 acknowledgeEvents()
+            case .ioWrite(let port, let size, let value):
+                if case .acpi = target { machine.ioWrite(port: port, size: size, value: value) }
+            case .ioRead(let port, let size):
+                if case .acpi = target { _ = machine.ioRead(port: port, size: size) }
+            case .configWrite(let bus, let slot, let function, let offset, let size, let value):
+                if case .acpi = target {
+                    machine.configWrite(
+                        bus: bus,
+                        slot: slot,
+                        function: function,
+                        offset: offset,
+                        size: size,
+                        value: value
+                    )
+                }
             }
             index += 1
         }
         phase = .done
     }
 
+    /// Whether a wait step's condition holds now; a wait of the other side holds at once (it is skipped).
+    private func holds(_ step: GuestScriptStep) -> Bool {
+        switch (step, target) {
+        case (.waitForSCI, .acpi): return machine.acpi.sciLevel
+        case (.waitForIO(let port, let size, let mask, let value), .acpi):
+            return machine.ioRead(port: port, size: size) & mask == value
+        case (.waitFor(let condition), _): return holds(condition)
+        default: return true
+        }
+    }
+
     private func holds(_ condition: GuestCondition) -> Bool {
         switch target {
+        case .acpi:
+            return true
         case .port(let port):
             guard let slot = try? machine.slotRegisters(port: port) else { return false }
             return condition.holds(in: slot)
@@ -98,6 +129,8 @@ final class GuestScriptRunner {
             guard let value = try? machine.shpcRead(bridge: bridge, offset: offset, size: 4), value & 0x00FF_0000 != 0
             else { return }
             try? machine.shpcWrite(bridge: bridge, offset: offset, size: 4, value: value)
+        case .acpi:
+            return
         }
     }
 }

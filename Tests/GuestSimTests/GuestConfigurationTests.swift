@@ -173,7 +173,7 @@ import Testing
             ),
             (
                 "guest:\n  slots:\n    - controller: pci.4\n      persona: script\n      steps:\n        - {wait-for: presense}\n",
-                "line 6, column 22: unknown condition 'presense' (expected one of: presence, absence, attention-button, presence-changed, power-on, power-off, slot-on, slot-off, power-led-on, power-led-blinking, power-led-off, attention-led-on, attention-led-blinking, attention-led-off)"
+                "line 6, column 22: unknown condition 'presense' (expected one of: presence, absence, attention-button, presence-changed, power-on, power-off, slot-on, slot-off, power-led-on, power-led-blinking, power-led-off, attention-led-on, attention-led-blinking, attention-led-off, sci)"
             ),
             (
                 "guest:\n  slots:\n    - controller: pci.4\n      persona: script\n      steps:\n        - {wait-ms: 1}\n        - {write-slot-control: 0x10000}\n",
@@ -188,6 +188,46 @@ import Testing
                 "line 6, column 11: a script step must have exactly one key (expected one of: wait-ms, write-slot-control, write-slot-status, shpc-command, wait-for, ack-events)"
             ),
             ("guest:\n  slots: {controller: pci.2}\n", "line 2, column 10: 'slots' must be a list"),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps:\n        - {write-slot-control: 0x2c0}\n",
+                "line 6, column 12: script step 'write-slot-control' does not apply to the ACPI side (controller 'acpi'): its steps are wait-ms, io-write, io-read, config-write, wait-for, wait-for-io"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [ack-events]\n",
+                "line 5, column 15: script step 'ack-events' does not apply to the ACPI side (controller 'acpi'): its steps are wait-ms, io-write, io-read, config-write, wait-for, wait-for-io"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{wait-for: presence}]\n",
+                "line 5, column 16: condition 'presence' reads slot registers and does not apply to the ACPI side (controller 'acpi'): use 'wait-for: sci' or 'wait-for-io'"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: pci.4\n      persona: script\n      steps: [{io-write: {port: 0x620, size: 1, value: 2}}]\n",
+                "line 5, column 16: script step 'io-write' applies only to a script for the ACPI side (controller 'acpi')"
+            ),
+            (
+                "guest:\n  persona: script\n  steps: [{wait-for: sci}]\n",
+                "line 3, column 12: condition 'sci' applies only to a script for the ACPI side (controller 'acpi')"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{io-write: {port: 0x620, size: 3, value: 2}}]\n",
+                "line 5, column 46: 'size' in 'io-write' must be 1, 2 or 4 (got 3)"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{io-write: {port: 0x620, size: 1, value: 0x100}}]\n",
+                "line 5, column 56: 'value' in 'io-write' must be between 0 and 255 (got 256)"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{io-read: {port: 0x620}}]\n",
+                "line 5, column 25: missing required key 'size' in 'io-read' (1, 2 or 4)"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{config-write: {address: 1f.0, offset: 0x40, size: 4, value: 0}}]\n",
+                "line 5, column 40: 'address' in 'config-write' must be bus:slot.function in hex, e.g. \"00:1f.0\" (got '1f.0')"
+            ),
+            (
+                "guest:\n  slots:\n    - controller: acpi\n      persona: script\n      steps: [{wait-for-io: {port: 0x620, size: 1, mask: 1, valu: 1}}]\n",
+                "line 5, column 29: missing required key 'value' in 'wait-for-io'"
+            ),
         ]
     )
     func errorsNameTheLine(yaml: String, message: String) {
@@ -196,6 +236,67 @@ import Testing
             _ = try GuestHarness.configuration(yaml: yaml)
         } catch {
             #expect(String(describing: error) == message)
+        }
+    }
+
+    @Test func readsAnACPIScript() throws {
+        let yaml = """
+            guest:
+              slots:
+                - controller: acpi
+                  persona: script
+                  steps:
+                    - {config-write: {address: "00:1f.0", offset: 0x40, size: 4, value: 0x600}}
+                    - {io-write: {port: 0x628, size: 1, value: 2}}
+                    - {wait-for: sci}
+                    - {io-read: {port: 0xcc0, size: 4}}
+                    - {wait-for-io: {port: 0xcc4, size: 4, value: 1}}
+                    - {wait-ms: 5}
+            """
+        let configuration = try GuestHarness.configuration(yaml: yaml)
+        let steps: [GuestScriptStep] = [
+            .configWrite(bus: 0, slot: 31, function: 0, offset: 0x40, size: 4, value: 0x600),
+            .ioWrite(port: 0x628, size: 1, value: 2), .waitForSCI, .ioRead(port: 0xCC0, size: 4),
+            .waitForIO(port: 0xCC4, size: 4, mask: 0xFFFF_FFFF, value: 1), .wait(5_000_000),
+        ]
+        #expect(configuration.assignments == [GuestPersonaAssignment(controller: "acpi", persona: .script(steps))])
+        #expect(
+            GuestPersona.script(Array(steps.prefix(3))).description
+                == "script([config-write: {address: \"00:1f.0\", offset: 0x40, size: 4, value: 0x600}, "
+                + "io-write: {port: 0x628, size: 1, value: 0x2}, wait-for: sci])"
+        )
+    }
+
+    @Test func controlPlaneScriptsAreCheckedAgainstTheirController() throws {
+        let acpi: JSONValue = [["io-write": ["port": 0x628, "size": 1, "value": 2]], ["wait-for": "sci"]]
+        #expect(
+            try GuestPersona.parse(name: "script", options: ["steps": acpi, "controller": "acpi"])
+                == .script([.ioWrite(port: 0x628, size: 1, value: 2), .waitForSCI])
+        )
+        for (steps, controller, message) in [
+            (acpi, "pci.2", "script step 'io-write' applies only to a script for the ACPI side (controller 'acpi')"),
+            (
+                ["ack-events"] as JSONValue, "acpi",
+                "script step 'ack-events' does not apply to the ACPI side (controller 'acpi'): its steps are wait-ms, io-write, io-read, config-write, wait-for, wait-for-io"
+            ),
+            (
+                [["shpc-command": 1]] as JSONValue, "acpi",
+                "script step 'shpc-command' does not apply to the ACPI side (controller 'acpi'): its steps are wait-ms, io-write, io-read, config-write, wait-for, wait-for-io"
+            ),
+        ] as [(JSONValue, String, String)] {
+            do {
+                _ = try GuestPersona.parse(
+                    name: "script",
+                    options: ["steps": steps, "controller": .string(controller)]
+                )
+                Issue.record("no error for \(controller)")
+            } catch {
+                #expect(error.message == message)
+            }
+        }
+        // Machine-wide (no controller): the native steps.
+        #expect(throws: MachineConfigurationError.self) {
+            try GuestPersona.parse(name: "script", options: ["steps": acpi])
         }
     }
 

@@ -31,7 +31,7 @@ import YAMLConfig
 
     @Test(arguments: [
         "default.yaml", "oracle-q35.yaml", "switch-and-catalog.yaml", "pc-shpc.yaml", "objects.yaml", "acpi-q35.yaml",
-        "acpi-pc.yaml",
+        "acpi-pc.yaml", "acpi-q35-script.yaml",
     ])
     func exampleLoadsAndBuilds(_ name: String) throws {
         let configuration = try MachineConfiguration.load(yaml: try Self.read("\(Self.configDirectory)/\(name)"))

@@ -51,3 +51,37 @@ def test_pc_example_root_bus_bridge_and_the_cold_bridge(start_daemon):
     m.assert_silent(0.05)
     slots = json.loads(call(c, "machine-state"))["return"]["acpi"]["pci-slots"]
     assert {"bus": "pci.0", "bsel": 0, "slot": 7, "device": "pb1", "up": False, "down": True} in slots
+
+
+def test_q35_scripted_guest_example(start_daemon):
+    """config/acpi-q35-script.yaml: the ACPI side's script programs the firmware, takes the hot-add's
+    SCI, and ejects 50 ms after the removal request's SCI (polled every poll-ms, 10 ms)."""
+    d, m, c = start(start_daemon, "--config", config("acpi-q35-script.yaml"))
+    state = json.loads(call(c, "machine-state"))["return"]["acpi"]
+    assert state["guest"] == "script-step-6" and state["gpe0-enable"] == 0x02
+    assert m.cmd("device_add", {"driver": "virtio-net-pci", "id": "net1", "bus": "rp1"}) == return_line()
+    advance(c, 10)
+    state = json.loads(call(c, "machine-state"))["return"]["acpi"]
+    assert state["guest"] == "script-step-10" and state["sci"] is False
+    assert {"bus": "rp1", "bsel": 2, "slot": 0, "device": "net1", "up": False, "down": False} in state["pci-slots"]
+    assert m.cmd("device_del", {"id": "net1"}) == return_line()
+    advance(c, 59)  # the poll at 20 ms sees the SCI; the eject is 50 ms later
+    m.assert_silent(0.05)
+    advance(c, 1)
+    assert_event(m.line(), "DEVICE_DELETED", NET1_BACKEND)
+    assert_event(m.line(), "DEVICE_DELETED", NET1)
+    assert json.loads(call(c, "machine-state"))["return"]["acpi"]["guest"] == "script-done"
+
+
+def test_scripts_are_checked_against_their_controller(start_daemon):
+    d, m, c = start(start_daemon, "--config", config("acpi-q35.yaml"))
+    reply = call(c, "guest-set-persona", {"persona": "script", "controller": "acpi", "steps": ["ack-events"]})
+    assert "script step 'ack-events' does not apply to the ACPI side (controller 'acpi')" in reply
+    reply = call(c, "guest-set-persona", {"persona": "script", "controller": "rp1",
+                                          "steps": [{"io-read": {"port": 0xcc0, "size": 4}}]})
+    assert "script step 'io-read' applies only to a script for the ACPI side (controller 'acpi')" in reply
+    steps = [{"io-write": {"port": 0x628, "size": 1, "value": 0}}]
+    assert call(c, "guest-set-persona", {"persona": "script", "controller": "acpi", "steps": steps}) == return_line()
+    advance(c, 0)
+    state = json.loads(call(c, "machine-state"))["return"]["acpi"]
+    assert state["guest"] == "script-done" and state["gpe0-enable"] == 0
