@@ -591,7 +591,10 @@ struct ChaosWorld {
         case 7, 8:
             idCounter += 1
             let id = "dimm\(idCounter)"
-            let memdev = pick(["m\(n)", "m\(n)", "m\(n)", "nope"])
+            // Mostly a backend believed free, else any name (maybe busy, unknown or missing).
+            let inUse = Set(dimmBackend.filter { live.contains("/machine/peripheral/\($0.key)") }.values)
+            let free = memoryBackends.subtracting(inUse).sorted()
+            let memdev = !free.isEmpty && rng.next() % 4 != 0 ? pick(free) : pick(["m\(n)", "m\(n)", "nope"])
             let slot = rng.next() % 4 == 0 ? #","slot":\#(rng.next() % 5)"# : ""
             op = #"{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"\#(id)","memdev":"\#(memdev)"\#(slot)}}"#
             dimmBackend[id] = memdev
