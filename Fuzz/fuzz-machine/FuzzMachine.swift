@@ -121,7 +121,8 @@ let configurations: [MachineConfiguration] = [.standard] + [Accelerator.kvm, .tc
 /// The user devices of the standard configuration (root ports, the SHPC bridge, the disk), the same
 /// in every profile and on every board: computed once per process, not walked per input.
 let coldPlugged: Set<String> = {
-    let machine = Machine(profile: QEMUProfile("8.2.0", package: "fuzz")!, board: MachineConfiguration.standard.board)
+    guard let profile = QEMUProfile("8.2.0", package: "fuzz") else { return [] }
+    let machine = Machine(profile: profile, board: MachineConfiguration.standard.board)
     try? machine.coldPlug(.standard)
     return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
 }()

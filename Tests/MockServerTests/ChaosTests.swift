@@ -493,7 +493,8 @@ struct ChaosWorld {
     /// The ACPI world's views: CPUs and DIMMs as the client believes them, backends in use.
     mutating func checkACPIInvariants() -> String? {
         func query(_ command: String) -> [JSONValue] {
-            Self.parse(send(monitor, #"{"execute":"\#(command)"}"#).first ?? "")?.objectValue?["return"]?.arrayValue ?? []
+            Self.parse(send(monitor, #"{"execute":"\#(command)"}"#).first ?? "")?.objectValue?["return"]?.arrayValue
+                ?? []
         }
         let believedCPUs = Set(live.filter { $0.hasPrefix("/machine/peripheral/cpu") })
         let fast = query("query-cpus-fast").compactMap { $0.objectValue?["qom-path"]?.stringValue }
@@ -563,7 +564,8 @@ struct ChaosWorld {
         case 0, 1, 2:
             idCounter += 1
             let id = "cpu\(idCounter)"
-            let driver = rng.next() % 8 == 0 ? pick(["max-x86_64-cpu", "Haswell-x86_64-cpu", "pc-dimm"]) : "qemu64-x86_64-cpu"
+            let driver =
+                rng.next() % 8 == 0 ? pick(["max-x86_64-cpu", "Haswell-x86_64-cpu", "pc-dimm"]) : "qemu64-x86_64-cpu"
             var properties = ""
             // -smp 1,maxcpus=4 is one socket of 4 cores (QEMU prefers cores since 6.2).
             if rng.next() % 8 != 0 { properties += #","socket-id":\#(pick([0, 0, 0, 0, 1]))"# }
@@ -596,7 +598,8 @@ struct ChaosWorld {
             let free = memoryBackends.subtracting(inUse).sorted()
             let memdev = !free.isEmpty && rng.next() % 4 != 0 ? pick(free) : pick(["m\(n)", "m\(n)", "nope"])
             let slot = rng.next() % 4 == 0 ? #","slot":\#(rng.next() % 5)"# : ""
-            op = #"{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"\#(id)","memdev":"\#(memdev)"\#(slot)}}"#
+            op =
+                #"{"execute":"device_add","arguments":{"driver":"pc-dimm","id":"\#(id)","memdev":"\#(memdev)"\#(slot)}}"#
             dimmBackend[id] = memdev
             if add(id, op) {
                 stats.dimms += 1
@@ -613,7 +616,9 @@ struct ChaosWorld {
             let users = dimmBackend.filter { $0.value == id && live.contains("/machine/peripheral/\($0.key)") }
             op = #"{"execute":"object-del","arguments":{"id":"\#(id)"}}"#
             if send(monitor, op).contains(where: { $0.hasPrefix(#"{"return""#) }) {
-                if !users.isEmpty { lastProblem = "object-del of \(id) succeeded under the live \(users.keys.sorted())" }
+                if !users.isEmpty {
+                    lastProblem = "object-del of \(id) succeeded under the live \(users.keys.sorted())"
+                }
                 memoryBackends.remove(id)
             } else {
                 stats.errors += 1
@@ -644,7 +649,9 @@ struct ChaosWorld {
             let port =
                 rng.next() % 8 == 0
                 ? Int(rng.next() % 0x1_0000) : block.0 - 4 + Int(rng.next() % UInt64(block.1 - block.0 + 8))
-            let value = pick([0, 1, 2, 3, 4, 8, 0xFF, 0xFFFF_FFFF, Int(rng.next() % 0x1_0000_0000), Int(rng.next() % 8)])
+            let value = pick([
+                0, 1, 2, 3, 4, 8, 0xFF, 0xFFFF_FFFF, Int(rng.next() % 0x1_0000_0000), Int(rng.next() % 8),
+            ])
             if rng.next() % 3 == 0 {
                 op = #"{"execute":"guest-read","arguments":{"port":\#(port),"size":\#(size)}}"#
             } else {
