@@ -19,7 +19,8 @@ import Testing
 /// native hot-plug global, CPUs and DIMMs hot-pluggable): PCI devices in ACPI-served root ports, CPUs,
 /// memory backends and DIMMs, and register accesses of every size through the control plane to the
 /// ACPI blocks, around them and anywhere. A failure prints its seed; run one seed with
-/// `CHAOS_SEED=<n> swift test --filter Chaos`, and add a failing seed to `regressionSeeds`.
+/// `CHAOS_SEED=<n> swift test --filter Chaos` (`CHAOS_STEPS=<m>` for longer runs), and add a failing
+/// seed to `regressionSeeds` (or `acpiRegressionSeeds`).
 @Suite struct ChaosTests {
     /// Seeds that once failed (kept as regression tests).
     static let regressionSeeds: [UInt64] = []
