@@ -41,6 +41,10 @@ import Testing
     @Test(arguments: seeds)
     func invariantsHold(seed: UInt64) throws {
         var world = try ChaosWorld(seed: seed)
+        // The standard configuration's board: native PCIe and SHPC hot-plug, no ACPI PCI block.
+        if case .acpiPCI = world.core.machine.ioRegion(0xCC0) {
+            Issue.record("the native world runs ACPI PCI hot-plug")
+        }
         for step in 0..<Self.steps {
             let operation = world.randomStep()
             if let problem = world.checkInvariants() {
@@ -58,6 +62,10 @@ import Testing
     @Test(arguments: acpiSeeds)
     func acpiInvariantsHold(seed: UInt64) throws {
         var world = try ChaosWorld(seed: seed, acpi: true)
+        guard case .acpiPCI = world.core.machine.ioRegion(0xCC0) else {
+            Issue.record("the ACPI world has no ACPI PCI block")
+            return
+        }
         for step in 0..<Self.steps {
             let operation = world.randomStep()
             if let problem = world.checkInvariants() {
