@@ -8,11 +8,21 @@ import QMPWire
 // SHPC commands, clock steps, resets, persona switches, and the backend operations: getfd/closefd,
 // add-fd/remove-fd, monitor clients leaving and coming back, blockdev-add/blockdev-del (null-co, raw,
 // file over a fake host, /dev/fdset/N), netdev_add/netdev_del (user, hubport, tap with named
-// descriptors), chardev-add/chardev-remove (null, ringbuf, and socket/file/pty over a fake host).
+// descriptors), chardev-add/chardev-remove (null, ringbuf, and socket/file/pty over a fake host);
+// and ACPI: guest I/O-port reads and writes of 1, 2 or 4 bytes in, around and far from the ACPI
+// blocks, LPC configuration writes (PMBASE, ACPI_EN), CPU device_add, memory backends (object-add,
+// object-del) and pc-dimm device_add; device_del takes CPUs and DIMMs too.
+//
+// The board comes from the input's length: its length modulo 3 picks the profile, its length / 3
+// modulo 3 the board: the standard configuration with native PCI hot-plug (its global), or the same
+// devices on an ACPI board (no global: ACPI PCI hot-plug; `-smp 1,maxcpus=4`, `-m 512M,slots=4,maxmem=4G`)
+// under KVM or under TCG (an ejected CPU then sends only its `lapic`'s DEVICE_DELETED).
 //
 // Invariants, checked after every operation:
 // - every removed device got exactly one DEVICE_DELETED, no event names an unknown device, and
-//   X_DEVICE_ON comes at most once per device;
+//   X_DEVICE_ON comes at most once per device; ACPI_DEVICE_OST names only a present device;
+// - the machine's CPUs and DIMMs are the ones the events leave (CPUs believed present = the
+//   present CPUs, DIMMs = `query-memory-devices`), and object-del of a live DIMM's backend is refused;
 // - no link of a live device points at a deleted backend (a drive/node, a netdev (or the orphan of
 //   one deleted under its NIC), a chardev);
 // - every descriptor handed to the machine is released at most once, and only one it was given;
@@ -35,14 +45,26 @@ func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CC
 final class Events: MachineEventSink {  // one per input, used on the fuzzing thread only
     var live: Set<String> = []
     var on: Set<String> = []
+    /// Under TCG an ejected CPU sends only its `lapic`'s DEVICE_DELETED, which is then its removal.
+    var tcg = false
     func emit(_ event: MachineEvent) {
+        if event.name == "ACPI_DEVICE_OST" {
+            let device = event.data?["info"]?.objectValue?["device"]?.stringValue ?? ""
+            let path = device.hasPrefix("/") ? device : "/machine/peripheral/\(device)"
+            require(device.isEmpty || live.contains(path), "ACPI_DEVICE_OST for absent \(device)")
+            return
+        }
         let path = event.data?["path"]?.stringValue ?? ""
-        // A device's own children (a virtio proxy's `virtio-backend`, pci-serial's `serial`) are
-        // deleted with it (or unrealized when its plug fails): their parent must be known.
+        // A device's own children (a virtio proxy's `virtio-backend`, pci-serial's `serial`, a CPU's
+        // `lapic`) are deleted with it (or unrealized when its plug fails): their parent must be known.
         let components = path.split(separator: "/")
         if event.name == "DEVICE_DELETED", path.hasPrefix("/machine/peripheral/"), components.count > 3 {
             let owner = "/" + components.prefix(3).joined(separator: "/")
             require(live.contains(owner), "DEVICE_DELETED for \(path) of unknown \(owner)")
+            if tcg, path.hasSuffix("/lapic") {
+                live.remove(owner)
+                on.remove(owner)
+            }
             return
         }
         switch event.name {
@@ -85,10 +107,22 @@ let fakeBlockHost = BlockHost(
     inspect: { _ in .success(BlockHostFile(size: 1 << 20)) }
 )
 
+/// The boards: the standard configuration (native PCI hot-plug), and its devices on an ACPI board
+/// (ACPI PCI hot-plug, CPUs and DIMMs hot-pluggable) under KVM and under TCG.
+let configurations: [MachineConfiguration] = [.standard] + [Accelerator.kvm, .tcg].map { accel in
+    var configuration = MachineConfiguration.standard
+    configuration.board = BoardOptions(
+        accel: accel,
+        smp: SMPOptions(cpus: 1, maxcpus: 4),
+        memory: MemoryOptions(size: 512 << 20, slots: 4, maxmem: 4 << 30)
+    )
+    return configuration
+}
 /// The user devices of the standard configuration (root ports, the SHPC bridge, the disk), the same
-/// in every profile: computed once per process, not walked per input.
+/// in every profile and on every board: computed once per process, not walked per input.
 let coldPlugged: Set<String> = {
-    let machine = Machine(profile: QEMUProfile("8.2.0", package: "fuzz")!)
+    guard let profile = QEMUProfile("8.2.0", package: "fuzz") else { return [] }
+    let machine = Machine(profile: profile, board: MachineConfiguration.standard.board)
     try? machine.coldPlug(.standard)
     return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
 }()
@@ -99,25 +133,39 @@ let drivers = [
 ]
 let buses = ["pci.1", "pci.2", "pci.3", "pci.4", "pci.5", "pci.7", "pci.8", "pcie.0", "zz"]
 let personas = ["linux", "never-ack", "manual", "cancel-on-second-press"]
+/// Controllers a persona is set for: root ports, and the ACPI side.
+let personaControllers = ["pci.1", "pci.2", "pci.3", "pci.4", "pci.5", "acpi"]
 let monitors = ["/run/qmp.sock", "/run/other.sock"]
 let fdNames = ["fd0", "fd1", "fd2", "9x"]
 let nodeNames = ["n0", "n1", "n2", "libvirt-1-format", "libvirt-1-storage"]
 let netdevIDs = ["net0", "net1", "net2", "bad id"]
 let chardevIDs = ["c0", "c1", "c2"]
+let memoryBackendIDs = ["mem0", "mem1", "mem2"]
+let memorySizes: [Int64] = [128 << 20, 256 << 20, 2 << 20, 3 << 20, 1 << 30, 4 << 30, 0]
+let cpuModels = ["qemu64-x86_64-cpu", "qemu64-x86_64-cpu", "qemu64-x86_64-cpu", "max-x86_64-cpu", "pc-dimm"]
+/// Ports of the ACPI blocks on q35 (GPE0 at the firmware's PMBASE, PCI, CPU, memory), [start, end).
+let acpiBlocks: [(Int, Int)] = [(0x620, 0x630), (0xCC0, 0xCD8), (0xCD8, 0xCF8), (0xA00, 0xA18)]
 /// Each input is cut off after this many operations (a 4 KiB input could otherwise ask for 4,096).
 let maxOperations = 96
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let host = ManualHostClock()
-    let machine = Machine(profile: profiles[size % profiles.count], startPaused: false) { host.nanoseconds }
+    let configuration = configurations[size / profiles.count % configurations.count]
+    let machine = Machine(
+        profile: profiles[size % profiles.count],
+        startPaused: false,
+        machineType: configuration.machineType,
+        board: configuration.board
+    ) { host.nanoseconds }
     let events = Events()
+    events.tcg = configuration.board.accel == .tcg
     let fds = FakeDescriptors()
     let chardevHost = FakeChardevHost()
     machine.sink = events
     machine.descriptors.release = { fds.release($0) }
     machine.blockHost = fakeBlockHost
     machine.chardevs.host = chardevHost
-    try? machine.coldPlug(.standard)
+    try? machine.coldPlug(configuration)
     events.live = coldPlugged
     let guest = GuestOS(machine: machine)
     machine.monitorClientOpened(on: "fuzz")
@@ -129,9 +177,11 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     var counter = 0
     var operations = 0
+    /// The backend each DIMM was added with, by path.
+    var dimmBackends: [String: String] = [:]
     while i < size && operations < maxOperations {
         operations += 1
-        switch byte() % 19 {
+        switch byte() % 24 {
         case 0, 1:
             counter += 1
             let id = "f\(counter)"
@@ -175,7 +225,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         case 7:
             try? guest.setPersona(
                 (try? GuestPersona.parse(name: personas[byte() % personas.count])) ?? .linux,
-                controller: byte() % 2 == 0 ? nil : buses[byte() % 5]
+                controller: byte() % 2 == 0 ? nil : personaControllers[byte() % personaControllers.count]
             )
         case 8:
             try? machine.getfd(name: fdNames[byte() % fdNames.count], fd: fds.take(), monitor: monitors[byte() % 2])
@@ -262,15 +312,91 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             default: backend = ["type": "memory", "data": .object([:])]
             }
             _ = try? machine.chardevAdd(id: chardevIDs[byte() % chardevIDs.count], backend: .object(backend))
-        default:
+        case 18:
             try? machine.chardevRemove(id: chardevIDs[byte() % chardevIDs.count])
+        case 19:
+            // A guest I/O-port access: in or around an ACPI block, or anywhere.
+            let block = acpiBlocks[byte() % acpiBlocks.count]
+            let place = byte()
+            let port = place % 8 == 0 ? (byte() << 8 | byte()) : block.0 - 4 + place % (block.1 - block.0 + 8)
+            let accessSize = [1, 2, 4][byte() % 3]
+            if byte() % 3 == 0 {
+                _ = machine.ioRead(port: UInt16(truncatingIfNeeded: port), size: accessSize)
+            } else {
+                let value = UInt32(byte()) | UInt32(byte() % 4 == 0 ? byte() << 8 | byte() << 24 : 0)
+                machine.ioWrite(port: UInt16(truncatingIfNeeded: port), size: accessSize, value: value)
+            }
+            machine.flushDeferredEvents()
+        case 20:
+            // The LPC bridge's configuration (PMBASE, ACPI_CNTL and their neighbours) or another function's.
+            let offset = [0x40, 0x44, 0x40, 0x44, 0x41, 0x42, 0x45, 0x47, 0x48, 0x3C, 0][byte() % 11]
+            let accessSize = [1, 2, 4][byte() % 3]
+            let slot = byte() % 4 == 0 ? byte() % 32 : 0x1F
+            let value = [0x600, 0x80, 0, 0xFFFF_FFFF, 0xCA0, 0x601][byte() % 6]
+            if byte() % 4 == 0 {
+                _ = machine.configRead(bus: 0, slot: slot, function: 0, offset: offset, size: accessSize)
+            } else {
+                machine.configWrite(bus: 0, slot: slot, function: 0, offset: offset, size: accessSize, value: UInt32(value))
+            }
+        case 21:
+            // A CPU: topology ids valid and not, other models, a bus.
+            counter += 1
+            let id = "f\(counter)"
+            var args: JSONObject = ["driver": .string(cpuModels[byte() % cpuModels.count]), "id": .string(id)]
+            let present = byte()
+            if present & 1 != 0 { args["socket-id"] = .int(Int64(byte() % 6)) }
+            if present & 2 != 0 { args["core-id"] = .int(Int64(byte() % 3)) }
+            if present & 4 != 0 { args["thread-id"] = .int(Int64(byte() % 3)) }
+            if present & 8 != 0 { args["apic-id"] = .int(Int64(byte() % 10)) }
+            if present & 16 != 0 { args["node-id"] = .int(Int64(byte() % 2)) }
+            if present & 32 != 0 { args["bus"] = .string(buses[byte() % buses.count]) }
+            let path = "/machine/peripheral/\(id)"
+            events.live.insert(path)
+            do { try machine.deviceAdd(args) } catch { events.live.remove(path) }
+            machine.flushDeferredEvents()
+        case 22:
+            // A memory backend, or its deletion (refused while a DIMM the events leave live maps it).
+            let id = memoryBackendIDs[byte() % memoryBackendIDs.count]
+            if byte() % 3 == 0 {
+                let deleted = (try? machine.objectDel(id: id)) != nil
+                let users = dimmBackends.filter { $0.value == id && events.live.contains($0.key) }
+                require(!deleted || users.isEmpty, "object-del of \(id) succeeded under \(users.keys.sorted())")
+            } else {
+                let kind = ["memory-backend-ram", "memory-backend-ram", "memory-backend-memfd", "iothread"][byte() % 4]
+                var args: JSONObject = ["qom-type": .string(kind), "id": .string(id)]
+                if kind != "iothread" { args["size"] = .int(memorySizes[byte() % memorySizes.count]) }
+                try? machine.objectAdd(args)
+            }
+        default:
+            // A DIMM: its backend (maybe unknown or busy), a slot, an address.
+            counter += 1
+            let id = "f\(counter)"
+            let memdev = byte() % 8 == 0 ? "nope" : memoryBackendIDs[byte() % memoryBackendIDs.count]
+            var args: JSONObject = ["driver": "pc-dimm", "id": .string(id), "memdev": .string(memdev)]
+            let present = byte()
+            if present & 1 != 0 { args["slot"] = .int(Int64(byte() % 6)) }
+            if present & 2 != 0 { args["addr"] = .int(0x1_0000_0000 + Int64(byte()) << 21) }
+            if present & 4 != 0 { args["node"] = .int(Int64(byte() % 2)) }
+            let path = "/machine/peripheral/\(id)"
+            events.live.insert(path)
+            dimmBackends[path] = memdev
+            do { try machine.deviceAdd(args) } catch {
+                events.live.remove(path)
+                dimmBackends[path] = nil
+            }
+            machine.flushDeferredEvents()
         }
+        // Events held back inside an operation (system_reset completing ACPI PCI removals) reach the
+        // monitors after it, as the server flushes them after every command.
+        machine.flushDeferredEvents()
         machine.runDueTimers()
         check(machine, fds: fds, links: true, live: events.live)
+        checkCPUsAndDIMMs(machine, live: events.live)
     }
-    let actual = Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
+    let actual = userDevicePaths(machine)
     require(actual == events.live, "devices and events disagree: \(actual.symmetricDifference(events.live))")
     tearDown(machine, guest: guest, host: host, events: events, fds: fds, clients: clients)
+    checkCPUsAndDIMMs(machine, live: events.live)
     // The cold-plugged devices stay (their disk holds its own nodes, no descriptor): once every
     // device the input added is gone, so are all their links, and every descriptor is accounted for.
     if events.live.isSubset(of: coldPlugged) {
@@ -282,6 +408,24 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         require(chardevHost.open.isEmpty, "chardev handles never closed: \(chardevHost.open)")
     }
     return 0
+}
+
+/// Every user device: the PCI tree's, the present CPUs and the DIMMs.
+func userDevicePaths(_ machine: Machine) -> Set<String> {
+    var paths = Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
+    for cpu in machine.presentCPUs where cpu.device.path.hasPrefix("/machine/peripheral") { paths.insert(cpu.device.path) }
+    for dimm in machine.memoryHotplug.dimms { paths.insert(dimm.path) }
+    return paths
+}
+
+/// CPUs and DIMMs are the ones the events leave: the present CPUs and `query-memory-devices`.
+func checkCPUsAndDIMMs(_ machine: Machine, live: Set<String>) {
+    let believed = live.subtracting(machine.allDevices.map(\.path))
+    let cpus = Set(machine.presentCPUs.map(\.device.path).filter { $0.hasPrefix("/machine/peripheral") })
+    let dimms = Set(machine.memoryHotplug.dimms.map(\.path))
+    require(cpus.union(dimms) == believed, "CPUs \(cpus) and DIMMs \(dimms), events leave \(believed)")
+    let listed = machine.queryMemoryDevices().arrayValue?.count ?? -1
+    require(listed == dimms.count, "query-memory-devices lists \(listed) DIMMs, not \(dimms.count)")
 }
 
 /// The invariants that hold after every operation.
@@ -330,6 +474,11 @@ func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events:
             machine.flushDeferredEvents()
         }
         var steps = 0
+        // CPUs and DIMMs are not pending unplugs: give the guest's ACPI side time for them.
+        if started, machine.board.memory.slots > 0 {
+            machine.advance(host: host, by: 2_000_000_000)
+            machine.runDueTimers()
+        }
         while machine.pendingUnplugs().count > 0 && steps < 8 {
             machine.advance(host: host, by: 2_000_000_000)
             machine.runDueTimers()
@@ -340,6 +489,7 @@ func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events:
     check(machine, fds: fds, links: true, live: events.live)
     for id in machine.netdevs.order { try? machine.netdevDel(id: id) }
     for chardev in machine.chardevs.chardevs { try? machine.chardevRemove(id: chardev.id) }
+    for id in memoryBackendIDs { try? machine.objectDel(id: id) }
     // Nodes: a parent before its child, so repeat while something goes.
     var progress = true
     while progress {

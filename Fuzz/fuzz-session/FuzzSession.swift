@@ -44,7 +44,7 @@ let maxInput = 8192
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let size = min(size, maxInput)
     transport.fds.reset()
-    let machine = Machine(profile: profile, startPaused: true)
+    let machine = Machine(profile: profile, startPaused: true, board: MachineConfiguration.standard.board)
     try? machine.coldPlug(.standard)
     let core = ServerCore(machine: machine, logger: logger, clock: .fixed(seconds: 1, microseconds: 2), limits: limits)
     machine.descriptors.release = { transport.fds.release($0) }

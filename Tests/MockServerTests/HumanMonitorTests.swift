@@ -61,7 +61,7 @@ import Testing
 
     @Test func deviceAddTakesTextValuesInEveryProfile() throws {
         for version in ["7.2.0", "10.0.0"] {
-            let h = SessionHarness(version: version)
+            let h = SessionHarness(version: version, board: MachineConfiguration.standard.board)
             try h.core.machine.coldPlug(.standard)
             let s = h.negotiated()
             #expect(hmp(h, s, "device_add virtio-net-pci,bus=pci.1,id=n1,mq=on,addr=0x0") == [text("")])

@@ -13,11 +13,12 @@ final class SessionHarness {
 
     let transport = Buffer()
 
-    init(version: String = "8.2.0", paused: Bool = false, name: String? = nil) {
+    /// `board`: the machine's `-accel`/`-smp`/`-m`/`-global` (pass the configuration's when cold-plugging one).
+    init(version: String = "8.2.0", paused: Bool = false, name: String? = nil, board: BoardOptions = BoardOptions()) {
         // Tests pass supported versions only.
         // swift-format-ignore: NeverForceUnwrap
         let profile = QEMUProfile(version, package: "qmp-mock test")!
-        let machine = Machine(profile: profile, name: name, startPaused: paused)
+        let machine = Machine(profile: profile, name: name, startPaused: paused, board: board)
         core = ServerCore(
             machine: machine,
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },

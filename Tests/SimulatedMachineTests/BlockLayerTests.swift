@@ -330,7 +330,10 @@ import Testing
     }
 
     @Test func defaultMachineHasLibvirtsBackend() throws {
-        let machine = Machine(profile: try #require(QEMUProfile("8.2.0", package: "")))
+        let machine = Machine(
+            profile: try #require(QEMUProfile("8.2.0", package: "")),
+            board: MachineConfiguration.standard.board
+        )
         try machine.coldPlug(.standard)
         let info = machine.queryBlock().arrayValue?.first?.objectValue
         #expect(info?["qdev"]?.stringValue == "/machine/peripheral/virtio-disk0/virtio-backend")
