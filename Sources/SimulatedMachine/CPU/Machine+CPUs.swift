@@ -147,16 +147,7 @@ extension Machine {
         if let node = values["node-id"], node != -1, node != 0 { throw .generic("invalid node-id, must be 0") }
         var properties: [String: JSONValue] = [:]
         for (key, value) in values { properties[key] = .int(value) }
-        let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
-        let device = Device(
-            model: model,
-            id: id,
-            anonymousIndex: anonymousIndex,
-            devfn: 0,
-            properties: properties,
-            hotplugged: hotplug
-        )
-        if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
+        let device = registerBuslessDevice(model: model, id: id, properties: properties, hotplugged: hotplug)
         plugCPU(device, index: index, hotplug: hotplug)
         return device
     }

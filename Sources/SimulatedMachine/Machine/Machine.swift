@@ -290,6 +290,27 @@ public final class Machine {
         while anonymous[i] != nil { i += 1 }
         return i
     }
+
+    /// Makes a user device that sits on no PCI bus (a CPU, a DIMM) and files it under its id
+    /// (`/machine/peripheral/ID`) or the first free anonymous index (`/machine/peripheral-anon/device[N]`).
+    func registerBuslessDevice(
+        model: DeviceModel,
+        id: String?,
+        properties: [String: JSONValue],
+        hotplugged: Bool
+    ) -> Device {
+        let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
+        let device = Device(
+            model: model,
+            id: id,
+            anonymousIndex: anonymousIndex,
+            devfn: 0,
+            properties: properties,
+            hotplugged: hotplugged
+        )
+        if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
+        return device
+    }
 }
 
 extension String {

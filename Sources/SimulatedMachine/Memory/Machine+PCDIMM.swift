@@ -66,19 +66,10 @@ extension Machine {
         let link = BackendLink(property: "memdev", kind: .object(type: "memory-backend"), name: object.id)
         links.append(try attachObject(link, type: "memory-backend"))
 
-        let anonymousIndex = id == nil ? freeAnonymousIndex() : nil
         let properties: [String: JSONValue] = [
             "slot": .int(Int64(slot)), "addr": .uint(address), "node": .int(node), "size": .uint(size),
         ]
-        let device = Device(
-            model: model,
-            id: id,
-            anonymousIndex: anonymousIndex,
-            devfn: 0,
-            properties: properties,
-            hotplugged: hotplug
-        )
-        if let id { peripheral[id] = device } else if let anonymousIndex { anonymous[anonymousIndex] = device }
+        let device = registerBuslessDevice(model: model, id: id, properties: properties, hotplugged: hotplug)
         let dimm = PCDIMM(
             id: id,
             path: device.path,
