@@ -1,4 +1,4 @@
-"""The capability probe of libvirt 9.0 (../shared/oracle/libvirt/qmp-probe.jsonl, recorded against
+"""The capability probe of libvirt 9.0 (fixtures/libvirt/qmp-probe.jsonl, from ../shared/oracle/libvirt, recorded against
 QEMU 7.2.22) replayed against qmp-mockd's 7.2 profile: every answer is the recorded one, except where
 qmp-mockd restricts what it advertises (docs/probe.md), and those differences are exactly the
 documented ones. The other profiles answer from their own recordings (probe/)."""
@@ -13,7 +13,8 @@ import pytest
 from conftest import error_line
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PROBE = os.path.join(ROOT, "..", "shared", "oracle", "libvirt", "qmp-probe.jsonl")
+# Copies of ../shared/oracle/libvirt's transcripts (fixtures/README.md), so that a clone alone runs the test.
+PROBE = os.path.join(ROOT, "Tests", "integration", "fixtures", "libvirt", "qmp-probe.jsonl")
 OWN_STATE = {"qmp_capabilities", "query-version", "query-qmp-schema", "query-commands"}
 
 
