@@ -304,8 +304,9 @@ def qemu_link() -> str:
 
 def substitute(text: str, workdir: str, plan: Plan) -> str:
     bins = binaries()
-    text = BINARY_RE.sub(lambda m: bins[m.group(1)], text)  # BINARIES
+    # TMP_PATHS before BINARIES: a checkout under /tmp must keep its binaries' paths.
     text = TMP_RE.sub(workdir + "/", text)  # TMP_PATHS
+    text = BINARY_RE.sub(lambda m: bins[m.group(1)], text)  # BINARIES
     # After TMP_PATHS: the link itself lives under /tmp.
     text = QEMU_RE.sub(lambda m: qemu_link(), text)  # BINARIES (qemu-system-x86_64)
     for pattern, replacement in plan.rewrites:
