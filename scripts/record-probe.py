@@ -25,12 +25,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from qmp_monitor import Monitor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PROBE_DIR = REPO / "probe"
@@ -103,29 +104,6 @@ def probe_commands() -> list[dict]:
     return commands
 
 
-class Monitor:
-    """A minimal blocking QMP client (stdlib only)."""
-
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.reader = self.sock.makefile("rb")
-        self.greeting = self.read()
-
-    def read(self) -> dict:
-        line = self.reader.readline()
-        if not line:
-            raise RuntimeError("QEMU closed the monitor")
-        return json.loads(line)
-
-    def send(self, message: dict) -> dict:
-        self.sock.sendall(json.dumps(message).encode())
-        while True:
-            reply = self.read()
-            if "return" in reply or "error" in reply:
-                return reply
-
-
 def record(qemu: Path) -> tuple[str, dict]:
     banner = subprocess.run([str(qemu), "--version"], capture_output=True, text=True, check=True).stdout
     greeting, answers = run(qemu, ["-machine", "none,accel=tcg"], lambda monitor: ask(monitor, probe_commands()))
@@ -176,15 +154,7 @@ def run(qemu: Path, machine: list[str], body) -> tuple[dict, list[dict]]:
                     'mount --bind "$0" /usr/lib/x86_64-linux-gnu/qemu && exec "$@"', str(modules)] + argv
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    monitor = Monitor(path)
-                    break
-                except (FileNotFoundError, ConnectionRefusedError):
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(f"{qemu} did not open its monitor")
-                    time.sleep(0.02)
+            monitor = Monitor.wait_for(path, process, str(qemu))
             monitor.send({"execute": "qmp_capabilities"})
             answers = body(monitor)
             monitor.send({"execute": "quit"})

@@ -36,12 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from qmp_monitor import Monitor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = REPO / "schema"
@@ -59,29 +60,6 @@ IMPLEMENTED_COMMANDS = [
 EMITTED_EVENTS = ["SHUTDOWN", "STOP", "RESUME", "RESET", "DEVICE_DELETED"]
 
 
-class Monitor:
-    """A minimal blocking QMP client (stdlib only)."""
-
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(path)
-        self.reader = self.sock.makefile("rb")
-        self.greeting = self.read()
-
-    def read(self) -> dict:
-        line = self.reader.readline()
-        if not line:
-            raise RuntimeError("QEMU closed the monitor")
-        return json.loads(line)
-
-    def execute(self, command: str) -> dict:
-        self.sock.sendall(json.dumps({"execute": command}).encode())
-        while True:
-            message = self.read()
-            if "return" in message or "error" in message:
-                return message
-
-
 def record(qemu: Path) -> tuple[str, dict]:
     """Runs `qemu` and returns (profile version, the file's content)."""
     banner = subprocess.run([str(qemu), "--version"], capture_output=True, text=True, check=True).stdout
@@ -93,15 +71,7 @@ def record(qemu: Path) -> tuple[str, dict]:
             stdin=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    monitor = Monitor(path)
-                    break
-                except (FileNotFoundError, ConnectionRefusedError):
-                    if time.monotonic() > deadline or process.poll() is not None:
-                        raise RuntimeError(f"{qemu} did not open its monitor")
-                    time.sleep(0.02)
+            monitor = Monitor.wait_for(path, process, str(qemu))
             monitor.execute("qmp_capabilities")
             schema = monitor.execute("query-qmp-schema")["return"]
             commands = [entry["name"] for entry in monitor.execute("query-commands")["return"]]

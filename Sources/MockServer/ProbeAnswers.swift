@@ -15,7 +15,9 @@ import SimulatedMachine
 /// GenericError that says so, never an invented answer.
 final class ProbeAnswers {
     let recording: RecordedProbe
-    /// Every type (abstract ones too) and its parent.
+    /// Every type (abstract ones too) with its parent, in QEMU's order (`qom-list-types abstract=true`).
+    private let everyType: [(name: String, parent: String)]
+    /// Every type's parent, by type.
     private let parents: [String: String]
     /// The non-abstract types in QEMU's order, each with its parent (the plain `qom-list-types`).
     private let concrete: [(name: String, parent: String)]
@@ -37,10 +39,10 @@ final class ProbeAnswers {
                 return (name, object["parent"]?.stringValue ?? "")
             }
         }
-        let all = pairs(try? recording.answer("qom-list-types", JSONObject([("abstract", .bool(true))]))?.get())
+        everyType = pairs(try? recording.answer("qom-list-types", JSONObject([("abstract", .bool(true))]))?.get())
         concrete = pairs(try? recording.answer("qom-list-types")?.get())
         var parents: [String: String] = [:]
-        for entry in all { parents[entry.name] = entry.parent }
+        for entry in everyType { parents[entry.name] = entry.parent }
         self.parents = parents
         let kept = Set(catalog.names).union(Self.builtinTypes)
         var hidden: Set<String> = []
@@ -74,19 +76,7 @@ final class ProbeAnswers {
     /// `qom-list-types`: the types that are not hidden, abstract ones only when asked, only those
     /// that are or descend from `implements` when it is given (QEMU's order and answer shape).
     func listTypes(implements: String?, abstract: Bool) -> JSONValue {
-        let source: [(name: String, parent: String)]
-        if abstract {
-            source =
-                (try? recording.answer("qom-list-types", JSONObject([("abstract", .bool(true))]))?.get())
-                .map { value in
-                    (value.arrayValue ?? []).compactMap { entry in
-                        guard let o = entry.objectValue, let n = o["name"]?.stringValue else { return nil }
-                        return (n, o["parent"]?.stringValue ?? "")
-                    }
-                } ?? []
-        } else {
-            source = concrete
-        }
+        let source = abstract ? everyType : concrete
         var result: [JSONValue] = []
         for entry in source where !hidden.contains(entry.name) {
             if let implements, entry.name != implements, !Self.ancestry(of: entry.name, parents).contains(implements) {

@@ -47,15 +47,21 @@ extension QEMUCommandLineParser {
     }
 
     mutating func readObject(_ value: String, written: String) throws(QEMUOptionError) {
+        invocation.machine.objects.append(try backendEntry(value, written: written, impliedKey: "qom-type"))
+    }
+
+    /// A `-object` or `-netdev` value: its JSON form, or QemuOpts text whose `id` must be an identifier.
+    private func backendEntry(
+        _ value: String,
+        written: String,
+        impliedKey: String
+    ) throws(QEMUOptionError) -> BackendEntry {
         if let json = try QEMUCommandLine.jsonObject(value, written: written) {
-            invocation.machine.objects.append(BackendEntry(json, option: value))
-            return
+            return BackendEntry(json, option: value)
         }
-        let options = QemuOptions.parse(value, impliedKey: "qom-type")
+        let options = QemuOptions.parse(value, impliedKey: impliedKey)
         try Self.checkIdentifier(options, written: written)
-        invocation.machine.objects.append(
-            BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
-        )
+        return BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
     }
 
     mutating func readBlockdev(_ value: String, written: String) throws(QEMUOptionError) {
@@ -82,15 +88,7 @@ extension QEMUCommandLineParser {
     }
 
     mutating func readNetdev(_ value: String, written: String) throws(QEMUOptionError) {
-        if let json = try QEMUCommandLine.jsonObject(value, written: written) {
-            invocation.machine.netdevs.append(BackendEntry(json, option: value))
-            return
-        }
-        let options = QemuOptions.parse(value, impliedKey: "type")
-        try Self.checkIdentifier(options, written: written)
-        invocation.machine.netdevs.append(
-            BackendEntry(QemuOptions.object(options), option: value, textOptions: options)
-        )
+        invocation.machine.netdevs.append(try backendEntry(value, written: written, impliedKey: "type"))
     }
 
     /// `-drive if=none,id=ID,file=...`: a legacy drive, as HMP's `drive_add` makes one.
@@ -159,7 +157,7 @@ extension QEMUCommandLineParser {
             if text("append") != nil { data.append("append", .bool(try flag("append", default: false))) }
         case "ringbuf", "memory":
             if let sizeText = text("size") {
-                guard let bytes = Self.size(sizeText, bareUnit: 1) else {
+                guard let bytes = Machine.parseSize(sizeText, bareUnit: 1) else {
                     throw QEMUOptionError(option: written, "Parameter 'size' expects a size", continuation: sizeHint)
                 }
                 data.append("size", .int(Int64(bytes)))

@@ -37,7 +37,7 @@ extension QEMUCommandLineParser {
         for option in QemuOptions.parse(value, impliedKey: "size") {
             switch option.key {
             case "size":
-                guard let size = Self.size(option.value, bareUnit: 1 << 20) else {
+                guard let size = Machine.parseSize(option.value, bareUnit: 1 << 20) else {
                     throw QEMUOptionError(
                         option: written,
                         "Parameter 'size' expects a non-negative number below 2^64",
@@ -52,7 +52,7 @@ extension QEMUCommandLineParser {
                 }
                 memory.slots = slots
             case "maxmem":
-                guard let size = Self.size(option.value, bareUnit: 1) else {
+                guard let size = Machine.parseSize(option.value, bareUnit: 1) else {
                     throw QEMUOptionError(
                         option: written,
                         "Parameter 'maxmem' expects a non-negative number below 2^64",
@@ -65,18 +65,6 @@ extension QEMUCommandLineParser {
             }
         }
         invocation.machine.board.memory = memory
-    }
-
-    /// A size with an optional `B`/`K`/`M`/`G`/`T`/`P`/`E` suffix; without one it counts `bareUnit`.
-    static func size(_ text: String, bareUnit: UInt64) -> UInt64? {
-        guard let last = text.last else { return nil }
-        if last.isNumber {
-            guard let number = UInt64(text) else { return nil }
-            let (product, overflow) = number.multipliedReportingOverflow(by: bareUnit)
-            return overflow ? nil : product
-        }
-        guard let bytes = Machine.parseSize(text), bytes >= 0 else { return nil }
-        return UInt64(bytes)
     }
 
     /// `-smp [cpus=]N[,maxcpus=N][,sockets=N][,dies=N][,clusters=N][,cores=N][,threads=N]`.
@@ -211,7 +199,7 @@ extension QEMUCommandLineParser {
         let size: UInt64?
         switch entry.arguments["size"] {
         case .int(let bytes)?: size = bytes >= 0 ? UInt64(bytes) : nil
-        case .string(let text)?: size = Self.size(text, bareUnit: 1)
+        case .string(let text)?: size = Machine.parseSize(text, bareUnit: 1)
         default: size = nil
         }
         guard let size else { return }

@@ -111,27 +111,15 @@ extension MachineConfiguration {
         return board
     }
 
-    /// A size as QEMU's `-m` reads one: a number with an optional binary suffix (`K`, `M`, `G`, `T`,
-    /// any case; `1.5G` allowed); a bare number counts in `bareUnit` (MiB for `size`, bytes for `maxmem`).
+    /// A size as QEMU's `-m` reads one (``Machine/parseSize(_:bareUnit:)``): a number with an optional
+    /// binary suffix (`K`, `M`, `G`, `T`, any case; `1.5G` allowed); a bare number counts in `bareUnit`
+    /// (MiB for `size`, bytes for `maxmem`).
     private static func byteSize(_ node: YAMLNode, bareUnit: UInt64) throws(YAMLError) -> UInt64 {
         let text = try node.scalar().text
-        var digits = Substring(text)
-        var unit = bareUnit
-        if let last = digits.last, last.isLetter {
-            switch last.uppercased() {
-            case "B": unit = 1
-            case "K": unit = 1 << 10
-            case "M": unit = 1 << 20
-            case "G": unit = 1 << 30
-            case "T": unit = 1 << 40
-            default: throw node.error("'\(text)' is not a size (a number with K, M, G or T)")
-            }
-            digits = digits.dropLast()
-        }
-        guard let number = Double(digits), number >= 0, number * Double(unit) < 0x1p63 else {
+        guard let size = Machine.parseSize(text, bareUnit: bareUnit) else {
             throw node.error("'\(text)' is not a size (a number with K, M, G or T)")
         }
-        return UInt64(number * Double(unit))
+        return size
     }
 
     /// A list of command arguments (`blockdevs:`, `netdevs:`, `objects:`, `chardevs:`), each a mapping, with its line.

@@ -30,14 +30,10 @@ extension Machine {
     public func ioRead(port: UInt16, size: Int) -> UInt32 {
         let region = ioRegion(port)
         switch region {
-        case .gpe(let o):
-            var value: UInt32 = 0
-            for i in 0..<size { value |= UInt32(acpi.gpe.read(offset: o + i)) << (i * 8) }
-            return value
         case .acpiPCI(let o): return acpiPCIRead(offset: o, size: size)
         case .cpuHotplug(let o): return cpuHotplugRead(offset: o, size: size)
         case .memoryHotplug(let o): return memoryHotplugRead(offset: o, size: size)
-        case .unassigned: return Self.allOnes(size)
+        case .gpe, .unassigned: return ioPeek(region, size: size)  // reads without side effects
         }
     }
 

@@ -4,8 +4,16 @@ extension Machine {
     /// Creates the configured backends and devices in QEMU's order (objects, chardevs, blockdevs,
     /// legacy drives, netdevs, then devices as QEMU creates `-device` options: cold plug, no hotplug checks, no
     /// events), then resets the machine as QEMU does before the guest starts.
-    /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line.
+    /// - Throws: the first device QEMU would refuse, with QEMU's text and the configuration line; a
+    ///   configuration for another board (machine type, `-accel`/`-smp`/`-m`/`-global`) than the one the
+    ///   machine was made with, which would otherwise cold-plug onto hardware the file does not describe.
     public func coldPlug(_ configuration: MachineConfiguration) throws(MachineConfigurationError) {
+        guard configuration.machineType == machineType, configuration.board == board else {
+            throw MachineConfigurationError(
+                message:
+                    "the configuration describes another board than the machine was made with: make the machine with the configuration's machineType and board"
+            )
+        }
         do throws(QMPError) {
             _ = try PCIHotplugSettings(machineType: machineType, board: board)
             _ = try CPUTopology(smp: board.smp, machineType: machineType, profile: profile)

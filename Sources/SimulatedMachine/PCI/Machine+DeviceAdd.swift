@@ -340,6 +340,20 @@ extension Machine {
         return whole << shift
     }
 
+    /// A size as `-m` reads one: ``parseSize(_:)``, except that a number without a suffix counts
+    /// `bareUnit` bytes (MiB for `-m`'s size, as `qemu_strtosz_MiB`; bytes for `maxmem`). Nil when invalid
+    /// or too large.
+    public static func parseSize(_ text: String, bareUnit: UInt64) -> UInt64? {
+        guard let last = text.last else { return nil }
+        if last.isNumber {
+            guard let number = UInt64(text) else { return nil }
+            let (product, overflow) = number.multipliedReportingOverflow(by: bareUnit)
+            return overflow ? nil : product
+        }
+        guard let bytes = parseSize(text), bytes >= 0 else { return nil }
+        return UInt64(bytes)
+    }
+
     /// QEMU's MAC property syntax: six pairs of hex digits separated by `:` or `-`.
     public static func isMACAddress(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
