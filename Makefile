@@ -56,6 +56,9 @@ test:
 	@# Go, Kata's govmm and Ganeti's monitor for test_govmm.py (real stacks' hot-plug code); when
 	@# they cannot be installed, that test fails and says so.
 	@scripts/bootstrap.sh govmm ganeti || echo "test: installing govmm (Go) or Ganeti failed (see above)" >&2
+	@# libvirt 9.0 for test_libvirt.py (real libvirt running qmp-mockd as its emulator); when it cannot
+	@# be installed, that test fails and says so.
+	@scripts/bootstrap.sh libvirt || echo "test: installing libvirt failed (see above)" >&2
 	$(SWIFT) build --build-tests
 	ln -sfn qmp-mockd .build/debug/qemu-system-x86_64
 	$(MAKE) --no-print-directory lint test-swift bench-quick test-integration conformance-run

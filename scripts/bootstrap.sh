@@ -10,6 +10,9 @@
 #   scripts/bootstrap.sh govmm    also golang-go and golang-github-kata-containers-govmm-dev: Kata's
 #                                 govmm (Go sources in /usr/share/gocode), whose hot-plug flows
 #                                 Tests/integration/test_govmm.py runs against qmp-mockd and QEMU
+#   scripts/bootstrap.sh libvirt  also libvirt 9.0's QEMU driver, daemon and virsh, without the packages
+#                                 they recommend (no system daemon, no real QEMU pulled in): what
+#                                 Tests/integration/test_libvirt.py runs a private session libvirtd with
 #   scripts/bootstrap.sh ganeti   also python3-bitarray, python3-simplejson, python3-openssl, and Debian's
 #                                 ganeti-3.0 unpacked (not installed: it would pull in openssh-server
 #                                 and lvm2) into .build-ganeti, for the same test's Ganeti flows
@@ -17,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(libsystemd-dev libyaml-dev libstdc++-12-dev)
+lean=()  # installed without their recommended packages
 for arg in "$@"; do
     case "$arg" in
         # systemd: systemd-analyze, systemd-socket-activate, systemd-run and the user manager the
@@ -25,20 +29,29 @@ for arg in "$@"; do
         qemu) want+=(qemu-system-x86) ;;
         govmm) want+=(golang-go golang-github-kata-containers-govmm-dev) ;;
         ganeti) want+=(python3-bitarray python3-simplejson python3-openssl) ;;
+        libvirt) lean+=(libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon) ;;
         *) echo "bootstrap: unknown set '$arg'" >&2; exit 64 ;;
     esac
 done
 
-missing=()
-for pkg in "${want[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
+not_installed() {
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || echo "$pkg"
+    done
+}
+missing=($(not_installed "${want[@]}"))
+missing_lean=($(not_installed "${lean[@]}"))
+if [ $((${#missing[@]} + ${#missing_lean[@]})) -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    echo "bootstrap: installing ${missing[*]}" >&2
+    echo "bootstrap: installing ${missing[*]} ${missing_lean[*]}" >&2
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ ${#missing[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if [ ${#missing_lean[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing_lean[@]}" >/dev/null
+    fi
 fi
 
 if [[ " $* " == *" test "* ]]; then

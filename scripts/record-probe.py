@@ -56,6 +56,11 @@ CATALOG_DEVICE_TYPES = [
     "virtio-balloon-pci", "e1000", "e1000e", "rtl8139", "nvme", "pci-testdev", "pci-serial",
     "vhost-vsock-pci", "vhost-user-blk-pci", "vhost-user-fs-pci", "scsi-hd", "scsi-cd",
     "virtserialport", "virtconsole", "qemu64-x86_64-cpu", "pc-dimm",
+    # the fixed forms of virtio proxies (DeviceCatalog.virtioVariants)
+    *[f"{generic}-{form}" for generic in ["virtio-net-pci", "virtio-blk-pci", "virtio-scsi-pci", "virtio-rng-pci",
+                                          "virtio-serial-pci", "vhost-user-blk-pci"]
+      for form in ["transitional", "non-transitional"]],
+    "vhost-vsock-pci-non-transitional",
     # the boards' built-in PCI functions (ProbeAnswers.builtinTypes)
     "mch", "ICH9-LPC", "ich9-ahci", "ICH9-SMB", "i440FX", "PIIX3", "piix3-ide", "PIIX4_PM",
 ]

@@ -7,12 +7,21 @@ import QMPWire
 /// texts (``QEMUOptionError``). Pure: no I/O, nothing opened or checked on the host.
 public enum QEMUCommandLine {
     /// Reads the arguments after the program name.
-    /// - Parameter release: the QEMU release played, `MAJOR.MINOR` (`q35` is its `pc-q35-7.2`, the
-    ///   name QEMU's errors about machine properties give).
+    /// - Parameters:
+    ///   - release: the QEMU release played, `MAJOR.MINOR` (`q35` is its `pc-q35-7.2`, the
+    ///     name QEMU's errors about machine properties give).
+    ///   - kvmUsable: whether the invoking user may open `/dev/kvm` (the caller checks; this type does
+    ///     no I/O). An accelerator list (`accel=kvm:tcg`) skips kvm when it is not, as QEMU falls
+    ///     back; a lone `kvm` is simulated either way (``QEMUCommandLineParser/resolveAccelerator()``).
     /// - Throws: the first option QEMU would refuse, with QEMU's text.
-    public static func parse(_ arguments: [String], release: String = "7.2") throws(QEMUOptionError) -> QEMURequest {
+    public static func parse(
+        _ arguments: [String],
+        release: String = "7.2",
+        kvmUsable: Bool = true
+    ) throws(QEMUOptionError) -> QEMURequest {
         var parser = QEMUCommandLineParser()
         parser.release = release
+        parser.kvmUsable = kvmUsable
         var index = 0
         while index < arguments.count {
             let word = arguments[index]

@@ -163,6 +163,12 @@ extension QEMUCommandLineParser {
 
     /// The accelerator: the first of `-accel` options or of `-machine accel=A:B` that qmp-mock
     /// models (kvm, tcg); QEMU's default TCG without either.
+    ///
+    /// Where the user may not open `/dev/kvm`, QEMU fails to start kvm and goes on to the next
+    /// accelerator of the list; so does this, so that `query-kvm` says what libvirt (which checks
+    /// `/dev/kvm` itself before probing) expects, and its capability cache stays valid. When kvm
+    /// is the last candidate it is simulated anyway: QEMU would exit, but a fake needs no
+    /// hypervisor, and stacks that ask for `accel=kvm` (Kata) run on CI machines without one.
     mutating func resolveAccelerator() throws(QEMUOptionError) {
         let machineAccel = machineOptions.last { $0.key == "accel" }?.value
         if machineAccel != nil && !accelOptions.isEmpty {
@@ -173,7 +179,8 @@ extension QEMUCommandLineParser {
             candidates = machineAccel.split(separator: ":", omittingEmptySubsequences: false).map { (String($0), nil) }
         }
         guard let first = candidates.first else { return }
-        for candidate in candidates {
+        for (position, candidate) in candidates.enumerated() {
+            if candidate.name == "kvm" && !kvmUsable && position < candidates.count - 1 { continue }
             if let accel = Accelerator(rawValue: candidate.name) {
                 invocation.machine.board.accel = accel
                 return

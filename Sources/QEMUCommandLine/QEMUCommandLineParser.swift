@@ -19,6 +19,8 @@ struct QEMUCommandLineParser {
     var compatMonitors = 0
     /// The QEMU release played (`7.2`), for the machine's QOM type in errors.
     var release = "7.2"
+    /// Whether the invoking user may open `/dev/kvm` (``QEMUCommandLine/parse(_:release:kvmUsable:)``).
+    var kvmUsable = true
     /// Whether `-m` was given (else the memory backend's size is the RAM size).
     var memoryGiven = false
 

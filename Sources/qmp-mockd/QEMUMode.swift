@@ -65,7 +65,9 @@ enum QEMUMode {
         let request: QEMURequest
         do throws(QEMUOptionError) {
             let release = "\(profile.version.major).\(profile.version.minor)"
-            request = try QEMUCommandLine.parse(Array(arguments.dropFirst()), release: release)
+            // QEMU opens /dev/kvm read-write; the same test says whether a kvm:tcg list falls back.
+            let kvmUsable = access("/dev/kvm", R_OK | W_OK) == 0
+            request = try QEMUCommandLine.parse(Array(arguments.dropFirst()), release: release, kvmUsable: kvmUsable)
         } catch {
             var bytes = Array(error.report(program: program).utf8)
             _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }

@@ -34,8 +34,8 @@ import Testing
         "-msg", "timestamp=on",
     ]
 
-    private func run(_ arguments: [String]) throws -> QEMUInvocation {
-        guard case .run(let invocation) = try QEMUCommandLine.parse(arguments) else {
+    private func run(_ arguments: [String], kvmUsable: Bool = true) throws -> QEMUInvocation {
+        guard case .run(let invocation) = try QEMUCommandLine.parse(arguments, kvmUsable: kvmUsable) else {
             throw QEMUOptionError(option: nil, "not a run request")
         }
         return invocation
@@ -56,6 +56,11 @@ import Testing
         #expect(p.isMachineNone)
         #expect(p.machineName == "none")
         #expect(p.machine.board.accel == .kvm)  // kvm:tcg: the first qmp-mock models
+        // Without access to /dev/kvm QEMU falls back to the next of the list (libvirt expects it).
+        #expect(try run(Self.probe, kvmUsable: false).machine.board.accel == .tcg)
+        #expect(try run(["-accel", "kvm", "-accel", "tcg"], kvmUsable: false).machine.board.accel == .tcg)
+        // A lone kvm is simulated all the same: a fake needs no hypervisor.
+        #expect(try run(["-machine", "q35,accel=kvm"], kvmUsable: false).machine.board.accel == .kvm)
         #expect(p.startPaused && p.daemonize)
         #expect(p.pidfile == "/tmp/probe/qmp.pid")
         #expect(

@@ -23,7 +23,7 @@ extension Machine {
         func integer(_ name: String) -> Int64? {
             properties[name]?.int64Value ?? model.property(name).flatMap { Self.defaultInteger($0.defaultValue) }
         }
-        switch model.name {
+        switch model.family {
         case "virtio-serial-pci":
             let maxPorts = integer("max_ports") ?? 31
             if maxPorts == 0 { throw .generic("Maximum number of serial ports not specified") }

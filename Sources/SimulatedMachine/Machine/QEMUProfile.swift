@@ -53,7 +53,7 @@ extension QEMUProfile {
         var adjusted = model
         adjusted.properties = model.properties.compactMap(adjust)
         // 10.0.2's virtio-blk has no `scsi` (9.1 removed SCSI passthrough from virtio-blk).
-        if model.name == "virtio-blk-pci" { adjusted.properties.removeAll { $0.name == "scsi" } }
+        if model.family == "virtio-blk-pci" { adjusted.properties.removeAll { $0.name == "scsi" } }
         return adjusted
     }
 

@@ -10,7 +10,23 @@ public struct DeviceCatalog: Sendable {
     public init(adjustedBy adjust: (DeviceModel) -> DeviceModel = { $0 }) {
         models = [:]
         for model in Self.builtin + Self.backendDeviceModels { models[model.name] = adjust(model) }
+        for (generic, variants) in Self.virtioVariants {
+            guard let model = Self.builtinModel(generic) else { continue }
+            for variant in variants {
+                let fixed = variant.model(from: model)
+                models[fixed.name] = adjust(fixed)
+            }
+        }
     }
+
+    /// The catalog's virtio proxies QEMU also registers in fixed forms (`virtio_pci_types_register`
+    /// with transitional and non-transitional names; QEMU 7.2's and 10.0's `qom-list-types`).
+    static let virtioVariants: [(generic: String, variants: [VirtioVariant])] = [
+        ("virtio-net-pci", VirtioVariant.allCases), ("virtio-blk-pci", VirtioVariant.allCases),
+        ("virtio-scsi-pci", VirtioVariant.allCases), ("virtio-rng-pci", VirtioVariant.allCases),
+        ("virtio-serial-pci", VirtioVariant.allCases), ("vhost-user-blk-pci", VirtioVariant.allCases),
+        ("vhost-vsock-pci", [.nonTransitional]),
+    ]
 
     /// A built-in model as the catalog is written (configuration entries start from one).
     public static func builtinModel(_ name: String) -> DeviceModel? {

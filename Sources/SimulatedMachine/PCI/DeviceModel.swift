@@ -3,6 +3,12 @@
 public struct DeviceModel: Sendable, Equatable {
     /// The driver name (`virtio-net-pci`).
     public var name: String
+    /// For a fixed form of a virtio proxy (``VirtioVariant``), the generic model it comes from
+    /// (`virtio-blk-pci` for `virtio-blk-pci-non-transitional`): realize rules and release
+    /// adjustments key on ``family``.
+    public var genericName: String?
+    /// The generic model's name for a ``VirtioVariant``, else the model's own.
+    public var family: String { genericName ?? name }
     public var kind: DeviceKind
     /// A PCI Express function (e1000e, nvme, ports); conventional PCI otherwise.
     public var isExpress: Bool
@@ -133,8 +139,9 @@ public struct DeviceModel: Sendable, Equatable {
     /// Device and subsystem ids as the function reports them on its bus. A virtio proxy on a PCIe bus is
     /// modern-only (`disable-legacy=auto`): the modern device id, and QEMU's default subsystem id (0x1100)
     /// because only transitional proxies set the subsystem to the virtio device id.
+    /// A transitional proxy (``VirtioVariant/transitional``) keeps its legacy identity there.
     public func identity(onExpressBus: Bool) -> (deviceID: UInt16, subsystemID: UInt16?) {
-        guard onExpressBus, let modern = expressDeviceID else { return (deviceID, subsystemID) }
+        guard onExpressBus, let modern = expressDeviceID, modern != deviceID else { return (deviceID, subsystemID) }
         return (modern, Self.defaultSubsystemID)
     }
 
