@@ -167,21 +167,37 @@ def test_second_probe_with_the_same_pidfile_fails_on_its_lock(qemu_link, tmp):
         wait_until(lambda: process_gone(pid), 10, "the probe daemon to exit on SIGTERM")
 
 
-def start_domain(link: str, d: str, extra=(), env_extra=None):
-    """The domain's command line with a listening socket passed as its monitor, as libvirt passes it."""
+def free_fd(fd: int) -> bool:
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError:
+        return True
+    return False
+
+
+def start_domain(link: str, d: str, extra=(), env_extra=None, argv=DOMAIN_ARGV, fd: int | None = None):
+    """The domain's command line (``argv``, ``{dir}`` and ``{fd}`` filled in) with a listening socket passed
+    as its monitor, as libvirt passes it: at descriptor ``fd`` when it is given and free here (libvirt's
+    recorded number), else wherever the socket was opened."""
     with open(os.path.join(d, "master-key.aes"), "wb") as f:
         f.write(os.urandom(32))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(os.path.join(d, "monitor.sock"))
     listener.listen(8)
+    if fd is not None and free_fd(fd):
+        os.dup2(listener.fileno(), fd, inheritable=False)
+        listener.close()
+        listener = socket.socket(fileno=fd)
     fd = listener.fileno()
     log = open(os.path.join(d, "domain.log"), "ab")
     env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": d, "XDG_CACHE_HOME": d + "/.cache"}
     env.update(env_extra or {})
-    proc = subprocess.Popen([link, *fill(DOMAIN_ARGV, dir=d, fd=fd), *extra], stdin=subprocess.DEVNULL,
-                            stdout=log, stderr=log, pass_fds=(fd,), env=env, cwd="/")
-    log.close()
-    listener.close()  # the emulator holds it now
+    try:
+        proc = subprocess.Popen([link, *fill(argv, dir=d, fd=fd), *extra], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, pass_fds=(fd,), env=env, cwd="/")
+    finally:
+        log.close()
+        listener.close()  # the emulator holds it now
     return proc
 
 
