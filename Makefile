@@ -90,11 +90,13 @@ conformance-qemu10:
 conformance-run:
 	QMP_MOCKD=$(abspath $(BIN_DEBUG)) $(VENV_PY) conformance/run.py $(CONFORMANCE_ARGS)
 
-## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; results to bench/results/
+## bench: raw socket echo, qmp-mockd (release) and real QEMU 7.2 in one run; then libvirt 9.0 driving
+## each (probe, virsh create, attach/detach of a disk, destroy); results to bench/results/
 bench: release
-	@scripts/bootstrap.sh qemu
+	@scripts/bootstrap.sh qemu libvirt
 	mkdir -p bench/results
 	.build/release/qmp-bench suite --out bench/results $(BENCH_ARGS)
+	python3 bench/libvirt-bench.py --mockd .build/release/qmp-mockd --out bench/results
 
 ## bench-quick: a few seconds, no QEMU, nothing written: proves qmp-bench works (no thresholds)
 bench-quick:

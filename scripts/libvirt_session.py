@@ -184,6 +184,23 @@ class LibvirtSession:
             time.sleep(0.05)  # the daemon gives no readiness signal in the foreground
         raise LibvirtError(f"libvirtd did not answer within {timeout} s: {self.daemon_output()}")
 
+    def stop(self, timeout: float = 30) -> None:
+        """Stops libvirtd (its domains keep running, as under a real libvirtd restart)."""
+        if self.daemon and self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        self.socket.unlink(missing_ok=True)
+
+    def restart(self) -> None:
+        """A fresh libvirtd on the same folders: what it knew in memory (the capability cache of
+        every emulator) is gone; the on-disk cache stays unless the caller removes it."""
+        self.stop()
+        self.start()
+
     def daemon_output(self) -> str:
         path = self.dir / "libvirtd.out"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
@@ -211,12 +228,7 @@ class LibvirtSession:
         if self.daemon and self.daemon.poll() is None:
             for name in self.run("list", "--name").stdout.split():
                 self.run("destroy", name)
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> "LibvirtSession":

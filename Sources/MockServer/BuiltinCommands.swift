@@ -42,6 +42,11 @@ enum BuiltinCommands {
                 return .object(info)
             }
         )
+        table.register(
+            QMPCommand("query-uuid") { call throws(QMPError) in
+                .object(JSONObject([("UUID", .string(call.machine.uuid))]))
+            }
+        )
         // The possible CPUs from -smp, highest index first (acpi-hotplug.md §5.1).
         table.register(
             QMPCommand("query-hotpluggable-cpus") { call throws(QMPError) in

@@ -64,6 +64,7 @@ public enum Daemon {
             board: configuration.machine.board,
             hostClock: hostClock
         )
+        if let uuid = configuration.uuid { machine.uuid = uuid }
         // The machine owns passed descriptors as numbers and gives each back once; here they are real.
         machine.descriptors.release = { fd in _ = Glibc.close(fd) }
         machine.descriptors.isOpen = { fd in Glibc.fcntl(fd, F_GETFD) != -1 }

@@ -33,6 +33,8 @@ public struct DaemonConfiguration: Sendable {
     public var profile: QEMUProfile
     /// `query-name`'s name.
     public var name: String?
+    /// `query-uuid`'s UUID (QEMU's `-uuid`); nil for QEMU's all-zero default.
+    public var uuid: String?
     /// Start in `prelaunch`, like QEMU's `-S`.
     public var startPaused: Bool
     /// Permissions of the sockets the daemon creates.

@@ -153,6 +153,7 @@ enum QEMUMode {
             timeScale: settings.timeScale ?? 1,
             inheritedQMPSockets: inherited
         )
+        configuration.uuid = invocation.uuid
         configuration.startupFailureStatus = 1
         configuration.monitorChardevIDs = chardevIDs
         configuration.unlinksInheritedSockets = true

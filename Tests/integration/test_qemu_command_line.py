@@ -217,6 +217,7 @@ def check_domain(binary: str, d: str) -> None:
         c.send('{"execute":"query-status","id":"libvirt-2"}')
         assert json.loads(c.line())["return"]["status"] == "prelaunch"
         assert json.loads(c.cmd("query-name")) == {"return": {"name": "lvcheck"}}
+        assert json.loads(c.cmd("query-uuid")) == {"return": {"UUID": "f333d0f8-4d2c-4f75-af57-f2237f32be46"}}
         # libvirt's query-chardev: the monitor under the id the command line gave it.
         assert c.cmd("query-chardev") == ('{"return": [{"frontend-open": true, "filename": "unix:%s/monitor.sock,'
                                           'server=on", "label": "charmonitor"}]}' % d)

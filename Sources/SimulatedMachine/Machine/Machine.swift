@@ -12,6 +12,8 @@ public final class Machine {
     public let profile: QEMUProfile
     /// The VM name (`-name`), if any.
     public let name: String?
+    /// The VM's UUID (`-uuid`), as `query-uuid` reports it: QEMU's all-zero one unless given.
+    public var uuid = "00000000-0000-0000-0000-000000000000"
     public let machineType: MachineType
     /// The board's `-accel`, `-smp`, `-m` and `-global` options, as given.
     public let board: BoardOptions
