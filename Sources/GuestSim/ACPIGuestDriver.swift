@@ -147,6 +147,7 @@ final class ACPIGuestDriver {
 
     /// The SCI went high or low: a high level queues the GPE handler (once until it runs).
     func sciLevelChanged(_ level: Bool) {
+        if level { script?.sciRaised() }
         guard level, booted, !handlerQueued else { return }
         if case .neverAck = persona { return }
         handlerQueued = true

@@ -24,6 +24,9 @@ final class GuestScriptRunner {
     private let poll: Int64
     private let timers: GuestTimers
     private var phase = Phase.armed
+    /// The `wait-for: sci` step waiting for the SCI to rise (ACPI side): it is woken by
+    /// ``sciRaised()``, as an interrupt wakes a guest, instead of being polled.
+    private var waitingForSCI: Int?
 
     init(machine: Machine, target: Target, steps: [GuestScriptStep], poll: Int64, timers: GuestTimers) {
         self.machine = machine
@@ -57,6 +60,11 @@ final class GuestScriptRunner {
                 let next = index + 1
                 timers.after(nanoseconds) { [weak self] in self?.run(from: next) }
                 return
+            case .waitForSCI where isACPI:
+                guard machine.acpi.sciLevel else {
+                    waitingForSCI = index
+                    return
+                }
             case .waitFor, .waitForSCI, .waitForIO:
                 guard holds(steps[index]) else {
                     let again = index
@@ -94,10 +102,22 @@ final class GuestScriptRunner {
         phase = .done
     }
 
+    /// The SCI went high: a `wait-for: sci` step goes on at this instant (from a timer, not inside
+    /// the machine operation that raised it).
+    func sciRaised() {
+        guard let index = waitingForSCI else { return }
+        waitingForSCI = nil
+        timers.after(0) { [weak self] in self?.run(from: index) }
+    }
+
+    private var isACPI: Bool {
+        if case .acpi = target { return true }
+        return false
+    }
+
     /// Whether a wait step's condition holds now; a wait of the other side holds at once (it is skipped).
     private func holds(_ step: GuestScriptStep) -> Bool {
         switch (step, target) {
-        case (.waitForSCI, .acpi): return machine.acpi.sciLevel
         case (.waitForIO(let port, let size, let mask, let value), .acpi):
             return machine.ioRead(port: port, size: size) & mask == value
         case (.waitFor(let condition), _): return holds(condition)
