@@ -4,7 +4,7 @@ public import QMPWire
 public import SimulatedMachine
 
 #if canImport(Glibc)
-    public import Glibc
+    internal import Glibc
 #endif
 
 /// A listening socket the daemon did not create: passed by socket activation (`LISTEN_FDS`) or
@@ -37,8 +37,9 @@ public struct DaemonConfiguration: Sendable {
     public var uuid: String?
     /// Start in `prelaunch`, like QEMU's `-S`.
     public var startPaused: Bool
-    /// Permissions of the sockets the daemon creates.
-    public var socketMode: mode_t
+    /// Permissions of the sockets the daemon creates (a `mode_t`; plain here, so that Glibc stays an
+    /// internal import of this file).
+    public var socketMode: UInt32
     /// `--transcript` file.
     public var transcriptPath: String?
     public var logLevel: Logger.Level
@@ -79,7 +80,7 @@ public struct DaemonConfiguration: Sendable {
         profile: QEMUProfile,
         name: String? = nil,
         startPaused: Bool = false,
-        socketMode: mode_t = 0o600,
+        socketMode: UInt32 = 0o600,
         transcriptPath: String? = nil,
         logLevel: Logger.Level = .info,
         limits: JSONStreamParser.Limits = .qemu,

@@ -22,11 +22,29 @@ final class RecordedProbe {
         add(text)
     }
 
+    /// Indexes the lines of `text` by their key. Scans bytes, not Characters: the recordings are
+    /// ASCII, and `split(separator:)` on a String segments graphemes (~25 ms for a release's
+    /// 400 KB, on the first probe command, in a release build).
     private func add(_ text: String) {
-        for line in text.split(separator: "\n") {
-            guard let tab = line.firstIndex(of: "\t") else { continue }
-            index[String(line[..<tab])] = line[line.index(after: tab)...]
+        let bytes = text.utf8
+        var lineStart = bytes.startIndex
+        var tab: String.Index?
+        var position = bytes.startIndex
+        func take(upTo end: String.Index) {
+            if let tab { index[String(text[lineStart..<tab])] = text[bytes.index(after: tab)..<end] }
         }
+        while position != bytes.endIndex {
+            switch bytes[position] {
+            case UInt8(ascii: "\t") where tab == nil: tab = position
+            case UInt8(ascii: "\n"):
+                take(upTo: position)
+                lineStart = bytes.index(after: position)
+                tab = nil
+            default: break
+            }
+            position = bytes.index(after: position)
+        }
+        take(upTo: bytes.endIndex)
     }
 
     /// The recorded answer to `command` with `arguments` (exactly as recorded, compared as JSON with
