@@ -20,6 +20,24 @@ public enum Daemon {
     /// `select`, so descriptors above 1,023 are fine: systemd's advice for services), and returns how
     /// many passed descriptors the machine may hold: 1,024, or fewer when the process may not open
     /// 128 more than that (kept for sessions and sockets).
+    /// How a socket of `role` treats several clients: the control plane is shared; a human monitor is
+    /// one client at a time (a QEMU chardev has one frontend connection), whatever `--monitor-mode`.
+    private static func mode(of role: SessionRole, _ configuration: DaemonConfiguration) -> MonitorMode {
+        switch role {
+        case .monitor: configuration.monitorMode
+        case .control: .shared
+        case .humanMonitor: .exclusive
+        }
+    }
+
+    private static func describe(_ role: SessionRole, _ mode: MonitorMode) -> String {
+        switch role {
+        case .monitor: "\(mode.rawValue) monitor"
+        case .control: "control"
+        case .humanMonitor: "human monitor"
+        }
+    }
+
     private static func passedDescriptorLimit() -> Int {
         var limit = rlimit()
         let resource = Int32(RLIMIT_NOFILE.rawValue)
@@ -74,8 +92,10 @@ public enum Daemon {
         // Each monitor socket is a chardev (compat_monitorN) as each -qmp is on QEMU; chardevs the
         // machine creates get a real OS side, run on the machine's queue.
         let ids = configuration.monitorChardevIDs
-        for path in configuration.qmpSockets { machine.addMonitorChardev(path: path, id: ids[path]) }
-        for socket in configuration.inheritedQMPSockets {
+        for path in configuration.qmpSockets + configuration.hmpSockets {
+            machine.addMonitorChardev(path: path, id: ids[path])
+        }
+        for socket in configuration.inheritedQMPSockets + configuration.inheritedHMPSockets {
             machine.addMonitorChardev(path: socket.name, id: ids[socket.name])
         }
         machine.chardevs.host = HostChardevs(queue: queue)
@@ -98,6 +118,7 @@ public enum Daemon {
         let server = QMPServer(core: core, queue: queue)
         var created: [String] = []
         var sockets = configuration.qmpSockets.map { ($0, SessionRole.monitor) }
+        sockets += configuration.hmpSockets.map { ($0, SessionRole.humanMonitor) }
         if let control = configuration.controlSocket { sockets.append((control, .control)) }
         for (path, role) in sockets {
             do {
@@ -107,9 +128,9 @@ public enum Daemon {
                     backlog: configuration.backlog
                 )
                 created.append(path)
-                let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
+                let mode = Self.mode(of: role, configuration)
                 server.addMonitor(path: path, fd: fd, mode: mode, role: role, ownsPath: true)
-                logger.info("listening on \(path) (\(role == .control ? "control" : "\(mode.rawValue) monitor"))")
+                logger.info("listening on \(path) (\(Self.describe(role, mode)))")
             } catch {
                 for p in created { unlink(p) }
                 let code: DaemonExitCode = if case .inUse = error { .socketInUse } else { .cannotCreate }
@@ -128,15 +149,15 @@ public enum Daemon {
         // unlink them (unless QEMU's behaviour is asked for). A connection already pending on one (socket activation starts the daemon on
         // the first connect) is accepted as soon as the queue runs.
         var inherited = configuration.inheritedQMPSockets.map { ($0, SessionRole.monitor) }
+        inherited += configuration.inheritedHMPSockets.map { ($0, SessionRole.humanMonitor) }
         if let control = configuration.inheritedControlSocket { inherited.append((control, .control)) }
         for (socket, role) in inherited {
             UnixSocket.setNonBlockingCloseOnExec(socket.fd)
-            let mode = role == .control ? MonitorMode.shared : configuration.monitorMode
+            let mode = Self.mode(of: role, configuration)
             let isPath = !socket.name.hasPrefix("fd:") && !socket.name.hasPrefix("@")
             let owns = configuration.unlinksInheritedSockets && isPath
             server.addMonitor(path: socket.name, fd: socket.fd, mode: mode, role: role, ownsPath: owns)
-            let what = role == .control ? "control" : "\(mode.rawValue) monitor"
-            logger.info("listening on \(socket.name) (\(what), inherited fd \(socket.fd))")
+            logger.info("listening on \(socket.name) (\(Self.describe(role, mode)), inherited fd \(socket.fd))")
         }
 
         keepAlive = [server, core, machine]

@@ -29,6 +29,12 @@ public struct DaemonConfiguration: Sendable {
     public var qmpSockets: [String]
     /// Inherited listening sockets served as further monitors (`--qmp fd:N`, socket activation).
     public var inheritedQMPSockets: [InheritedSocket]
+    /// Human monitor socket paths (`--hmp`, QEMU's `-monitor unix:PATH,server=on,wait=off`): HMP text
+    /// through QEMU's line editor, one client at a time as every QEMU monitor chardev.
+    public var hmpSockets: [String] = []
+    /// Inherited listening sockets served as human monitors (`-mon mode=readline` over
+    /// `-chardev socket,fd=N`).
+    public var inheritedHMPSockets: [InheritedSocket] = []
     public var monitorMode: MonitorMode
     public var profile: QEMUProfile
     /// `query-name`'s name.

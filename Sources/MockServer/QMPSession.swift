@@ -40,6 +40,8 @@ public final class QMPSession {
     public var offeredCapabilities: [String] { role.offeredCapabilities }
 
     private var parser: JSONStreamParser
+    /// The line editor of a human monitor session (``SessionRole/humanMonitor``).
+    private var editor = LineEditor()
     private unowned let core: ServerCore
 
     init(number: Int, monitor: String, role: SessionRole, core: ServerCore, limits: JSONStreamParser.Limits) {
@@ -52,7 +54,7 @@ public final class QMPSession {
     }
 
     /// Whether a message was partly received (for logging a disconnect mid-message).
-    public var isMidMessage: Bool { parser.isMidMessage }
+    public var isMidMessage: Bool { role == .humanMonitor ? editor.isMidLine : parser.isMidMessage }
 
     /// Queues the greeting. Called once, when the connection is accepted.
     public func greet() {
@@ -61,6 +63,10 @@ public final class QMPSession {
 
     /// Parses and executes everything in `bytes`, in order.
     public func receive(_ bytes: UnsafeRawBufferPointer) {
+        if role == .humanMonitor {
+            receiveTyped(bytes)
+            return
+        }
         var position = 0
         while !isClosing, let result = parser.next(from: bytes, position: &position) {
             core.recordInbound(self, parser.lastMessageText)
@@ -107,6 +113,26 @@ public final class QMPSession {
                 send(error.response(id: request.id))
             }
         }
+    }
+
+    /// A human monitor's input: QEMU's line editor echoes it, and each finished line runs as an HMP
+    /// command whose output, and then the prompt, follow the echo of the line's end.
+    private func receiveTyped(_ bytes: UnsafeRawBufferPointer) {
+        var echo: [UInt8] = []
+        for byte in bytes where !isClosing {
+            guard let line = editor.feed(byte, echo: &echo) else { continue }
+            core.recordInbound(self, Array(line.utf8)[...])
+            let output = HumanMonitor.shared.execute(
+                line,
+                call: QMPCall(arguments: JSONObject(), session: self, core: core)
+            )
+            echo.append(contentsOf: output.utf8)
+            echo.append(contentsOf: HumanMonitor.prompt.utf8)
+            sendRendered(echo)
+            echo.removeAll(keepingCapacity: true)
+            core.commandCompleted()
+        }
+        if !echo.isEmpty { sendRendered(echo) }
     }
 
     /// QEMU's `qmp_dispatch` after the shape checks: look-up, OOB permission, arguments, handler.

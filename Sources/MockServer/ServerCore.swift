@@ -194,7 +194,8 @@ public final class ServerCore {
 
     func recordOutbound(_ session: QMPSession, _ line: ArraySlice<UInt8>) {
         guard recordsOutbound else { return }
-        let text = line.count >= 2 ? line.dropLast(2) : line  // without CRLF
+        // Without the CRLF of a QMP line (a human monitor's output need not end in one).
+        let text = line.count >= 2 && line[line.endIndex - 2] == 13 && line.last == 10 ? line.dropLast(2) : line
         if logMessages {
             logger.debug("session \(session.number) <- \(String(decoding: text, as: UTF8.self))")
         }
@@ -246,9 +247,18 @@ extension ServerCore: MachineEventSink {
         return eventLine
     }
 
-    /// The greeting line for a session of `role`.
+    /// The greeting line for a session of `role`: QMP's, or a human monitor's banner and first prompt
+    /// (QEMU's `monitor_init_hmp` and `readline_show_prompt`).
     func greetingLine(for role: SessionRole) -> [UInt8] {
-        role == .monitor ? monitorGreeting : controlGreeting
+        switch role {
+        case .monitor: monitorGreeting
+        case .control: controlGreeting
+        case .humanMonitor:
+            Array(
+                "QEMU \(profile.version.major).\(profile.version.minor).\(profile.version.micro) monitor - type 'help' for more information\r\n\(HumanMonitor.prompt)"
+                    .utf8
+            )
+        }
     }
 
     private func renderGreeting(for role: SessionRole) -> [UInt8] {

@@ -3,8 +3,9 @@ import SimulatedMachine
 
 /// `-qmp`, `-monitor` and `-mon` over `-chardev`: which sockets become QMP monitors. `-qmp SPEC` is
 /// QEMU's shorthand for a chardev `compat_monitorN` made from SPEC (`unix:PATH,server=on,wait=off`)
-/// plus `-mon chardev=compat_monitorN,mode=control`. HMP monitors (`-monitor`, `-mon mode=readline`)
-/// are accepted and not served.
+/// plus `-mon chardev=compat_monitorN,mode=control`. Human monitors (`-monitor`, `-mon
+/// mode=readline`) on Unix server sockets are served too; on any other chardev (stdio, pty, vc, ...)
+/// they are accepted and ignored.
 extension QEMUCommandLineParser {
     /// `-qmp SPEC` (control) or `-monitor SPEC` (readline).
     mutating func readQMP(_ value: String, written: String, control: Bool) throws(QEMUOptionError) {
@@ -59,7 +60,13 @@ extension QEMUCommandLineParser {
         monitors.append((chardev, control, written))
     }
 
-    /// Each `-mon` to its chardev: control monitors on Unix sockets (a path, or an inherited
+    /// A human monitor's socket: an inherited descriptor, or a path.
+    private static func socket(_ path: String?, _ fd: String?) -> QEMUMonitor.Socket? {
+        if let fd { return Int32(fd).flatMap { $0 >= 0 ? .descriptor($0) : nil } }
+        return path.map { .path($0) }
+    }
+
+    /// Each `-mon` to its chardev: monitors on Unix server sockets (a path, or an inherited
     /// descriptor) become ``QEMUMonitor``s; every other chardev goes to the machine.
     mutating func resolveMonitors() throws(QEMUOptionError) {
         var used = Set<String>()
@@ -68,11 +75,19 @@ extension QEMUCommandLineParser {
                 throw QEMUOptionError(option: monitor.written, "chardev \"\(monitor.chardev)\" not found")
             }
             used.insert(chardev.id)
+            func text(_ key: String) -> String? { chardev.options.last { $0.key == key }?.value }
             guard monitor.control else {
-                invocation.ignored.append(monitor.written)
+                // A human monitor where a client can reach it; elsewhere (stdio, a pty) nobody types.
+                let server = text("server").flatMap(Self.onOff) ?? false
+                if text("backend") == "socket", server, let socket = Self.socket(text("path"), text("fd")) {
+                    invocation.monitors.append(
+                        QEMUMonitor(chardev: chardev.id, socket: socket, option: chardev.written, isHuman: true)
+                    )
+                } else {
+                    invocation.ignored.append(monitor.written)
+                }
                 continue
             }
-            func text(_ key: String) -> String? { chardev.options.last { $0.key == key }?.value }
             guard text("backend") == "socket" else {
                 throw QEMUOptionError(option: chardev.written, "qmp-mockd serves QMP monitors on Unix sockets only")
             }

@@ -7,6 +7,8 @@ import SimulatedMachine
 /// memory. `--name value` and `--name=value` both work; `--qmp` repeats.
 struct DaemonOptions {
     var qmpSockets: [String] = []
+    /// `--hmp`: human monitor sockets to create (QEMU's `-monitor unix:PATH,server=on,wait=off`).
+    var hmpSockets: [String] = []
     var monitorMode = MonitorMode.exclusive
     var qemuVersion = QEMUProfile.defaultVersion
     var name: String?
@@ -77,6 +79,7 @@ struct DaemonOptions {
     private static func valueName(of key: String) -> String? {
         switch key {
         case "qmp", "control": "path|fd:N"
+        case "hmp": "path"
         case "monitor-mode", "socket-mode", "clock": "mode"
         case "qemu-version": "version"
         case "name": "name"
@@ -94,6 +97,11 @@ struct DaemonOptions {
             guard !value.isEmpty else { throw UsageError(message: "--qmp needs a path") }
             try Self.checkDescriptor(value)
             qmpSockets.append(value)
+        case "hmp":
+            guard !value.isEmpty, !value.hasPrefix("fd:") else {
+                throw UsageError(message: "--hmp needs a path (QEMU's -monitor unix:PATH,server=on,wait=off)")
+            }
+            hmpSockets.append(value)
         case "monitor-mode":
             guard let mode = MonitorMode(rawValue: value) else {
                 throw UsageError(message: "--monitor-mode must be exclusive or shared, not '\(value)'")
@@ -179,6 +187,8 @@ struct DaemonOptions {
             OPTIONS:
               --qmp <path|fd:N>        QMP monitor socket to create, or fd:N to serve an inherited
                                        listening socket; repeatable.
+              --hmp <path>             Human monitor socket to create (QEMU's -monitor unix:PATH,...):
+                                       HMP commands with QEMU's line editing; repeatable.
               --monitor-mode <mode>    exclusive (QEMU: one client at a time, others wait) or shared
                                        (all clients at once). (default: exclusive)
               --qemu-version <version> QEMU release to play: \(versions). (default: \(QEMUProfile.defaultVersion))

@@ -103,12 +103,14 @@ enum QEMUMode {
         // Inherited monitor sockets are checked before anything is created, as QEMU checks them.
         var inherited: [InheritedSocket] = []
         var paths: [String] = []
+        var humanInherited: [InheritedSocket] = []
+        var humanPaths: [String] = []
         var chardevIDs: [String: String] = [:]
         var socketOptions: [String: String] = [:]
         for monitor in invocation.monitors {
             switch monitor.socket {
             case .path(let path):
-                paths.append(path)
+                if monitor.isHuman { humanPaths.append(path) } else { paths.append(path) }
                 chardevIDs[path] = monitor.chardev
                 socketOptions[path] = monitor.option
             case .descriptor(let fd):
@@ -120,7 +122,7 @@ enum QEMUMode {
                     fail("\(monitor.option): File descriptor '\(fd)' is not a listening Unix stream socket")
                 }
                 let socket = InheritedSocket(fd: fd, name: SocketPlan.boundName(fd) ?? "fd:\(fd)")
-                inherited.append(socket)
+                if monitor.isHuman { humanInherited.append(socket) } else { inherited.append(socket) }
                 chardevIDs[socket.name] = monitor.chardev
             }
         }
@@ -154,6 +156,8 @@ enum QEMUMode {
             inheritedQMPSockets: inherited
         )
         configuration.uuid = invocation.uuid
+        configuration.hmpSockets = humanPaths
+        configuration.inheritedHMPSockets = humanInherited
         configuration.startupFailureStatus = 1
         configuration.monitorChardevIDs = chardevIDs
         configuration.unlinksInheritedSockets = true

@@ -100,6 +100,7 @@ struct QMPMockd {
             inheritedControlSocket: plan.inheritedControl
         )
         configuration.maxOutboundBytes = o.maxOutbound
+        configuration.hmpSockets = o.hmpSockets
         configuration.limits.maxMessageBytes = o.maxMessageSize
         // Without NOTIFY_SOCKET libsystemd does nothing; the status line is then not even computed.
         let notifying = Systemd.isNotifySocketSet

@@ -209,7 +209,7 @@ import Testing
             "remove-fd", "add-fd", "closefd", "getfd", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",
             "quit", "cont", "stop", "query-acpi-ospm-status", "query-cpus-fast", "query-hotpluggable-cpus",
-            "query-name", "query-status", "query-qmp-schema",
+            "query-uuid", "query-name", "query-status", "query-qmp-schema",
             "query-commands", "query-version",
             "qmp_capabilities",
         ]

@@ -136,6 +136,11 @@ RUNNABLE: dict[str, Plan] = {
         daemon=DaemonSpec(qmp="vm2.sock", control="vm2.ctl",
                           args=("--clock", "manual", "--config", str(REPO / "config" / "acpi-q35.yaml"))),
     ),
+    # docs/hmp.md "Human monitor sockets": Ganeti's socat call on the daemon the text names.
+    "echo 'info status' | socat STDIO UNIX-CONNECT:/tmp/vm1.hmp | tr -d '\\r\\033' | tail -n 2": Plan(
+        "daemon with --hmp /tmp/vm1.hmp --paused, as the text starts it",
+        daemon=DaemonSpec(qmp="vm1.sock", args=("--hmp", "vm1.hmp", "--paused")),
+    ),
     # docs/control-plane.md "qmp-mockctl watch": the state once, from a fresh daemon on the manual clock (t=0.000s).
     "qmp-mockctl --control /tmp/vm1.ctl watch --once": Plan(
         "daemon with --control /tmp/vm1.ctl and the manual clock (t=0.000s)",

@@ -11,6 +11,8 @@ import SimulatedMachine
 struct HumanMonitor: Sendable {
     /// The one monitor; its tables never change.
     static let shared = HumanMonitor()
+    /// The prompt a human monitor session writes after its banner and after each command's output.
+    static let prompt = "(qemu) "
 
     private var commands: [String: HMPCommand] = [:]
     private var infoCommands: [String: HMPCommand] = [:]
@@ -28,11 +30,13 @@ struct HumanMonitor: Sendable {
         guard let name = Self.word(&text) else { return "" }
         var output: String
         if name == "info" {
+            let start = line.firstIndex { $0 != " " && $0 != "\t" && $0 != "\n" } ?? line.startIndex
             if let sub = Self.word(&text) {
                 if let command = infoCommands[sub] {
                     output = run(command, display: sub, helpName: "info \(sub)", text, call)
                 } else {
-                    output = "unknown command: 'info \(sub)'\n"
+                    // QEMU quotes the line as typed, from the command through the unknown name.
+                    output = "unknown command: '\(line[start..<text.startIndex])'\n"
                 }
             } else {
                 output = HMPCommands.info.map { "info \($0.help)\n" }.sorted().joined()
