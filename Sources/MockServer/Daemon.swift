@@ -83,6 +83,7 @@ public enum Daemon {
             hostClock: hostClock
         )
         if let uuid = configuration.uuid { machine.uuid = uuid }
+        machine.exitsOnGuestShutdown = !configuration.noShutdown
         // The machine owns passed descriptors as numbers and gives each back once; here they are real.
         machine.descriptors.release = { fd in _ = Glibc.close(fd) }
         machine.descriptors.isOpen = { fd in Glibc.fcntl(fd, F_GETFD) != -1 }

@@ -43,6 +43,9 @@ public struct DaemonConfiguration: Sendable {
     public var uuid: String?
     /// Start in `prelaunch`, like QEMU's `-S`.
     public var startPaused: Bool
+    /// A guest shutdown stops the VM in the `shutdown` state instead of ending the process (QEMU's
+    /// `-no-shutdown`; `--no-shutdown`).
+    public var noShutdown = false
     /// Permissions of the sockets the daemon creates (a `mode_t`; plain here, so that Glibc stays an
     /// internal import of this file).
     public var socketMode: UInt32

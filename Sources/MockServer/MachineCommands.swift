@@ -63,5 +63,12 @@ enum MachineCommands {
                 return .object(JSONObject())
             }
         )
+        // The ACPI power button: POWERDOWN, and PWRBTN_STS for a guest that enabled it (docs/acpi.md).
+        table.register(
+            QMPCommand("system_powerdown") { call throws(QMPError) in
+                call.machine.powerdown()
+                return .object(JSONObject())
+            }
+        )
     }
 }

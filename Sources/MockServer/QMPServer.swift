@@ -228,6 +228,7 @@ public final class QMPServer: @unchecked Sendable {
         switch request {
         case .quit: onStopping?("shutting down: quit")
         case .signal(let number): onStopping?("shutting down: signal \(number)")
+        case .guestShutdown: onStopping?("shutting down: the guest powered off")
         }
         let connections = monitors.flatMap(\.connections)
         for connection in connections { connection.drain(timeoutMilliseconds: 1000) }

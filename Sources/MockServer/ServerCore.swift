@@ -207,6 +207,8 @@ extension ServerCore: MachineEventSink {
     /// Stamps a QMP event and queues it, rendered once, to every negotiated monitor session; and,
     /// with the same timestamp, as `MONITOR_EVENT` to the control sessions that subscribed.
     public func emit(_ event: MachineEvent) {
+        // The guest's soft-off ends the process once this SHUTDOWN is out (without -no-shutdown).
+        if event.kind == .shutdown, machine.exitRequested { requestShutdown(.guestShutdown) }
         let monitors = hasListeners(.monitor)
         guard monitors || subscribedSessions > 0 else { return }
         let (seconds, microseconds) = clock.now()

@@ -4,4 +4,6 @@ public enum ShutdownRequest: Sendable, Equatable {
     case quit
     /// SIGTERM or SIGINT.
     case signal(Int32)
+    /// The guest powered the machine off, without `-no-shutdown` (QEMU exits with status 0).
+    case guestShutdown
 }

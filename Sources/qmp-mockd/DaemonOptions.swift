@@ -13,6 +13,8 @@ struct DaemonOptions {
     var qemuVersion = QEMUProfile.defaultVersion
     var name: String?
     var paused = false
+    /// `--no-shutdown`: a guest power-off stops the VM instead of ending the daemon (QEMU's -no-shutdown).
+    var noShutdown = false
     var socketMode: UInt32 = 0o600
     var transcript: String?
     var control: String?
@@ -50,9 +52,9 @@ struct DaemonOptions {
                 inline = String(key[key.index(after: equals)...])
                 key = String(key[..<equals])
             }
-            if key == "paused" {
-                guard inline == nil else { throw UsageError(message: "--paused takes no value") }
-                options.paused = true
+            if key == "paused" || key == "no-shutdown" {
+                guard inline == nil else { throw UsageError(message: "--\(key) takes no value") }
+                if key == "paused" { options.paused = true } else { options.noShutdown = true }
                 continue
             }
             guard let valueName = Self.valueName(of: key) else {
@@ -194,6 +196,8 @@ struct DaemonOptions {
               --qemu-version <version> QEMU release to play: \(versions). (default: \(QEMUProfile.defaultVersion))
               --name <name>            VM name reported by query-name (QEMU's -name).
               --paused                 Start paused in the prelaunch state, like QEMU's -S.
+              --no-shutdown            When the guest powers off, stop the VM (state shutdown) instead of
+                                       exiting, like QEMU's -no-shutdown.
               --socket-mode <mode>     Permissions of the created sockets, in octal. (default: 0600)
               --transcript <file>      Write every QMP message either way to this file as JSON lines.
               --control <path|fd:N>    Control socket for tests: clock, guest and fault commands (QMP

@@ -156,6 +156,7 @@ enum QEMUMode {
             inheritedQMPSockets: inherited
         )
         configuration.uuid = invocation.uuid
+        configuration.noShutdown = invocation.noShutdown
         configuration.hmpSockets = humanPaths
         configuration.inheritedHMPSockets = humanInherited
         configuration.startupFailureStatus = 1

@@ -101,6 +101,7 @@ struct QMPMockd {
         )
         configuration.maxOutboundBytes = o.maxOutbound
         configuration.hmpSockets = o.hmpSockets
+        configuration.noShutdown = o.noShutdown
         configuration.limits.maxMessageBytes = o.maxMessageSize
         // Without NOTIFY_SOCKET libsystemd does nothing; the status line is then not even computed.
         let notifying = Systemd.isNotifySocketSet

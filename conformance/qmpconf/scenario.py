@@ -90,6 +90,7 @@ class Scenario:
     steps: list[Step]
     qemu_version: str | None = None  # qmp-mockd's profile when QEMU does not take part
     second_monitor: bool = True  # the runner's own monitor client stays connected beside the scenario's
+    no_shutdown: bool = False  # QEMU -no-shutdown, qmp-mockd --no-shutdown: a guest power-off stops the VM
     files: tuple = ()  # (name, kind, size): files made in each target's directory before it starts
 
 
@@ -313,7 +314,8 @@ def _construct_mapping(loader, node):
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
-TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "second-monitor", "steps", "files"}
+TOP_KEYS = {"description", "machine", "targets", "run", "negotiate", "exact", "qemu-version", "second-monitor", "steps", "files",
+            "no-shutdown"}
 
 
 def load(path: str, machines_dir: str) -> Scenario:
@@ -366,4 +368,5 @@ def load(path: str, machines_dir: str) -> Scenario:
     return Scenario(name=name, path=path, qemu_version=None if version is None else str(version), description=str(doc.get("description", "")).strip(), machine=machine,
                     targets=tuple(targets), running=run == "running", negotiate=bool(doc.get("negotiate", True)),
                     exact=bool(doc.get("exact", False)), steps=steps,
-                    second_monitor=bool(doc.get("second-monitor", True)), files=tuple(files))
+                    second_monitor=bool(doc.get("second-monitor", True)), files=tuple(files),
+                    no_shutdown=bool(doc.get("no-shutdown", False)))

@@ -137,6 +137,8 @@ class QEMUTarget(Target):
                 "-qtest", "unix:%s,server=on,wait=off" % qt, "-qtest-log", "/dev/null"]
         if not self.scenario.running:
             argv.append("-S")
+        if self.scenario.no_shutdown:
+            argv.append("-no-shutdown")
         argv += self.scenario.machine.qemu_args()
         self.spawn(argv)
         try:
@@ -383,6 +385,8 @@ class MockdTarget(Target):
             argv += ["--qmp", second]  # a monitor client beside the scenario's, as QEMU's runner look-ups
         if not self.scenario.running:
             argv.append("--paused")
+        if self.scenario.no_shutdown:
+            argv.append("--no-shutdown")
         ready = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         ready.bind(notify)
         ready.settimeout(WAIT_SECONDS)

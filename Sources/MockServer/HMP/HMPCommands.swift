@@ -102,6 +102,14 @@ enum HMPCommands {
             invocation.call.core.afterSystemReset?()
             return ""
         },
+        HMPCommand(
+            name: "system_powerdown",
+            arguments: .none,
+            help: "system_powerdown  -- send system power down event"
+        ) { invocation throws(QMPError) in
+            invocation.call.machine.powerdown()
+            return ""
+        },
     ]
 
     /// `info` subcommands by name; `help` holds the text after `info `.

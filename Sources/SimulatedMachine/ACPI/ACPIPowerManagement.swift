@@ -1,7 +1,8 @@
 /// The machine's ACPI PM function as the guest reaches it: q35's LPC bridge (`ICH9-LPC`, 00:1f.0) or
-/// pc's `PIIX4_PM` (00:01.3). It owns the GPE0 block and the SCI, and on q35 the two LPC configuration
-/// registers that map the PM I/O block (PMBASE at 0x40, ACPI_CNTL at 0x44), which firmware programs at
-/// every boot: until it does, q35's GPE0 ports are unassigned (`acpi-hotplug.md` §3).
+/// pc's `PIIX4_PM` (00:01.3). It owns the PM1 registers (``PM1Block``), the GPE0 block and the SCI,
+/// and the configuration registers that map the PM I/O block, which firmware programs at every boot:
+/// q35's PMBASE (0x40) and ACPI_CNTL (0x44), pc's PMBA (0x40) and PMREGMISC (0x80). Until it does,
+/// the PM block's ports (and q35's GPE0) are unassigned (`acpi-hotplug.md` §3); pc's GPE0 is fixed.
 ///
 /// The hot-plug register blocks live beside it: ``ACPIPCIHotplug``, ``ACPICPUHotplug`` and
 /// ``ACPIMemoryHotplug``; ``Machine`` routes the guest's I/O-port accesses to all of them.
@@ -21,6 +22,13 @@ public struct ACPIPowerManagement: Sendable, Equatable {
     public let machineType: MachineType
     /// GPE0 and the SCI level it drives.
     public var gpe: GPE0Block
+    /// PM1 status, enable and control, and the PM timer.
+    public var pm1 = PM1Block()
+    /// pc's PIIX4_PM configuration dword at 0x40 (PMBA: bits 15:6 the PM block's base; bit 0 set at
+    /// reset) and byte at 0x80 (PMREGMISC: bit 0 maps the block). Every byte is writable, as QEMU's
+    /// default write mask of a function's device-specific configuration.
+    public private(set) var pcPMBA: UInt32 = 0x1
+    public private(set) var pcPMRegMisc: UInt8 = 0
     /// The SCI level last reported to the guest.
     public var sciLevel = false
     /// q35's LPC configuration bytes 0x40...0x47 (PMBASE, ACPI_CNTL and their neighbours).
@@ -41,21 +49,54 @@ public struct ACPIPowerManagement: Sendable, Equatable {
     /// set, nil before.
     public var gpeBase: UInt16? {
         guard machineType == .q35 else { return Self.pcGPEBase }
-        guard UInt8(truncatingIfNeeded: lpcConfig >> 32) & Self.acpiEnable != 0 else { return nil }
-        return UInt16(truncatingIfNeeded: lpcConfig & 0xFF80) &+ 0x20
+        return pmBase.map { $0 &+ 0x20 }
     }
 
-    /// A configuration read of the LPC bridge's bytes 0x40...0x47 (q35); nil for other offsets.
+    /// Where the PM I/O block (PM1 at +0, +2, +4, the timer at +8) is decoded now: q35 at PMBASE once
+    /// ACPI_EN is set, pc at PMBA once PMREGMISC's bit 0 is set; nil before.
+    public var pmBase: UInt16? {
+        switch machineType {
+        case .q35:
+            guard UInt8(truncatingIfNeeded: lpcConfig >> 32) & Self.acpiEnable != 0 else { return nil }
+            return UInt16(truncatingIfNeeded: lpcConfig & 0xFF80)
+        case .pc:
+            guard pcPMRegMisc & 1 != 0 else { return nil }
+            return UInt16(truncatingIfNeeded: pcPMBA & 0xFFC0)
+        }
+    }
+
+    /// The SCI level: a GPE0 event or a PM1 event (at PM timer tick `ticks`) whose enable bit is set.
+    public func sci(atTicks ticks: Int64) -> Bool { gpe.sci || pm1.raisesSCI(atTicks: ticks) }
+
+    /// A configuration read of the PM function's registers that map the PM block: q35's LPC bytes
+    /// 0x40...0x47, pc's PIIX4_PM bytes 0x40...0x43 and 0x80; nil for other offsets.
     public func lpcConfigRead(offset: Int, size: Int) -> UInt32? {
-        guard machineType == .q35, offset >= 0x40, offset + size <= 0x48 else { return nil }
         let mask: UInt64 = size == 4 ? 0xFFFF_FFFF : (1 << (UInt64(size) * 8)) - 1
+        if machineType == .pc {
+            if offset >= 0x40, offset + size <= 0x44 {
+                return UInt32(truncatingIfNeeded: (UInt64(pcPMBA) >> (UInt64(offset - 0x40) * 8)) & mask)
+            }
+            return offset == 0x80 && size == 1 ? UInt32(pcPMRegMisc) : nil
+        }
+        guard offset >= 0x40, offset + size <= 0x48 else { return nil }
         return UInt32(truncatingIfNeeded: (lpcConfig >> (UInt64(offset - 0x40) * 8)) & mask)
     }
 
-    /// A configuration write to the LPC bridge's bytes 0x40...0x47 (q35): only the writable bits change.
-    /// Returns false for other offsets.
+    /// A configuration write to the registers ``lpcConfigRead(offset:size:)`` reads: on q35 only the
+    /// writable bits change. Returns false for other offsets.
     public mutating func lpcConfigWrite(offset: Int, size: Int, value: UInt32) -> Bool {
-        guard machineType == .q35, offset >= 0x40, offset + size <= 0x48 else { return false }
+        if machineType == .pc {
+            if offset >= 0x40, offset + size <= 0x44 {
+                let shift = UInt32(offset - 0x40) * 8
+                let mask: UInt32 = (size == 4 ? 0xFFFF_FFFF : (1 << (UInt32(size) * 8)) - 1) << shift
+                pcPMBA = pcPMBA & ~mask | (value << shift) & mask
+                return true
+            }
+            guard offset == 0x80, size == 1 else { return false }
+            pcPMRegMisc = UInt8(truncatingIfNeeded: value)
+            return true
+        }
+        guard offset >= 0x40, offset + size <= 0x48 else { return false }
         let shift = UInt64(offset - 0x40) * 8
         let mask: UInt64 = (size == 4 ? 0xFFFF_FFFF : (1 << (UInt64(size) * 8)) - 1) << shift
         let writable = mask & Self.lpcConfigWritable
@@ -63,9 +104,14 @@ public struct ACPIPowerManagement: Sendable, Equatable {
         return true
     }
 
-    /// `system_reset`: GPE0 cleared and (q35) the PM block unmapped until firmware programs it again.
+    /// `system_reset`: PM1 and GPE0 cleared (the timer's status set again) and the PM block unmapped
+    /// until firmware programs it again.
     public mutating func reset() {
         gpe.reset()
+        pm1 = PM1Block()
         lpcConfig = Self.lpcConfigAtReset
+        // PIIX4's reset rewrites byte 0x40 only: the base's upper byte (0x41) survives it.
+        pcPMBA = pcPMBA & ~0xFF | 0x1
+        pcPMRegMisc = 0
     }
 }

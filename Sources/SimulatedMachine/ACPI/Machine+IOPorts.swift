@@ -15,6 +15,11 @@ extension Machine {
             let delta = Int(port - base)
             return delta < length ? delta : nil
         }
+        if let base = acpi.pmBase {
+            if let o = offset(base, 4) { return .pm1Event(offset: o) }
+            if let o = offset(base + 4, 2) { return .pm1Control(offset: o) }
+            if let o = offset(base + 8, 4) { return .pmTimer(offset: o) }
+        }
         if let base = acpi.gpeBase, let o = offset(base, acpi.gpe.length) { return .gpe(offset: o) }
         if pciHotplug.hasRegisterBlock, let o = offset(acpiPCIBase, ACPIPCIHotplug.length) {
             return .acpiPCI(offset: o)
@@ -30,6 +35,7 @@ extension Machine {
     public func ioRead(port: UInt16, size: Int) -> UInt32 {
         let region = ioRegion(port)
         switch region {
+        case .pm1Event, .pm1Control, .pmTimer: return pmBlockAccess(port: port, size: size, write: nil)
         case .acpiPCI(let o): return acpiPCIRead(offset: o, size: size)
         case .cpuHotplug(let o): return cpuHotplugRead(offset: o, size: size)
         case .memoryHotplug(let o): return memoryHotplugRead(offset: o, size: size)
@@ -46,6 +52,7 @@ extension Machine {
         // without one (fuzzing, the guest's own tests) does not read every register twice more.
         let old = observer == nil ? 0 : ioPeek(region, size: size)
         switch region {
+        case .pm1Event, .pm1Control, .pmTimer: _ = pmBlockAccess(port: port, size: size, write: value)
         case .gpe(let o):
             for i in 0..<size { acpi.gpe.write(offset: o + i, value: UInt8(truncatingIfNeeded: value >> (i * 8))) }
             updateSCI()
@@ -70,6 +77,9 @@ extension Machine {
     /// What a read of `region` would return, without side effects.
     func ioPeek(_ region: IOPortRegion, size: Int) -> UInt32 {
         switch region {
+        case .pm1Event(let o): return pmPeek(port: (acpi.pmBase ?? 0) + UInt16(o), size: size)
+        case .pm1Control(let o): return pmPeek(port: (acpi.pmBase ?? 0) + 4 + UInt16(o), size: size)
+        case .pmTimer(let o): return pmPeek(port: (acpi.pmBase ?? 0) + 8 + UInt16(o), size: size)
         case .gpe(let o):
             var value: UInt32 = 0
             for i in 0..<size { value |= UInt32(acpi.gpe.read(offset: o + i)) << (i * 8) }
@@ -95,7 +105,7 @@ extension Machine {
 
     /// Re-evaluates the SCI level and tells the observer when it changed.
     func updateSCI() {
-        let level = acpi.gpe.sci
+        let level = acpi.sci(atTicks: pmTimerTicks)
         guard level != acpi.sciLevel else { return }
         acpi.sciLevel = level
         observer?.sciLevelChanged(level)

@@ -14,6 +14,12 @@ public final class Machine {
     public let name: String?
     /// The VM's UUID (`-uuid`), as `query-uuid` reports it: QEMU's all-zero one unless given.
     public var uuid = "00000000-0000-0000-0000-000000000000"
+    /// What a guest shutdown does: end the process (QEMU's default; true) or stop the VM in the
+    /// `shutdown` state (`-no-shutdown`, which libvirt always passes; false).
+    public var exitsOnGuestShutdown = true
+    /// Set when the guest shut down and ``exitsOnGuestShutdown`` asks the process to end; the server
+    /// reads it on the `SHUTDOWN` event.
+    public internal(set) var exitRequested = false
     public let machineType: MachineType
     /// The board's `-accel`, `-smp`, `-m` and `-global` options, as given.
     public let board: BoardOptions

@@ -8,8 +8,12 @@ public struct MachineEvent: Sendable, Equatable {
     /// The events qmp-mockd raises on its QMP monitors, by their QMP names. The control plane's
     /// `GUEST_REGISTER_WRITE` is not one of them: monitors never see it.
     public enum Name: String, Sendable, CaseIterable {
-        /// `quit` and SIGTERM/SIGINT.
+        /// `quit`, SIGTERM/SIGINT, and the guest's soft-off.
         case shutdown = "SHUTDOWN"
+        /// `system_powerdown`: the power button was pressed.
+        case powerdown = "POWERDOWN"
+        /// The guest entered S4 (suspend to disk), just before its shutdown.
+        case suspendDisk = "SUSPEND_DISK"
         /// `stop` of a running VM.
         case stop = "STOP"
         /// `cont` of a paused or prelaunch VM.

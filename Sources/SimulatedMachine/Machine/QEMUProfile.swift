@@ -43,6 +43,10 @@ extension QEMUProfile {
     /// A function added at an automatically chosen address behind a port whose function 0 is taken is
     /// refused (10.0) rather than accepted invisible to the guest (7.2, 8.2).
     public var refusesHiddenFunctionOnAutoAddress: Bool { version.isAtLeast(10, 0) }
+    /// PM1 control's byte at PMBASE+5 is its high byte (read shifted, write merged), where 7.2's
+    /// handler ignores the address (QEMU 8.1's "acpi: fix acpi_pm_cnt read/write for byte access";
+    /// observed on 10.0.2 against 7.2.22, the 8.2 profile by the release it entered).
+    public var pmControlDecodesOffset: Bool { version.isAtLeast(8, 1) }
     /// `device_del`/`x-query-hotplug` of a non-device path: `X is not a device` (from 9.2) instead of
     /// `X is not a hotpluggable device`.
     public var notADeviceSuffix: String { version.isAtLeast(9, 2) ? "is not a device" : "is not a hotpluggable device" }
