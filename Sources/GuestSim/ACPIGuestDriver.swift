@@ -33,6 +33,8 @@ final class ACPIGuestDriver {
     var memoryEjections: Set<Int> = []
     /// The script of a `script` persona given for `acpi`, from its start to its end.
     private var script: GuestScriptRunner?
+    /// A power-off is under way (the power button was handled; the soft-off write is due).
+    private var shutdownQueued = false
 
     init(os: GuestOS) {
         self.os = os
@@ -88,6 +90,7 @@ final class ACPIGuestDriver {
         timers.cancelAll()
         booted = false
         handlerQueued = false
+        shutdownQueued = false
         pendingEjects.removeAll()
         processor.reset()
         memoryEjections.removeAll()
@@ -125,6 +128,10 @@ final class ACPIGuestDriver {
                 size: 1,
                 value: UInt32(ACPIPowerManagement.acpiEnable)
             )
+        } else {
+            // SeaBIOS on PIIX4: PMBA 0x600 (with its I/O bit), then PMREGMISC's enable.
+            configWrite(offset: 0x40, size: 4, value: UInt32(ACPIPowerManagement.firmwarePMBase) | 1)
+            configWrite(offset: 0x80, size: 1, value: 1)
         }
         bootCPUInterface()
         guard let gpe = gpeBase else { return }
@@ -132,12 +139,24 @@ final class ACPIGuestDriver {
         machine.ioWrite(port: gpe, size: 1, value: 0xFF)
         let enable = gpe + UInt16(machine.acpi.gpe.length / 2)
         machine.ioWrite(port: enable, size: 1, value: UInt32(handledGPEBits))
+        if let pm = machine.acpi.pmBase {
+            // ACPICA clears every fixed-event status bit, then Linux's button driver enables the
+            // power button's fixed event.
+            machine.ioWrite(port: pm, size: 2, value: UInt32(Self.allFixedStatus))
+            let enabled = machine.ioRead(port: pm + 2, size: 2)
+            machine.ioWrite(port: pm + 2, size: 2, value: enabled | UInt32(PM1Block.powerButton))
+        }
         booted = true
     }
 
-    /// A configuration write to the ACPI PM function (q35's LPC bridge, 00:1f.0).
+    /// ACPICA's `ACPI_BITMASK_ALL_FIXED_STATUS`: timer, bus master, global lock, power and sleep
+    /// button, RTC, wake.
+    static let allFixedStatus: UInt16 = 0x8731
+
+    /// A configuration write to the ACPI PM function (q35's LPC bridge 00:1f.0, pc's PIIX4_PM 00:01.3).
     private func configWrite(offset: Int, size: Int, value: UInt32) {
-        machine.configWrite(bus: 0, slot: 31, function: 0, offset: offset, size: size, value: value)
+        let (slot, function) = machine.machineType == .q35 ? (31, 0) : (1, 3)
+        machine.configWrite(bus: 0, slot: slot, function: function, offset: offset, size: size, value: value)
     }
 
     /// Where GPE0 is now (nil on q35 before firmware mapped it).
@@ -157,9 +176,30 @@ final class ACPIGuestDriver {
         }
     }
 
+    /// ACPICA's fixed-event dispatch, before the GPEs: PM1 status and enable read; a pending power
+    /// button is cleared and, after ``GuestLatencies/shutdown``, the guest powers off as Linux does:
+    /// PM1 control written with SLP_TYP (S5, QEMU's 0), then again with SLP_EN.
+    private func handleFixedEvents() {
+        guard let pm = machine.acpi.pmBase else { return }
+        let status = UInt16(truncatingIfNeeded: machine.ioRead(port: pm, size: 2))
+        let enable = UInt16(truncatingIfNeeded: machine.ioRead(port: pm + 2, size: 2))
+        guard status & enable & PM1Block.powerButton != 0 else { return }
+        machine.ioWrite(port: pm, size: 2, value: UInt32(PM1Block.powerButton))
+        guard !shutdownQueued else { return }
+        shutdownQueued = true
+        timers.after(os.latencies(for: persona).shutdown) { [unowned self] in
+            shutdownQueued = false
+            guard let pm = machine.acpi.pmBase else { return }
+            let control = machine.ioRead(port: pm + 4, size: 2) & ~UInt32(0x3C00)
+            machine.ioWrite(port: pm + 4, size: 2, value: control)
+            machine.ioWrite(port: pm + 4, size: 2, value: control | UInt32(PM1Block.sleepEnable))
+        }
+    }
+
     /// ACPICA's GPE dispatch: status and enable read, each pending bit disabled, cleared, its method
     /// run, and enabled again.
     private func handleGPE() {
+        handleFixedEvents()
         guard let gpe = gpeBase else { return }
         let enablePort = gpe + UInt16(machine.acpi.gpe.length / 2)
         let status = UInt8(truncatingIfNeeded: machine.ioRead(port: gpe, size: 1))

@@ -7,7 +7,7 @@ extension GuestConfiguration {
         "interrupt-ms", "button-ms", "link-ms", "power-off-ms", "shpc-enable-ms", "second-press-ms", "poll-ms",
         "acpi-eject-ms",
         "cpu-attach-ms", "cpu-offline-ms",
-        "memory-add-ms", "memory-offline-ms",
+        "memory-add-ms", "memory-offline-ms", "shutdown-ms",
     ]
 
     /// Sets the latency a `guest.latencies` key names.
@@ -24,6 +24,7 @@ extension GuestConfiguration {
         case "cpu-offline-ms": latencies.cpuOffline = nanoseconds
         case "memory-add-ms": latencies.memoryAdd = nanoseconds
         case "memory-offline-ms": latencies.memoryOffline = nanoseconds
+        case "shutdown-ms": latencies.shutdown = nanoseconds
         default: latencies.scriptPoll = nanoseconds
         }
     }
@@ -46,7 +47,7 @@ extension GuestConfiguration {
     ///
     /// Latency keys: `interrupt-ms`, `button-ms`, `link-ms`, `power-off-ms`, `shpc-enable-ms`,
     /// `second-press-ms`, `poll-ms`, `acpi-eject-ms`, `cpu-attach-ms`, `cpu-offline-ms`, `memory-add-ms`,
-    /// `memory-offline-ms` (see ``GuestLatencies``); `memory-removal`: `offline` or `refuse` (``GuestMemoryRemoval``);
+    /// `memory-offline-ms`, `shutdown-ms` (see ``GuestLatencies``); `memory-removal`: `offline` or `refuse` (``GuestMemoryRemoval``);
     /// `refuse-cpu-offline: true` makes every CPU removal fail with `_OST(3, 0x82)`. Persona names and options as in
     /// ``GuestPersona/parse(name:options:)``; script steps: `wait-ms`, `write-slot-control`,
     /// `write-slot-status`, `shpc-command`, `wait-for` (a ``GuestCondition`` name), `ack-events`; for the

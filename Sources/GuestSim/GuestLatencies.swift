@@ -45,6 +45,9 @@ public struct GuestLatencies: Sendable, Equatable {
     /// ACPI memory hot-plug: from the Eject Request's `_OST(3, 0x84)` to the eject (offlining the DIMM's
     /// memory blocks, page migration), or to the refusal. An estimate (§9: milliseconds to seconds): 200 ms.
     public var memoryOffline: Int64 = 200 * millisecond
+    /// The power button: from the PWRBTN fixed event to the soft-off write (ACPICA's notify,
+    /// systemd-logind's poweroff, the kernel's `acpi_enter_sleep_state(S5)`). A minimal guest's: 1 s.
+    public var shutdown: Int64 = 1000 * millisecond
 
     /// One millisecond in nanoseconds.
     public static let millisecond: Int64 = 1_000_000
@@ -91,6 +94,7 @@ public struct GuestLatencies: Sendable, Equatable {
         copy.cpuOffline = scale(cpuOffline)
         copy.memoryAdd = scale(memoryAdd)
         copy.memoryOffline = scale(memoryOffline)
+        copy.shutdown = scale(shutdown)
         return copy
     }
 }

@@ -153,7 +153,7 @@ import Testing
             ),
             (
                 "guest:\n  latencies: {lnk-ms: 1}\n",
-                "line 2, column 15: unknown key 'lnk-ms' in 'latencies' (expected one of: interrupt-ms, button-ms, link-ms, power-off-ms, shpc-enable-ms, second-press-ms, poll-ms, acpi-eject-ms, cpu-attach-ms, cpu-offline-ms, memory-add-ms, memory-offline-ms)"
+                "line 2, column 15: unknown key 'lnk-ms' in 'latencies' (expected one of: interrupt-ms, button-ms, link-ms, power-off-ms, shpc-enable-ms, second-press-ms, poll-ms, acpi-eject-ms, cpu-attach-ms, cpu-offline-ms, memory-add-ms, memory-offline-ms, shutdown-ms)"
             ),
             (
                 "guest:\n  slots:\n    - {persona: linux}\n",

@@ -206,7 +206,7 @@ import Testing
             "object-del", "object-add", "query-chardev",
             "chardev-remove", "chardev-add", "query-block",
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",
-            "remove-fd", "add-fd", "closefd", "getfd", "system_reset", "qom-get", "qom-list",
+            "remove-fd", "add-fd", "closefd", "getfd", "system_powerdown", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",
             "quit", "cont", "stop", "query-acpi-ospm-status", "query-cpus-fast", "query-hotpluggable-cpus",
             "query-uuid", "query-name", "query-status", "query-qmp-schema",

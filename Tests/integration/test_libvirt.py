@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Client, mockd_binary_path
+from conftest import Client, mockd_binary_path, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from libvirt_session import NIC_XML, LibvirtSession, disk_xml, domain_xml  # noqa: E402
@@ -192,3 +192,55 @@ def ctl_call(ctl: Client) -> list[dict]:
             return events
         assert "error" not in message, message
         events.append(message)
+
+
+def control_session(path: Path) -> Client:
+    ctl = Client(str(path))
+    assert json.loads(ctl.line())["QMP"]["capabilities"] == []
+    ctl.send({"execute": "qmp_capabilities"})
+    ctl_call(ctl)
+    return ctl
+
+
+def advance(ctl: Client, ms: int) -> None:
+    ctl.send({"execute": "clock-advance", "arguments": {"ms": ms}})
+    ctl_call(ctl)
+
+
+def test_shutdown_and_reboot_through_the_power_button(lv):
+    """`virsh shutdown` and `virsh reboot` press the ACPI power button (system_powerdown); the
+    simulated Linux guest powers off after `shutdown-ms` (here on the manual clock). libvirt then
+    destroys the domain (on_poweroff destroy), or for a reboot resets and continues it."""
+    name = "pwr1"
+    control = lv.dir / "pwr1.ctl"
+    log = start_domain(lv, name, "clock: manual\ncontrol: %s\n" % control)
+    ctl = control_session(control)
+    advance(ctl, 100)  # the guest boots: it enables the power button
+    lv.virsh("shutdown", name)
+    assert lv.virsh("domstate", name).strip() == "running"  # the guest has not acted yet
+    advance(ctl, 2000)  # the SCI handler, then shutdown-ms (1 s)
+    wait_until(lambda: name not in lv.virsh("list", "--all", "--name").split(), VIRSH_TIMEOUT,
+               "libvirt to destroy the powered-off domain")
+    view = commands_and_events(log)
+    assert position(view, "> system_powerdown") < position(view, "< POWERDOWN") < position(
+        view, '< SHUTDOWN {"guest": true, "reason": "guest-shutdown"}') < position(view, "< STOP")
+    ctl.close()
+
+    name = "pwr2"
+    control = lv.dir / "pwr2.ctl"
+    log = start_domain(lv, name, "clock: manual\ncontrol: %s\n" % control)
+    ctl = control_session(control)
+    advance(ctl, 100)
+    lv.virsh("reboot", name)
+    advance(ctl, 2000)  # the SCI handler, then shutdown-ms (1 s)
+
+    def rebooted() -> bool:
+        return "< RESUME {}" in commands_and_events(log)[position(commands_and_events(log), "< STOP"):]
+    wait_until(rebooted, VIRSH_TIMEOUT, "libvirt's system_reset and cont after the guest's power-off")
+    view = commands_and_events(log)
+    shutdown = position(view, '< SHUTDOWN {"guest": true, "reason": "guest-shutdown"}')
+    reset = position(view, "> system_reset")
+    assert shutdown < reset and "> cont {}" in view[reset:]  # libvirt's fake reboot: reset, then cont
+    assert lv.virsh("domstate", name).strip() == "running"
+    ctl.close()
+    lv.virsh("destroy", name)

@@ -24,7 +24,8 @@ from qemu.qmp import QMPClient
 from conftest import LINE_TIMEOUT, REPO
 
 VERSIONS = ["7.2.0", "8.2.0", "10.0.0"]
-EVENTS = {"SHUTDOWN", "STOP", "RESUME", "RESET", "DEVICE_DELETED", "X_DEVICE_ON", "ACPI_DEVICE_OST"}
+EVENTS = {"SHUTDOWN", "POWERDOWN", "SUSPEND_DISK", "STOP", "RESUME", "RESET", "DEVICE_DELETED", "X_DEVICE_ON",
+          "ACPI_DEVICE_OST"}
 
 
 def load_script(name: str):
@@ -120,11 +121,13 @@ def test_libvirt_style_probes(start_daemon, version):
         "query-kvm/ret-type/enabled",  # the capability probe (docs/probe.md)
         "qom-list-types/arg-type/implements",
         "device-list-properties/arg-type/typename",
+        "system_powerdown",  # libvirt's virsh shutdown and reboot
+        "POWERDOWN",
     ]
     absent = [
         "block_resize",  # not implemented
         "query-balloon",
-        "POWERDOWN",  # not raised
+        "WAKEUP",  # not raised (S3 is not modelled)
         "device_del/arg-type/force",
         "x-query-hotplug/ret-type/type/^acpi",
     ]
