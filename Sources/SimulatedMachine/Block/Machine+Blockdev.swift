@@ -108,7 +108,10 @@ extension Machine {
             try openPosix(&node, path: options["filename"]?.stringValue ?? "")
         case .raw:
             if let child { node.adopt(child) }
-            if let size = options["size"]?.int64Value { node.virtualSize = size }
+            if let size = options["size"]?.int64Value {
+                node.virtualSize = size
+                node.hasFixedSize = true
+            }
         case .qcow2:
             guard let child else { throw .generic("Image is not in qcow2 format") }
             // A read-write format writes metadata: it takes write permission on its child first.
