@@ -55,7 +55,7 @@ QEMU10 = REPO / ".build-qemu10" / "usr" / "bin" / "qemu-system-x86_64"
 IMPLEMENTED_COMMANDS = [
     "qmp_capabilities", "query-version", "query-commands", "query-qmp-schema", "query-status",
     "query-name", "stop", "cont", "quit", "device_add", "device_del", "query-pci", "qom-list",
-    "qom-get", "system_reset",
+    "qom-get", "system_reset", "query-blockstats", "block_resize",
 ]
 EMITTED_EVENTS = ["SHUTDOWN", "STOP", "RESUME", "RESET", "DEVICE_DELETED"]
 
@@ -182,19 +182,64 @@ def deprecate_singlestep(entities: list[dict]) -> None:
     raise RuntimeError("7.2's StatusInfo has no singlestep member")
 
 
+def add_zone_append(entities: list[dict], recent: list[dict]) -> None:
+    """8.1 (zoned storage): the `zone_append_*` members of BlockDeviceStats (counters and
+    `zone_append_latency_histogram`) and of BlockDeviceTimedStats, "Since 8.1" in
+    qapi/block-core.json. Each struct takes the 10.0 recording's member list; a member 7.2 lacks
+    gets the 7.2 type of a 10.0 member of the same type (types are numbered per release)."""
+    by_name = {e["name"]: e for e in entities}
+    recent_by_name = {e["name"]: e for e in recent}
+
+    def stats_types(index: dict) -> tuple[dict, dict]:
+        block_stats = index[index[index["query-blockstats"]["ret-type"]]["element-type"]]
+        device_stats = index[next(m["type"] for m in block_stats["members"] if m["name"] == "stats")]
+        timed = index[index[next(m["type"] for m in device_stats["members"] if m["name"] == "timed_stats")]["element-type"]]
+        return device_stats, timed
+
+    for old, new in zip(stats_types(by_name), stats_types(recent_by_name)):
+        old_members = {m["name"]: m for m in old["members"]}
+        if not set(old_members) <= {m["name"] for m in new["members"]}:
+            raise RuntimeError(f"{old['name']}: 10.0 dropped members of 7.2")
+        translate = {n["type"]: old_members[n["name"]]["type"] for n in new["members"] if n["name"] in old_members}
+        members = []
+        for member in new["members"]:
+            if member["name"] in old_members:
+                members.append(old_members[member["name"]])
+            elif member["name"].find("zone_append") >= 0:
+                members.append({**member, "type": translate.get(member["type"], member["type"])})
+            else:
+                raise RuntimeError(f"{old['name']}: 10.0 adds {member['name']}, not known to 8.2's derivation")
+        old["members"] = members
+
+
+def undeprecate_gluster(entities: list[dict]) -> list[dict]:
+    """A copy of `entities` with the `deprecated` feature of BlockdevDriver's `gluster` removed
+    (added after 8.2), for derive-8.2's comparison."""
+    copy = json.loads(json.dumps(entities))
+    for entity in copy:
+        if entity["meta-type"] == "enum":
+            for member in entity.get("members", []):
+                if member.get("name") == "gluster":
+                    member.pop("features", None)
+    return copy
+
+
 def derive_82() -> None:
-    """schema/qemu-8.2.0.json: the 7.2 recording plus 8.1's deprecation of `singlestep`."""
+    """schema/qemu-8.2.0.json: the 7.2 recording plus 8.1's deprecation of `singlestep` and 8.1's
+    zoned-append statistics (`query-blockstats`)."""
     base = load("7.2.0")
+    recent = load("10.0.0")["query-qmp-schema"]
     entities = json.loads(json.dumps(base["query-qmp-schema"]))
     deprecate_singlestep(entities)
-    # Guard: the implemented part of 7.2 and 10.0 may differ only in query-status (singlestep
-    # deprecated in 8.1, removed in 9.0); anything else is a change whose release the derivation
-    # would have to learn.
-    old = shape(restrict(base["query-qmp-schema"], IMPLEMENTED_COMMANDS, EMITTED_EVENTS))
-    new = shape(restrict(load("10.0.0")["query-qmp-schema"], IMPLEMENTED_COMMANDS, EMITTED_EVENTS))
+    add_zone_append(entities, recent)
+    # Guard: the implemented part of the derived 8.2 and of 10.0 may differ only in query-status
+    # (singlestep removed in 9.0) and, in query-blockstats, by 10.0's deprecation of the gluster
+    # driver (9.2); anything else is a change whose release the derivation would have to learn.
+    old = shape(restrict(entities, IMPLEMENTED_COMMANDS, EMITTED_EVENTS))
+    new = shape(restrict(undeprecate_gluster(recent), IMPLEMENTED_COMMANDS, EMITTED_EVENTS))
     changed = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
     if changed != ["query-status"]:
-        raise RuntimeError(f"7.2 and 10.0 differ in {changed}: decide which of it 8.2 has")
+        raise RuntimeError(f"8.2 (derived) and 10.0 differ in {changed}: decide which of it 8.2 has")
     content = {
         "recorded-from": f"derived from qemu-7.2.0.json by scripts/record-qmp-schema.py derive-8.2 (no 8.2 binary)",
         "version": {"qemu": {"micro": 0, "minor": 2, "major": 8}, "package": ""},

@@ -2,7 +2,7 @@ import QMPWire
 import SimulatedMachine
 
 /// The block layer's commands: `blockdev-add`, `blockdev-del`, `query-named-block-nodes`,
-/// `query-block`. Thin: the machine's block layer (``BlockLayer``) holds the rules and texts.
+/// `query-block`, `query-blockstats`, `block_resize`. Thin: the machine's block layer (``BlockLayer``) holds the rules and texts.
 enum BlockCommands {
     static func register(in table: inout CommandTable) {
         // blockdev-add is a boxed QAPI union: the machine checks its members against the driver.
@@ -28,5 +28,30 @@ enum BlockCommands {
             }
         )
         table.register(QMPCommand("query-block") { call throws(QMPError) in call.machine.queryBlock() })
+        table.register(
+            QMPCommand(
+                "query-blockstats",
+                arguments: QAPIArguments([QAPIArgument("query-nodes", .bool, optional: true)])
+            ) { call throws(QMPError) in
+                call.machine.queryBlockstats(queryNodes: call.arguments["query-nodes"]?.boolValue ?? false)
+            }
+        )
+        table.register(
+            QMPCommand(
+                "block_resize",
+                arguments: QAPIArguments([
+                    QAPIArgument("device", .string, optional: true),
+                    QAPIArgument("node-name", .string, optional: true),
+                    QAPIArgument("size", .int),
+                ])
+            ) { call throws(QMPError) in
+                try call.machine.blockResize(
+                    device: call.arguments["device"]?.stringValue,
+                    nodeName: call.arguments["node-name"]?.stringValue,
+                    size: call.arguments["size"]?.int64Value ?? 0
+                )
+                return .object(JSONObject())
+            }
+        )
     }
 }

@@ -5,7 +5,8 @@ import SimulatedMachine
 /// The daemon's answers to the block layer's operating-system questions (``BlockHost``): it opens a
 /// path as QEMU's `file-posix` would (`O_RDWR` or `O_RDONLY`, close-on-exec), reads its size, its
 /// allocation and its first 112 bytes (a format header), and closes it again at once. Nothing stays
-/// open: no image I/O is simulated.
+/// open: no image I/O is simulated. `block_resize` of a file node really sets the file's length
+/// (`ftruncate`), as QEMU does.
 enum PosixBlockHost {
     static let host = BlockHost(
         open: { path, writable in
@@ -19,8 +20,25 @@ enum PosixBlockHost {
             guard flags >= 0 else { return nil }
             return flags & O_ACCMODE | (flags & clinux_o_direct() != 0 ? BlockHost.directFlag : 0)
         },
-        inspect: { fd in describe(fd) }
+        inspect: { fd in describe(fd) },
+        truncate: { target, size in
+            switch target {
+            case .path(let path):
+                let fd = Glibc.open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK)
+                guard fd >= 0 else { return .failure(error(errno)) }
+                defer { _ = Glibc.close(fd) }
+                return resize(fd, to: size)
+            case .descriptor(let fd):
+                return resize(fd, to: size)
+            }
+        }
     )
+
+    /// `ftruncate` of a regular file, then a fresh look at it (its size as `block_resize` leaves it).
+    private static func resize(_ fd: Int32, to size: Int64) -> Result<BlockHostFile, BlockHostError> {
+        guard ftruncate(fd, off_t(size)) == 0 else { return .failure(error(errno)) }
+        return describe(fd)
+    }
 
     /// `errno` as QEMU prints it (`strerror`).
     private static func error(_ code: Int32) -> BlockHostError {

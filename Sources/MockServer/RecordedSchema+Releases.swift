@@ -2258,12 +2258,14 @@ extension RecordedSchema {
 """#
     )
 
-    /// 8.2.0: derived from qemu-7.2.0.json by scripts/record-qmp-schema.py derive-8.2 (no 8.2 binary); 1 entities replaced.
+    /// 8.2.0: derived from qemu-7.2.0.json by scripts/record-qmp-schema.py derive-8.2 (no 8.2 binary); 3 entities replaced.
     static let qemu8_2 = RecordedSchema(
         release: "8.2.0",
         text: qemu7_2.text,
         replacements: [
             "1": #"{"name":"1","members":[{"name":"running","type":"bool"},{"name":"singlestep","type":"bool","features":["deprecated"]},{"name":"status","type":"262"}],"meta-type":"object"}"#,
+            "275": #"{"name":"275","members":[{"name":"rd_bytes","type":"int"},{"name":"wr_bytes","type":"int"},{"name":"zone_append_bytes","type":"int"},{"name":"unmap_bytes","type":"int"},{"name":"rd_operations","type":"int"},{"name":"wr_operations","type":"int"},{"name":"zone_append_operations","type":"int"},{"name":"flush_operations","type":"int"},{"name":"unmap_operations","type":"int"},{"name":"rd_total_time_ns","type":"int"},{"name":"wr_total_time_ns","type":"int"},{"name":"zone_append_total_time_ns","type":"int"},{"name":"flush_total_time_ns","type":"int"},{"name":"unmap_total_time_ns","type":"int"},{"name":"wr_highest_offset","type":"int"},{"name":"rd_merged","type":"int"},{"name":"wr_merged","type":"int"},{"name":"zone_append_merged","type":"int"},{"name":"unmap_merged","type":"int"},{"name":"idle_time_ns","default":null,"type":"int"},{"name":"failed_rd_operations","type":"int"},{"name":"failed_wr_operations","type":"int"},{"name":"failed_zone_append_operations","type":"int"},{"name":"failed_flush_operations","type":"int"},{"name":"failed_unmap_operations","type":"int"},{"name":"invalid_rd_operations","type":"int"},{"name":"invalid_wr_operations","type":"int"},{"name":"invalid_zone_append_operations","type":"int"},{"name":"invalid_flush_operations","type":"int"},{"name":"invalid_unmap_operations","type":"int"},{"name":"account_invalid","type":"bool"},{"name":"account_failed","type":"bool"},{"name":"timed_stats","type":"[511]"},{"name":"rd_latency_histogram","default":null,"type":"512"},{"name":"wr_latency_histogram","default":null,"type":"512"},{"name":"zone_append_latency_histogram","default":null,"type":"512"},{"name":"flush_latency_histogram","default":null,"type":"512"}],"meta-type":"object"}"#,
+            "511": #"{"name":"511","members":[{"name":"interval_length","type":"int"},{"name":"min_rd_latency_ns","type":"int"},{"name":"max_rd_latency_ns","type":"int"},{"name":"avg_rd_latency_ns","type":"int"},{"name":"min_wr_latency_ns","type":"int"},{"name":"max_wr_latency_ns","type":"int"},{"name":"avg_wr_latency_ns","type":"int"},{"name":"min_zone_append_latency_ns","type":"int"},{"name":"max_zone_append_latency_ns","type":"int"},{"name":"avg_zone_append_latency_ns","type":"int"},{"name":"min_flush_latency_ns","type":"int"},{"name":"max_flush_latency_ns","type":"int"},{"name":"avg_flush_latency_ns","type":"int"},{"name":"avg_rd_queue_depth","type":"number"},{"name":"avg_wr_queue_depth","type":"number"},{"name":"avg_zone_append_queue_depth","type":"number"}],"meta-type":"object"}"#,
         ]
     )
 

@@ -204,7 +204,7 @@ import Testing
             "query-tpm-models", "query-cpu-definitions", "query-target", "query-memory-size-summary",
             "query-memory-devices", "query-iothreads", "query-memdev",
             "object-del", "object-add", "query-chardev",
-            "chardev-remove", "chardev-add", "query-block",
+            "chardev-remove", "chardev-add", "block_resize", "query-blockstats", "query-block",
             "query-named-block-nodes", "blockdev-del", "blockdev-add", "netdev_del", "netdev_add", "query-fdsets",
             "remove-fd", "add-fd", "closefd", "getfd", "system_powerdown", "system_reset", "qom-get", "qom-list",
             "query-pci", "x-query-hotplug", "device_del", "device_add",

@@ -112,3 +112,32 @@ def test_query_members_and_no_descriptor_kept(start_daemon, workdir):
         assert json.loads(c.cmd("blockdev-del", {"node-name": "f%d" % i})) == {"return": {}}
     missing = json.loads(c.cmd("blockdev-add", {"driver": "file", "filename": disk + ".no", "node-name": "x"}))
     assert missing["error"]["desc"] == "Could not open '%s': No such file or directory" % (disk + ".no")
+
+
+def test_blockstats_and_resize_of_the_host_file(start_daemon, workdir):
+    """libvirt's domblkstat/domblkinfo (query-blockstats) and blockresize (block_resize by node name):
+    the file really takes the new length, as QEMU's file-posix truncates it, and the queries report it."""
+    disk = os.path.join(workdir, "grow.img")
+    with open(disk, "wb") as f:
+        f.truncate(1 << 20)
+    d = start_daemon("--qemu-version", "7.2.0")
+    c = d.negotiated(version="7.2.0")
+    stats = json.loads(c.cmd("query-blockstats"))["return"]
+    assert [(s["device"], s["qdev"], s["node-name"]) for s in stats] == [
+        ("", "/machine/peripheral/virtio-disk0/virtio-backend", "libvirt-1-format")]
+    assert stats[0]["stats"]["rd_bytes"] == 0 and stats[0]["stats"]["account_invalid"] is True
+    assert stats[0]["parent"]["node-name"] == "libvirt-1-storage"
+    nodes = json.loads(c.cmd("query-blockstats", {"query-nodes": True}))["return"]
+    assert [n["node-name"] for n in nodes] == ["libvirt-1-storage", "libvirt-1-format"]
+    ok = {"return": {}}
+    assert json.loads(c.cmd("blockdev-add", {"driver": "file", "filename": disk, "node-name": "g0"})) == ok
+    assert json.loads(c.cmd("blockdev-add", {"driver": "raw", "file": "g0", "node-name": "g1"})) == ok
+    assert json.loads(c.cmd("block_resize", {"node-name": "g1", "size": 2 << 20})) == ok
+    assert os.path.getsize(disk) == 2 << 20
+    assert json.loads(c.cmd("block_resize", {"node-name": "g1", "size": 1000})) == ok
+    assert os.path.getsize(disk) == 1000
+    sizes = {n["node-name"]: n["image"]["virtual-size"]
+             for n in json.loads(c.cmd("query-named-block-nodes"))["return"]}
+    assert sizes["g0"] == 1024 and sizes["g1"] == 1024
+    missing = json.loads(c.cmd("block_resize", {"device": "vdc", "size": 512}))
+    assert missing["error"] == {"class": "GenericError", "desc": "Cannot find device='vdc' nor node-name=''"}

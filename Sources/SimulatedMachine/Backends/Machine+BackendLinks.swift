@@ -63,7 +63,8 @@ extension Machine {
                     link,
                     qdev: qdev,
                     reportsIOStatus: owner == "virtio-blk-device" || isSCSIDisk,
-                    hasRemovableMedium: device.model.name == "scsi-cd"
+                    hasRemovableMedium: device.model.name == "scsi-cd",
+                    sharesResize: device.model.name != "nvme"
                 )
 
             case .netdev:

@@ -19,6 +19,10 @@ public struct BlockBackend: Sendable, Equatable {
     public var hasRemovableMedium = false
     /// The realized device took write permission through it (``Machine/acquireWrite(below:)``).
     public var holdsWrite = false
+    /// The device shares the resize permission (QEMU's `resizable` in `blkconf_apply_backend_options`):
+    /// virtio-blk and the SCSI disks do, nvme does not, so `block_resize` of its node is a
+    /// permission conflict.
+    public var sharesResize = true
     /// A legacy drive that goes away with its device (QEMU's `DriveInfo.auto_del`, see `Machine.driveAdd`).
     public var deletesWithDevice = false
 

@@ -17,15 +17,23 @@ public struct BlockHost: Sendable {
     public var descriptorFlags: @Sendable (_ fd: Int32) -> Int32?
     /// Looks at a descriptor the machine holds, without closing it.
     public var inspect: @Sendable (_ fd: Int32) -> Result<BlockHostFile, BlockHostError>
+    /// Sets a file's length (`ftruncate`), as QEMU's `file-posix` does for `block_resize`, and looks
+    /// at it again. The default refuses, as a host without files would (`ENOENT`).
+    public var truncate: @Sendable (_ target: BlockHostTarget, _ size: Int64) -> Result<BlockHostFile, BlockHostError>
 
+    /// A host answering with these closures.
     public init(
         open: @escaping @Sendable (String, Bool) -> Result<BlockHostFile, BlockHostError>,
         descriptorFlags: @escaping @Sendable (Int32) -> Int32?,
-        inspect: @escaping @Sendable (Int32) -> Result<BlockHostFile, BlockHostError>
+        inspect: @escaping @Sendable (Int32) -> Result<BlockHostFile, BlockHostError>,
+        truncate: @escaping @Sendable (BlockHostTarget, Int64) -> Result<BlockHostFile, BlockHostError> = { _, _ in
+            .failure(.noSuchFile)
+        }
     ) {
         self.open = open
         self.descriptorFlags = descriptorFlags
         self.inspect = inspect
+        self.truncate = truncate
     }
 
     /// No operating system: every path is missing (a machine in a unit test, until the test gives one).

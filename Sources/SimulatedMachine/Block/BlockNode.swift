@@ -26,6 +26,8 @@ public struct BlockNode: Sendable, Equatable {
     public var header: [UInt8] = []
     /// The qcow2 header, for qcow2 nodes.
     public var qcow2: QCOW2Header?
+    /// A `raw` node given a `size`: QEMU refuses to resize it (`Cannot resize fixed-size raw disks`).
+    public var hasFixedSize = false
     /// Whether QEMU's `bdrv_get_info` succeeds for the node (a `file-posix` leaf): `dirty-flag` is then reported.
     public var hasInfo: Bool
 

@@ -30,7 +30,8 @@ extension Machine {
         _ link: BackendLink,
         qdev: String,
         reportsIOStatus: Bool,
-        hasRemovableMedium: Bool = false
+        hasRemovableMedium: Bool = false,
+        sharesResize: Bool = true
     ) throws(QMPError) {
         guard let index = blockBackendIndex(for: link) else { return }
         let root = block.backends[index].root
@@ -51,6 +52,7 @@ extension Machine {
         block.backends[index].qdev = qdev
         block.backends[index].reportsIOStatus = reportsIOStatus
         block.backends[index].hasRemovableMedium = hasRemovableMedium
+        block.backends[index].sharesResize = sharesResize
     }
 
     /// A CD drive realized without `drive=` (`scsi-cd`): QEMU gives it an anonymous, empty
@@ -88,6 +90,7 @@ extension Machine {
         block.backends[index].isAttached = false
         block.backends[index].qdev = nil
         block.backends[index].reportsIOStatus = false
+        block.backends[index].sharesResize = true
     }
 
     /// The backend a link holds: the drive of that id, or the newest anonymous backend on that node

@@ -108,7 +108,14 @@ extension Machine {
             try openPosix(&node, path: options["filename"]?.stringValue ?? "")
         case .raw:
             if let child { node.adopt(child) }
-            if let size = options["size"]?.int64Value { node.virtualSize = size }
+            if let size = options["size"]?.int64Value {
+                node.virtualSize = size
+                node.hasFixedSize = true
+                // `size` is a strong option: QEMU names the node by its options, the child's nested.
+                if let child {
+                    node.filename = "json:{\"driver\": \"raw\", \"size\": \(size), \"file\": \(child.optionsJSON)}"
+                }
+            }
         case .qcow2:
             guard let child else { throw .generic("Image is not in qcow2 format") }
             // A read-write format writes metadata: it takes write permission on its child first.
@@ -231,6 +238,18 @@ extension Machine {
 }
 
 extension BlockNode {
+    /// The node's options as QEMU's `bdrv_refresh_filename` writes them into a parent's `json:` name:
+    /// its own `json:` name's object, or the driver and the file name.
+    var optionsJSON: String {
+        if filename.hasPrefix("json:") { return String(filename.dropFirst(5)) }
+        if driver == .nullCo { return "{\"driver\": \"null-co\"}" }
+        let escaped = filename.reduce(into: "") { text, character in
+            if character == "\\" || character == "\"" { text.append("\\") }
+            text.append(character)
+        }
+        return "{\"driver\": \"\(driver.rawValue)\", \"filename\": \"\(escaped)\"}"
+    }
+
     /// Takes what a format node reports from its protocol child: file name, size, allocation.
     mutating func adopt(_ child: BlockNode) {
         // A child named by its options (`json:{...}`) makes the parent's name nest it.

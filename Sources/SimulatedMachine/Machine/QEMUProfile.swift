@@ -80,6 +80,17 @@ extension QEMUProfile {
     /// QEMU 10.0 added it with `blockdev-set-active`; 7.2.22 has none, nor has 8.2, unverified).
     public var blockNodesReportActive: Bool { version.isAtLeast(10, 0) }
 
+    /// `query-blockstats` reports the zoned-append counters (`zone_append_*` in `BlockDeviceStats`):
+    /// 10.0.2 has them, 7.2.22 not (measured); QEMU 8.1 added them ("Since 8.1" in
+    /// qapi/block-core.json), so 8.2 has them (unverified against an 8.2 binary).
+    public var blockStatsReportZoneAppend: Bool { version.isAtLeast(8, 1) }
+
+    /// A raw node keeps its size when `block_resize` resizes the file node under it directly
+    /// (10.0.2, measured: `query-block` still shows the old size); on 7.2.22 the raw node follows
+    /// the file (measured). The release between them that changed it is not known; 8.2 is taken as 7.2
+    /// (unverified against an 8.2 binary).
+    public var rawNodesKeepSizeWhenFileResized: Bool { version.isAtLeast(10, 0) }
+
     /// `file` and `host_device` nodes report `format-specific: {type: file, data: {}}` in their image
     /// info (10.0.2, measured; absent on 7.2.22). QEMU 8.0 added it (`ImageInfoSpecificFile`), so
     /// 8.2 has it (unverified against an 8.2 binary).
