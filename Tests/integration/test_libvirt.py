@@ -4,7 +4,8 @@ with the domains' <emulator> set to the qemu-system-x86_64 link beside $QMP_MOCK
 
 What libvirt does here is what it did to real QEMU 7.2 in ../shared/oracle/libvirt: the capability
 probe (`virsh domcapabilities`), `virsh create`, `attach-device` of a raw-file virtio disk and a
-`type='user'` virtio NIC, `domblklist`/`domiflist`, `detach-device` of both, `suspend`/`resume`,
+`type='user'` virtio NIC, `domblklist`/`domiflist`, `domblkstat`/`domblkinfo`/`blockresize`,
+`detach-device` of both, `suspend`/`resume`, `shutdown`/`reboot` (the power button),
 `qemu-monitor-command`, `destroy`; and a native-mode domain (`-global
 ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off` through <qemu:commandline>).
 
@@ -99,6 +100,13 @@ def test_default_domain_hotplug_cycle_with_acpi_guest(lv):
     on_ports = [d["qdev_id"] for bus in pci["return"] for d in bus["devices"]
                 for d in d.get("pci_bridge", {}).get("devices", [])]
     assert sorted(on_ports) == ["net0", "virtio-disk1"]
+
+    # Block statistics and a resize (query-blockstats, block_resize): the host file grows as under QEMU.
+    assert "vdb rd_req 0" in lv.virsh("domblkstat", name, "vdb")
+    assert "Capacity:       1048576" in lv.virsh("domblkinfo", name, "vdb")
+    lv.virsh("blockresize", name, "vdb", "2M")
+    assert "Capacity:       2097152" in lv.virsh("domblkinfo", name, "vdb")
+    assert os.path.getsize(disk) == 2 << 20
 
     # The simulated Linux guest ejects through ACPI within libvirt's 5 s wait: libvirt drops each
     # device from the live XML only when its DEVICE_DELETED came in time.

@@ -123,10 +123,12 @@ def test_libvirt_style_probes(start_daemon, version):
         "device-list-properties/arg-type/typename",
         "system_powerdown",  # libvirt's virsh shutdown and reboot
         "POWERDOWN",
+        "block_resize",  # virsh blockresize
+        "query-blockstats/arg-type/query-nodes",  # virsh domblkstat, domblkinfo
     ]
     absent = [
-        "block_resize",  # not implemented
-        "query-balloon",
+        "query-balloon",  # not implemented
+        "block-stream",
         "WAKEUP",  # not raised (S3 is not modelled)
         "device_del/arg-type/force",
         "x-query-hotplug/ret-type/type/^acpi",
