@@ -2,8 +2,8 @@
 /// members in schema order (missing and mistyped members reported as met), then any member left
 /// over is `Parameter 'x' is unexpected`. All errors are `GenericError`.
 ///
-/// QEMU reports the first left-over member in GLib hash-table order; we report the first in input
-/// order. Only the choice among several unexpected members can differ.
+/// When several members are left over, QEMU names the first in GLib hash-table order, and so does
+/// this (``QObjectInputOrder``).
 public struct QAPIArguments: Sendable, Equatable {
     public var members: [QAPIArgument]
     /// Whether members outside the schema are accepted (commands with `'gen': false`, like `device_add`).
@@ -29,9 +29,18 @@ public struct QAPIArguments: Sendable, Equatable {
             try Self.check(value, as: member.type, name: member.name, fullName: path(member.name))
         }
         if !allowsExtraMembers {
+            var unexpected: String?
             for m in arguments.members where !members.contains(where: { $0.name == m.key }) {
-                throw QMPError.unexpectedParameter(path(m.key))
+                guard let first = unexpected else {
+                    unexpected = m.key
+                    continue
+                }
+                // Several: the one QEMU's visitor names (GLib's hash-table order, QObjectInputOrder).
+                let visited = members.map(\.name).filter { arguments[$0] != nil }
+                let name = QObjectInputOrder.firstLeftOver(names: arguments.members.map(\.key), visited: visited)
+                throw QMPError.unexpectedParameter(path(name ?? first))
             }
+            if let unexpected { throw QMPError.unexpectedParameter(path(unexpected)) }
         }
     }
 

@@ -64,11 +64,7 @@ FLOW_TIMEOUT = 30.0
 # (flow, call) -> reason, for steps that do not behave as on QEMU. Each is in docs/deviations.md
 # ("Real clients: govmm"). A tap descriptor can only be made by root or inside a user namespace;
 # without one the driver passes a socketpair, which QEMU refuses and qmp-mockd holds.
-KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {
-    ("errors", 'ExecuteNetdevAdd("user", "user0", ifname="tapx", "no", "no", 0)'):
-        "several unexpected members: QEMU names the first in GLib hash-table order, qmp-mockd the first in "
-        "input order (deviations: which unexpected member)",
-}
+KNOWN_DIFFERENCES: dict[tuple[str, str], str] = {}
 _NO_TAP = "QEMU refuses a descriptor that is not a tap; qmp-mockd holds any (deviations: tap-descriptor)"
 NO_TAP_DIFFERENCES: dict[tuple[str, str], str] = {
     ("nic", 'ExecuteNetdevAddByFds("tap", "hostnet0", ["fd-tap0"], nil)'): _NO_TAP,

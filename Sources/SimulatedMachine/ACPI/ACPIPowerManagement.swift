@@ -25,9 +25,10 @@ public struct ACPIPowerManagement: Sendable, Equatable {
     /// PM1 status, enable and control, and the PM timer.
     public var pm1 = PM1Block()
     /// pc's PIIX4_PM configuration dword at 0x40 (PMBA: bits 15:6 the PM block's base; bit 0 set at
-    /// reset) and byte at 0x80 (PMREGMISC: bit 0 maps the block). Every byte is writable, as QEMU's
-    /// default write mask of a function's device-specific configuration.
+    /// reset). Every byte is writable, as QEMU's default write mask of a function's device-specific
+    /// configuration.
     public private(set) var pcPMBA: UInt32 = 0x1
+    /// pc's PIIX4_PM configuration byte at 0x80 (PMREGMISC: bit 0 maps the PM block at ``pcPMBA``).
     public private(set) var pcPMRegMisc: UInt8 = 0
     /// The SCI level last reported to the guest.
     public var sciLevel = false
