@@ -28,19 +28,10 @@ public struct QAPIArguments: Sendable, Equatable {
             }
             try Self.check(value, as: member.type, name: member.name, fullName: path(member.name))
         }
-        if !allowsExtraMembers {
-            var unexpected: String?
-            for m in arguments.members where !members.contains(where: { $0.name == m.key }) {
-                guard let first = unexpected else {
-                    unexpected = m.key
-                    continue
-                }
-                // Several: the one QEMU's visitor names (GLib's hash-table order, QObjectInputOrder).
-                let visited = members.map(\.name).filter { arguments[$0] != nil }
-                let name = QObjectInputOrder.firstLeftOver(names: arguments.members.map(\.key), visited: visited)
-                throw QMPError.unexpectedParameter(path(name ?? first))
-            }
-            if let unexpected { throw QMPError.unexpectedParameter(path(unexpected)) }
+        if !allowsExtraMembers,
+            let name = QObjectInputOrder.unexpectedMember(in: arguments, schemaOrder: members.map(\.name))
+        {
+            throw QMPError.unexpectedParameter(path(name))
         }
     }
 

@@ -14,7 +14,21 @@
 ///    in-place rehash of `resize_map`) when it fills or empties.
 /// 3. Removals in visit order, then the first live slot.
 public enum QObjectInputOrder {
-    /// The name QEMU reports among `leftOver`: `names` are the object's member names as received,
+    /// The member of `object` QEMU reports as unexpected when the schema knows the members of
+    /// `schemaOrder` (visited in that order), or nil when every member is known. With one unknown
+    /// member it is that one; with several, the first in GLib's order.
+    public static func unexpectedMember(in object: JSONObject, schemaOrder: [String]) -> String? {
+        var first: String?
+        var several = false
+        for member in object.members where !schemaOrder.contains(member.key) {
+            if first == nil { first = member.key } else { several = true }
+        }
+        guard several, let first else { return first }
+        let visited = schemaOrder.filter { object[$0] != nil }
+        return firstLeftOver(names: object.members.map(\.key), visited: visited) ?? first
+    }
+
+    /// The name QEMU reports among the members left over: `names` are the object's member names as received,
     /// `visited` the names the visitor consumed, in the order it visited them.
     public static func firstLeftOver(names: [String], visited: [String]) -> String? {
         var table = GLibStringSet()

@@ -82,11 +82,9 @@ enum BlockdevSchema {
                 )
             }
         }
-        for member in options.members
-        where !base.contains(where: { $0.name == member.key })
-            && !variant.contains(where: { $0.name == member.key })
-        {
-            throw .unexpectedParameter(prefix + member.key)
+        let known = base.map(\.name) + variant.map(\.name)
+        if let name = QObjectInputOrder.unexpectedMember(in: options, schemaOrder: known) {
+            throw .unexpectedParameter(prefix + name)
         }
         return driver
     }
@@ -114,8 +112,8 @@ enum BlockdevSchema {
             }
         }
         if !partial {
-            for m in object.members where !members.contains(where: { $0.name == m.key }) {
-                throw .unexpectedParameter(prefix + m.key)
+            if let name = QObjectInputOrder.unexpectedMember(in: object, schemaOrder: members.map(\.name)) {
+                throw .unexpectedParameter(prefix + name)
             }
         }
     }

@@ -150,8 +150,8 @@ public enum ChardevBackend: Sendable, Equatable {
     }
 
     private static func rejectExtra(_ object: JSONObject, known: [String], path: String) throws(QMPError) {
-        for member in object.members where !known.contains(member.key) {
-            throw .unexpectedParameter("\(path).\(member.key)")
+        if let name = QObjectInputOrder.unexpectedMember(in: object, schemaOrder: known) {
+            throw .unexpectedParameter("\(path).\(name)")
         }
     }
 }

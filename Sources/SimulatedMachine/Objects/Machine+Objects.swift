@@ -41,8 +41,11 @@ extension Machine {
             }
             try Self.checkObjectMember(value, member.type, name: member.name)
         }
-        for member in arguments.members where member.key != "qom-type" && member.key != "id" {
-            if !members.contains(where: { $0.name == member.key }) { throw .unexpectedParameter(member.key) }
+        if let name = QObjectInputOrder.unexpectedMember(
+            in: arguments,
+            schemaOrder: ["qom-type", "id"] + members.map(\.name)
+        ) {
+            throw .unexpectedParameter(name)
         }
         guard Self.isIdentifier(id) else { throw .generic("Parameter 'id' expects an identifier") }
         var options = JSONObject()
