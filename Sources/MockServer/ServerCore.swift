@@ -117,7 +117,7 @@ public final class ServerCore {
     public func qmpSchema() -> QMPSchema {
         let names = commands.names
         if let cache = schemaCache, cache.commands == names { return cache.schema }
-        let schema = QMPSchema(
+        let schema = QMPSchema.shared(
             release: profile.description,
             commands: names,
             events: MachineEvent.Name.allCases.map(\.rawValue)

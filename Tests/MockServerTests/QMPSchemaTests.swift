@@ -179,6 +179,22 @@ import Testing
         )
     }
 
+    /// The process-wide memo (``QMPSchema/shared(release:commands:events:)``) answers exactly what a
+    /// fresh computation does, per release and command set, and a second core gets the same answer.
+    @Test(arguments: QEMUProfile.supported) func theSharedSchemaIsTheFreshOne(version: String) {
+        let h = SessionHarness(version: version)
+        let events = MachineEvent.Name.allCases.map(\.rawValue)
+        for commands in [h.core.commands.names, Array(h.core.commands.names.prefix(3)), ["x-not-in-qemu"]] {
+            let fresh = QMPSchema(release: version, commands: commands, events: events)
+            for _ in 0..<2 {
+                let shared = QMPSchema.shared(release: version, commands: commands, events: events)
+                #expect(shared.entities == fresh.entities)
+                #expect(shared.missingCommands == fresh.missingCommands && shared.missingEvents == fresh.missingEvents)
+            }
+        }
+        #expect(Self.answers(h).schema == Self.answers(SessionHarness(version: version)).schema)
+    }
+
     /// The embedded recordings: 7.2 and 10.0 in full, 8.2 as 7.2 with its derivation's replacements.
     @Test func recordingsAreEmbeddedPerProfile() {
         for version in QEMUProfile.supported {
