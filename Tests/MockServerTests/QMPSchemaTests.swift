@@ -162,6 +162,20 @@ import Testing
         #expect(h.core.qmpSchema().missingCommands == ["x-not-in-qemu"])
     }
 
+    /// Every core of a release starts from the same command table (made once per process), and
+    /// what one core registers stays its own.
+    @Test func registrationsStayWithTheirCore() {
+        let first = SessionHarness(version: "7.2.0")
+        let names = first.core.commands.names
+        first.core.register(QMPCommand("x-not-in-qemu") { _ throws(QMPError) in .object(JSONObject()) })
+        let second = SessionHarness(version: "7.2.0")
+        #expect(second.core.commands.names == names)
+        #expect(
+            second.core.commands.lookup("x-not-in-qemu") == nil && first.core.commands.lookup("x-not-in-qemu") != nil
+        )
+        #expect(SessionHarness(version: "10.0.0").core.commands.count >= names.count)
+    }
+
     @Test func theAnswerIsStableAndNeedsNegotiation() {
         let h = SessionHarness()
         let fresh = h.open()
