@@ -1,4 +1,5 @@
 public import QMPWire
+import Synchronization
 
 /// The answer of `query-qmp-schema`: the recorded schema of the release being played, restricted to
 /// the commands the monitor has registered and the events qmp-mockd can raise, and exactly the
@@ -27,6 +28,34 @@ public struct QMPSchema: Sendable {
     /// Type names some kept entity refers to that no entity of the recording defines (a broken
     /// recording or addition); always empty for the embedded data.
     public let unresolvedTypes: [String]
+
+    /// The schema for `release`, `commands` and `events`, computed once per process for each such
+    /// triple: the result depends on nothing else (the recordings are embedded), so every caller
+    /// gets the same value as ``init(release:commands:events:)`` would make, without re-parsing the
+    /// recording (a whole session per fuzz input built it again for each `query-qmp-schema`).
+    /// - Parameters:
+    ///   - release: the profile version (`QEMUProfile.description`).
+    ///   - commands: the names of the registered monitor commands.
+    ///   - events: the names of the events monitors can receive.
+    public static func shared(release: String, commands: [String], events: [String]) -> QMPSchema {
+        let key = MemoKey(release: release, commands: commands, events: events)
+        if let schema = memo.withLock({ $0[key] }) { return schema }
+        let schema = QMPSchema(release: release, commands: commands, events: events)
+        memo.withLock { table in
+            // A handful of keys per process (one per profile and command set); bound it anyway.
+            if table.count >= 64 { table.removeAll() }
+            table[key] = schema
+        }
+        return schema
+    }
+
+    private struct MemoKey: Hashable, Sendable {
+        var release: String
+        var commands: [String]
+        var events: [String]
+    }
+
+    private static let memo = Mutex<[MemoKey: QMPSchema]>([:])
 
     /// The schema of a profile's release for these commands and events.
     /// - Parameters:

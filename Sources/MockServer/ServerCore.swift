@@ -1,6 +1,7 @@
 public import Logging
 public import QMPWire
 public import SimulatedMachine
+import Synchronization
 
 /// Everything the QMP server does, free of sockets and threads: the machine, the command table,
 /// the sessions, event fan-out and the transcript.
@@ -74,21 +75,39 @@ public final class ServerCore {
         self.clock = clock
         self.limits = limits
         self.logMessages = logger.logLevel <= .debug
-        self.commands = CommandTable()
-        BuiltinCommands.register(in: &commands)
-        MachineCommands.register(in: &commands)
-        DescriptorCommands.register(in: &commands)
-        NetCommands.register(in: &commands)
-        BlockCommands.register(in: &commands)
-        ChardevCommands.register(in: &commands)
-        ObjectCommands.register(in: &commands)
-        ProbeCommands.register(in: &commands, profile: machine.profile)
-        HMPQMPCommand.register(in: &commands)
-        controlCommands = CommandTable()
-        ControlCommands.register(in: &controlCommands)
+        self.commands = Self.monitorCommands(for: machine.profile)
+        controlCommands = Self.standardControlCommands
         machine.sink = self
         if machine.observer == nil { machine.observer = self }
     }
+
+    /// The monitor commands every core of `profile`'s release starts with, registered once per process
+    /// and release (the table is a value: what a core registers later stays its own).
+    private static func monitorCommands(for profile: QEMUProfile) -> CommandTable {
+        if let table = monitorTables.withLock({ $0[profile.version] }) { return table }
+        var table = CommandTable()
+        BuiltinCommands.register(in: &table)
+        MachineCommands.register(in: &table)
+        DescriptorCommands.register(in: &table)
+        NetCommands.register(in: &table)
+        BlockCommands.register(in: &table)
+        ChardevCommands.register(in: &table)
+        ObjectCommands.register(in: &table)
+        ProbeCommands.register(in: &table, profile: profile)
+        HMPQMPCommand.register(in: &table)
+        monitorTables.withLock { $0[profile.version] = table }
+        return table
+    }
+
+    /// ``monitorCommands(for:)``'s tables, by release.
+    private static let monitorTables = Mutex<[QEMUVersion: CommandTable]>([:])
+
+    /// The control-plane commands every core starts with.
+    private static let standardControlCommands: CommandTable = {
+        var table = CommandTable()
+        ControlCommands.register(in: &table)
+        return table
+    }()
 
     /// Adds or replaces a control-plane command.
     public func registerControl(_ command: QMPCommand) { controlCommands.register(command) }
@@ -117,7 +136,7 @@ public final class ServerCore {
     public func qmpSchema() -> QMPSchema {
         let names = commands.names
         if let cache = schemaCache, cache.commands == names { return cache.schema }
-        let schema = QMPSchema(
+        let schema = QMPSchema.shared(
             release: profile.description,
             commands: names,
             events: MachineEvent.Name.allCases.map(\.rawValue)

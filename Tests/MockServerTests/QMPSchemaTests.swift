@@ -185,6 +185,20 @@ import Testing
         #expect(h.core.qmpSchema().missingCommands == ["x-not-in-qemu"])
     }
 
+    /// Every core of a release starts from the same command table (made once per process), and
+    /// what one core registers stays its own.
+    @Test func registrationsStayWithTheirCore() {
+        let first = SessionHarness(version: "7.2.0")
+        let names = first.core.commands.names
+        first.core.register(QMPCommand("x-not-in-qemu") { _ throws(QMPError) in .object(JSONObject()) })
+        let second = SessionHarness(version: "7.2.0")
+        #expect(second.core.commands.names == names)
+        #expect(
+            second.core.commands.lookup("x-not-in-qemu") == nil && first.core.commands.lookup("x-not-in-qemu") != nil
+        )
+        #expect(SessionHarness(version: "10.0.0").core.commands.count >= names.count)
+    }
+
     @Test func theAnswerIsStableAndNeedsNegotiation() {
         let h = SessionHarness()
         let fresh = h.open()
@@ -200,6 +214,22 @@ import Testing
                 #"{"error": {"class": "GenericError", "desc": "Parameter 'x' is unexpected"}}"#
             ]
         )
+    }
+
+    /// The process-wide memo (``QMPSchema/shared(release:commands:events:)``) answers exactly what a
+    /// fresh computation does, per release and command set, and a second core gets the same answer.
+    @Test(arguments: QEMUProfile.supported) func theSharedSchemaIsTheFreshOne(version: String) {
+        let h = SessionHarness(version: version)
+        let events = MachineEvent.Name.allCases.map(\.rawValue)
+        for commands in [h.core.commands.names, Array(h.core.commands.names.prefix(3)), ["x-not-in-qemu"]] {
+            let fresh = QMPSchema(release: version, commands: commands, events: events)
+            for _ in 0..<2 {
+                let shared = QMPSchema.shared(release: version, commands: commands, events: events)
+                #expect(shared.entities == fresh.entities)
+                #expect(shared.missingCommands == fresh.missingCommands && shared.missingEvents == fresh.missingEvents)
+            }
+        }
+        #expect(Self.answers(h).schema == Self.answers(SessionHarness(version: version)).schema)
     }
 
     /// The embedded recordings: 7.2 and 10.0 in full, 8.2 as 7.2 with its derivation's replacements

@@ -26,4 +26,21 @@ import Testing
         #expect(new.catalog.model("pcie-root-port")?.property("x-native-hotplug") == nil)
         #expect(old.catalog.model("pcie-root-port")?.property("x-native-hotplug") != nil)
     }
+
+    /// The per-process catalog of a release (``DeviceCatalog/adjusted(for:)``) is the one a fresh
+    /// adjustment makes, model for model, and a machine's additions stay its own.
+    @Test(arguments: QEMUProfile.supported) func sharedCatalogIsTheFreshOne(version: String) throws {
+        let profile = try #require(QEMUProfile(version, package: "test"))
+        let fresh = DeviceCatalog(adjustedBy: profile.adjust)
+        for _ in 0..<2 {
+            let shared = DeviceCatalog.adjusted(for: profile)
+            #expect(shared.names == fresh.names)
+            for name in fresh.names { #expect(shared.model(name) == fresh.model(name), "\(name)") }
+        }
+        var mine = DeviceCatalog.adjusted(for: profile)
+        var model = try #require(mine.model("e1000"))
+        model.name = "x-added"
+        mine.add(model)
+        #expect(mine.model("x-added") != nil && DeviceCatalog.adjusted(for: profile).model("x-added") == nil)
+    }
 }

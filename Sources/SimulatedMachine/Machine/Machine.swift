@@ -114,7 +114,7 @@ public final class Machine {
         hostClock: @escaping () -> Int64 = { 0 }
     ) {
         self.profile = profile
-        catalog = DeviceCatalog(adjustedBy: profile.adjust)
+        catalog = DeviceCatalog.adjusted(for: profile)
         descriptors = DescriptorTable(cleanupFollowsRunState: profile.fdsetCleanupFollowsRunState)
         self.name = name
         self.machineType = machineType

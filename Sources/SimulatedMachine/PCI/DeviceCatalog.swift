@@ -1,3 +1,6 @@
+import QMPWire
+import Synchronization
+
 /// The device models `device_add` and the configuration file know, as data.
 ///
 /// The built-in entries carry the facts of QEMU's models that a management stack can observe:
@@ -27,6 +30,19 @@ public struct DeviceCatalog: Sendable {
         ("virtio-serial-pci", VirtioVariant.allCases), ("vhost-user-blk-pci", VirtioVariant.allCases),
         ("vhost-vsock-pci", [.nonTransitional]),
     ]
+
+    /// The built-in catalog as `profile`'s release has it (each model through
+    /// ``QEMUProfile/adjust(_:)-(DeviceModel)``), made once per process for each release: every machine of
+    /// a release starts from the same value, which is what ``init(adjustedBy:)`` makes of it.
+    public static func adjusted(for profile: QEMUProfile) -> DeviceCatalog {
+        if let catalog = perRelease.withLock({ $0[profile.version] }) { return catalog }
+        let catalog = DeviceCatalog(adjustedBy: profile.adjust)
+        perRelease.withLock { $0[profile.version] = catalog }
+        return catalog
+    }
+
+    /// ``adjusted(for:)``'s catalogs, by release (a handful per process).
+    private static let perRelease = Mutex<[QEMUVersion: DeviceCatalog]>([:])
 
     /// A built-in model as the catalog is written (configuration entries start from one).
     public static func builtinModel(_ name: String) -> DeviceModel? {
