@@ -236,7 +236,11 @@ class LibvirtSession:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> "LibvirtSession":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()  # a daemon that never answered is not left behind
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
