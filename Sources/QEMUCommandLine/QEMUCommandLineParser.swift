@@ -81,6 +81,7 @@ struct QEMUCommandLineParser {
         try resolveMachine()
         try resolveAccelerator()
         try resolveMemoryBackend()
+        try checkCPUModel()
         if invocation.isMachineNone, let device = invocation.machine.devices.first {
             let option = device.option.map { "-device \($0)" }
             if DeviceCatalog.builtinModel(device.driver) == nil {
@@ -89,6 +90,18 @@ struct QEMUCommandLineParser {
             throw QEMUOptionError(option: option, "No 'PCI' bus found for device '\(device.driver)'")
         }
         return invocation
+    }
+
+    /// `-cpu NAME`: a model of the release (QEMU's `unable to find CPU model`, without a location),
+    /// and `host` only where the accelerator is KVM. `help` and `?` are left alone (not listed yet).
+    mutating func checkCPUModel() throws(QEMUOptionError) {
+        guard let model = invocation.cpuModel, model != "help", model != "?" else { return }
+        guard X86CPUModels.isModel(model, release: release) else {
+            throw QEMUOptionError(option: nil, "unable to find CPU model '\(model)'")
+        }
+        if model == "host" && invocation.machine.board.accel != .kvm {
+            throw QEMUOptionError(option: nil, "CPU model 'host' requires KVM or HVF")
+        }
     }
 
     /// QemuOpts' booleans: `on`/`off` (and the `yes`/`no`, `true`/`false` it also takes).

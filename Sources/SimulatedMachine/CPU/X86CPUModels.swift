@@ -4,11 +4,17 @@ import QMPWire
 /// machine's CPU type (`qemu64-x86_64-cpu`) can be hot-plugged; the others exist so that `device_add`
 /// of one gets QEMU's `Invalid CPU type` refusal rather than an unknown-model error (`acpi-hotplug.md`
 /// §5.5). Lists recorded from QEMU 7.2.22 and 10.0.2; 8.2 is given 7.2's list.
-enum X86CPUModels {
+public enum X86CPUModels {
     /// The machine's CPU type (QEMU's default `-cpu qemu64`).
     static let machineType = "qemu64-x86_64-cpu"
     /// The suffix of an x86 CPU device type.
     static let suffix = "-x86_64-cpu"
+
+    /// Whether `-cpu NAME` names a model QEMU `MAJOR.MINOR` (`release`, as `"7.2"`) knows.
+    public static func isModel(_ name: String, release: String) -> Bool {
+        let major = Int(release.prefix { $0 != "." }) ?? 0
+        return qemu72.contains(name) || (major >= 10 && qemu10Additions.contains(name))
+    }
 
     /// Whether `driver` is an x86 CPU device type under `profile`.
     static func isCPUType(_ driver: String, profile: QEMUProfile) -> Bool {
