@@ -1,5 +1,5 @@
-"""A minimal blocking QMP client (stdlib only), shared by the scripts that record answers from real
-QEMU binaries (record-qmp-schema.py, record-probe.py)."""
+"""A minimal blocking QMP client (stdlib only), and where the QEMU binaries are, shared by the
+scripts that record answers from real QEMU binaries (record-qmp-schema.py, record-probe.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import json
 import socket
 import subprocess
 import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+# The releases recorded from: Debian's 7.2, and 10.0 unpacked by scripts/get-qemu10.sh.
+QEMU72 = Path("/usr/bin/qemu-system-x86_64")
+QEMU10 = REPO / ".build-qemu10" / "usr" / "bin" / "qemu-system-x86_64"
 
 
 class Monitor:

@@ -31,12 +31,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmp_monitor import Monitor  # noqa: E402
+from qmp_monitor import QEMU10, QEMU72, REPO, Monitor  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 PROBE_DIR = REPO / "probe"
-QEMU72 = Path("/usr/bin/qemu-system-x86_64")
-QEMU10 = REPO / ".build-qemu10" / "usr" / "bin" / "qemu-system-x86_64"
 
 # libvirt 9.0's probe, in its order (../shared/oracle/libvirt/qmp-probe.jsonl), without the
 # commands qmp-mockd answers from its own state (qmp_capabilities, query-version, query-qmp-schema,

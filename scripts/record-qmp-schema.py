@@ -42,12 +42,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from qmp_monitor import Monitor  # noqa: E402
+from qmp_monitor import QEMU10, QEMU72, REPO, Monitor  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = REPO / "schema"
-QEMU72 = Path("/usr/bin/qemu-system-x86_64")
-QEMU10 = REPO / ".build-qemu10" / "usr" / "bin" / "qemu-system-x86_64"
 
 # What qmp-mockd implements, for derive-8.2's check that 7.2 and 10.0 differ only where the
 # derivation knows. (The daemon restricts by its real command table; this list only guards the

@@ -28,7 +28,10 @@ public struct QAPIArguments: Sendable, Equatable {
             }
             try Self.check(value, as: member.type, name: member.name, fullName: path(member.name))
         }
+        // The usual case (no member left over) is found without building anything: this runs for
+        // every command.
         if !allowsExtraMembers,
+            arguments.members.contains(where: { member in !members.contains { $0.name == member.key } }),
             let name = QObjectInputOrder.unexpectedMember(in: arguments, schemaOrder: members.map(\.name))
         {
             throw QMPError.unexpectedParameter(path(name))

@@ -243,7 +243,8 @@ def test_shutdown_and_reboot_through_the_power_button(lv):
     advance(ctl, 2000)  # the SCI handler, then shutdown-ms (1 s)
 
     def rebooted() -> bool:
-        return "< RESUME {}" in commands_and_events(log)[position(commands_and_events(log), "< STOP"):]
+        view = commands_and_events(log)
+        return "< RESUME {}" in view[position(view, "< STOP"):]
     wait_until(rebooted, VIRSH_TIMEOUT, "libvirt's system_reset and cont after the guest's power-off")
     view = commands_and_events(log)
     shutdown = position(view, '< SHUTDOWN {"guest": true, "reason": "guest-shutdown"}')

@@ -62,7 +62,7 @@ def record(target: Target, scenario: Scenario) -> Recording:
                 target.guest_write(step.access)
             elif step.kind == "advance":
                 target.advance(step.ms)
-            qmp.wait_for(start, step.replies, step.events, step.eof)
+            qmp.wait_for(start, step.replies, step.events, step.eof, any_order=step.any_order)
             if not step.eof:
                 target.settle()
             r.messages = [untmp(m, target.dir) for m in qmp.messages[start:]]

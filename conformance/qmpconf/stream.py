@@ -12,6 +12,7 @@ import struct
 import termios
 import threading
 import time
+from collections import Counter
 
 WAIT_SECONDS = 15.0
 
@@ -177,17 +178,24 @@ class QMPStream:
         """Blocks until the first message (the greeting) arrived."""
         self.wait(lambda msgs, eof: len(msgs) >= 1, "greeting")
 
-    def wait_for(self, start: int, replies: int, events: list[str], eof: bool) -> None:
+    def wait_for(self, start: int, replies: int, events: list[str], eof: bool, any_order: bool = False) -> None:
         """Waits until, counting from message `start`, `replies` replies and the named events (in
-        that order) arrived, and the connection closed if `eof`."""
+        that order, or in any order with `any_order`) arrived, and the connection closed if `eof`."""
 
         def done(msgs: list[Message], closed: bool) -> bool:
             new = msgs[start:]
             if sum(1 for m in new if m.is_reply_like) < replies:
                 return False
-            it = iter(m.event for m in new if m.event)
-            if not all(any(e == name for e in it) for name in events):
-                return False
+            if any_order:
+                # A step whose events may come in any order (QEMU's order moves with its timing, as
+                # the comparison allows) waits for all of them, whatever came first.
+                arrived = Counter(m.event for m in new if m.event)
+                if any(arrived[name] < count for name, count in Counter(events).items()):
+                    return False
+            else:
+                it = iter(m.event for m in new if m.event)
+                if not all(any(e == name for e in it) for name in events):
+                    return False
             return closed or not eof
 
         what = "%d repl%s%s%s" % (replies, "y" if replies == 1 else "ies",

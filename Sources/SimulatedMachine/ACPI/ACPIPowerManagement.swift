@@ -71,7 +71,7 @@ public struct ACPIPowerManagement: Sendable, Equatable {
 
     /// A configuration read of the PM function's registers that map the PM block: q35's LPC bytes
     /// 0x40...0x47, pc's PIIX4_PM bytes 0x40...0x43 and 0x80; nil for other offsets.
-    public func lpcConfigRead(offset: Int, size: Int) -> UInt32? {
+    public func pmConfigRead(offset: Int, size: Int) -> UInt32? {
         let mask: UInt64 = size == 4 ? 0xFFFF_FFFF : (1 << (UInt64(size) * 8)) - 1
         if machineType == .pc {
             if offset >= 0x40, offset + size <= 0x44 {
@@ -83,9 +83,9 @@ public struct ACPIPowerManagement: Sendable, Equatable {
         return UInt32(truncatingIfNeeded: (lpcConfig >> (UInt64(offset - 0x40) * 8)) & mask)
     }
 
-    /// A configuration write to the registers ``lpcConfigRead(offset:size:)`` reads: on q35 only the
+    /// A configuration write to the registers ``pmConfigRead(offset:size:)`` reads: on q35 only the
     /// writable bits change. Returns false for other offsets.
-    public mutating func lpcConfigWrite(offset: Int, size: Int, value: UInt32) -> Bool {
+    public mutating func pmConfigWrite(offset: Int, size: Int, value: UInt32) -> Bool {
         if machineType == .pc {
             if offset >= 0x40, offset + size <= 0x44 {
                 let shift = UInt32(offset - 0x40) * 8

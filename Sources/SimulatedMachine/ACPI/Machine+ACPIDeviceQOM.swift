@@ -28,7 +28,7 @@ extension Machine {
         // q35's PM I/O base is LPC's PMBASE as the guest programmed it (0 until then); pc's is not
         // programmed by anything here (firmware would), so it reads 0.
         let pmBase =
-            q35 ? Int64(acpi.lpcConfigRead(offset: ACPIPowerManagement.pmBaseOffset, size: 4) ?? 0) & 0xFF80 : 0
+            q35 ? Int64(acpi.pmConfigRead(offset: ACPIPowerManagement.pmBaseOffset, size: 4) ?? 0) & 0xFF80 : 0
         switch name {
         case "type": return .string(machineType.acpiDeviceType)
         case "acpi-pcihp-io-base": return .int(Int64(acpiPCIBase))

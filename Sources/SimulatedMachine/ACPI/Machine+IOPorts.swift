@@ -39,7 +39,7 @@ extension Machine {
         case .acpiPCI(let o): return acpiPCIRead(offset: o, size: size)
         case .cpuHotplug(let o): return cpuHotplugRead(offset: o, size: size)
         case .memoryHotplug(let o): return memoryHotplugRead(offset: o, size: size)
-        case .gpe, .unassigned: return ioPeek(region, size: size)  // reads without side effects
+        case .gpe, .unassigned: return ioPeek(port: port, size: size)  // reads without side effects
         }
     }
 
@@ -50,7 +50,7 @@ extension Machine {
         let region = ioRegion(port)
         // The before and after values exist only for the observer (GUEST_REGISTER_WRITE): a machine
         // without one (fuzzing, the guest's own tests) does not read every register twice more.
-        let old = observer == nil ? 0 : ioPeek(region, size: size)
+        let old = observer == nil ? 0 : ioPeek(port: port, size: size)
         switch region {
         case .pm1Event, .pm1Control, .pmTimer: _ = pmBlockAccess(port: port, size: size, write: value)
         case .gpe(let o):
@@ -69,17 +69,16 @@ extension Machine {
                 target: Int(port),
                 written: value,
                 old: old,
-                new: ioPeek(ioRegion(port), size: size)
+                new: ioPeek(port: port, size: size)
             )
         )
     }
 
-    /// What a read of `region` would return, without side effects.
-    func ioPeek(_ region: IOPortRegion, size: Int) -> UInt32 {
-        switch region {
-        case .pm1Event(let o): return pmPeek(port: (acpi.pmBase ?? 0) + UInt16(o), size: size)
-        case .pm1Control(let o): return pmPeek(port: (acpi.pmBase ?? 0) + 4 + UInt16(o), size: size)
-        case .pmTimer(let o): return pmPeek(port: (acpi.pmBase ?? 0) + 8 + UInt16(o), size: size)
+    /// What a read of `size` bytes at `port` would return, without side effects.
+    func ioPeek(port: UInt16, size: Int) -> UInt32 {
+        switch ioRegion(port) {
+        // The PM block's reads have no side effects: a peek is a read.
+        case .pm1Event, .pm1Control, .pmTimer: return pmBlockAccess(port: port, size: size, write: nil)
         case .gpe(let o):
             var value: UInt32 = 0
             for i in 0..<size { value |= UInt32(acpi.gpe.read(offset: o + i)) << (i * 8) }

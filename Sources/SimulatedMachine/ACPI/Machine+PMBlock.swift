@@ -60,9 +60,6 @@ extension Machine {
         return write == nil ? result : 0
     }
 
-    /// What the PM block's ports read at `port` (for ``ioPeek(_:size:)``): reads have no side effects.
-    func pmPeek(port: UInt16, size: Int) -> UInt32 { pmBlockAccess(port: port, size: size, write: nil) }
-
     /// PM1 status (offset 0) or enable (offset 2) as a 16-bit read at `offset` returns it; 0 at an
     /// odd offset, which QEMU's handler does not decode.
     private func pm1EventRegister(offset: Int) -> UInt32 {

@@ -12,15 +12,18 @@ public enum X86CPUModels {
 
     /// Whether `-cpu NAME` names a model QEMU `MAJOR.MINOR` (`release`, as `"7.2"`) knows.
     public static func isModel(_ name: String, release: String) -> Bool {
-        let major = Int(release.prefix { $0 != "." }) ?? 0
-        return qemu72.contains(name) || (major >= 10 && qemu10Additions.contains(name))
+        isModel(name, since10: (Int(release.prefix { $0 != "." }) ?? 0) >= 10)
     }
 
     /// Whether `driver` is an x86 CPU device type under `profile`.
     static func isCPUType(_ driver: String, profile: QEMUProfile) -> Bool {
         guard driver.hasSuffix(suffix) else { return false }
-        let name = String(driver.dropLast(suffix.count))
-        return qemu72.contains(name) || (profile.version.isAtLeast(10, 0) && qemu10Additions.contains(name))
+        return isModel(String(driver.dropLast(suffix.count)), since10: profile.version.isAtLeast(10, 0))
+    }
+
+    /// Whether `name` is a model of 7.2's list, or of 10.0's additions when `since10`.
+    private static func isModel(_ name: String, since10: Bool) -> Bool {
+        qemu72.contains(name) || (since10 && qemu10Additions.contains(name))
     }
 
     /// QEMU 7.2.22's models (aliases included: each has a type).

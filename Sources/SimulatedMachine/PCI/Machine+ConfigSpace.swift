@@ -41,7 +41,7 @@ extension Machine {
     /// A configuration read of `size` bytes (1, 2 or 4) at `offset` of a function.
     public func configRead(bus: Int, slot: Int, function: Int, offset: Int, size: Int) -> UInt32 {
         guard let device = self.function(bus: bus, slot: slot, function: function) else { return Self.allOnes(size) }
-        if isACPIPMFunction(device), let value = acpi.lpcConfigRead(offset: offset, size: size) { return value }
+        if isACPIPMFunction(device), let value = acpi.pmConfigRead(offset: offset, size: size) { return value }
         guard offset < 4 else { return 0 }
         if let slot = device.parentBus?.owner?.pcieSlot, !slot.powerOn { return Self.allOnes(size) }
         let deviceID = device.model.identity(onExpressBus: device.parentBus?.isExpress ?? false).deviceID
@@ -55,8 +55,8 @@ extension Machine {
         guard let device = self.function(bus: bus, slot: slot, function: function), isACPIPMFunction(device) else {
             return
         }
-        let old = acpi.lpcConfigRead(offset: offset, size: size) ?? 0
-        guard acpi.lpcConfigWrite(offset: offset, size: size, value: value) else { return }
+        let old = acpi.pmConfigRead(offset: offset, size: size) ?? 0
+        guard acpi.pmConfigWrite(offset: offset, size: size, value: value) else { return }
         reportGuestWrite(
             GuestRegisterWrite(
                 controller: device.name,
@@ -64,7 +64,7 @@ extension Machine {
                 target: offset,
                 written: value,
                 old: old,
-                new: acpi.lpcConfigRead(offset: offset, size: size) ?? 0
+                new: acpi.pmConfigRead(offset: offset, size: size) ?? 0
             )
         )
     }
