@@ -254,9 +254,16 @@ def compare(scenario: Scenario, qemu: Recording, mock: Recording, deviations: li
         left_msgs = list(q_messages)
         right_msgs = [m for m in k.messages if not norm.mock_only(m)]
         if q.step is not None and q.step.any_order:
-            # The reply may stand anywhere among the step's events; the events keep their order.
-            left_msgs = [m for m in left_msgs if not m.is_reply] + [m for m in left_msgs if m.is_reply]
-            right_msgs = [m for m in right_msgs if not m.is_reply] + [m for m in right_msgs if m.is_reply]
+            # The reply (and the step's floating events) may stand anywhere among the step's events;
+            # the other events keep their order.
+            floating = set(q.step.floating)
+
+            def settle(msgs):
+                loose = [m for m in msgs if m.is_reply or m.event in floating]
+                kept = [m for m in msgs if not (m.is_reply or m.event in floating)]
+                return kept + sorted(loose, key=lambda m: (m.is_reply, m.event or ""))
+
+            left_msgs, right_msgs = settle(left_msgs), settle(right_msgs)
         left = [norm.view(m, command) for m in left_msgs]
         right = [norm.view(m, command) for m in right_msgs]
         counts["messages"] += max(len(left), len(right))

@@ -56,6 +56,7 @@ class Step:
     events: list[str] = field(default_factory=list)  # events the step waits for, in order
     eof: bool = False  # the step waits for the server to close the connection
     any_order: bool = False  # QEMU sends the reply before or after the step's events: it may stand anywhere
+    floating: list[str] = field(default_factory=list)  # with any-order: events that, like the reply, may stand anywhere
     access: dict = field(default_factory=dict)  # read / write: the guest access
     ms: float = 0.0  # advance
     expect: list | None = None  # messages the step must see (mockd-only scenarios, or a check on both)
@@ -120,7 +121,7 @@ def _only(mapping: dict, allowed: set[str], where: str) -> None:
 
 
 STEP_KINDS = ("qmp", "raw", "raw-hex", "read", "write", "shpc-command", "advance", "reconnect")
-COMMON_KEYS = {"replies", "events", "eof", "expect", "note", "fds", "any-order"}
+COMMON_KEYS = {"replies", "events", "eof", "expect", "note", "fds", "any-order", "floating"}
 
 
 def _guest_access(kind: str, spec, where: str) -> dict:
@@ -287,6 +288,12 @@ def _step(index: int, raw, where: str) -> Step:
     step.events = events
     step.eof = bool(raw.get("eof", False))
     step.any_order = bool(raw.get("any-order", False))
+    floating = raw.get("floating", [])
+    if not isinstance(floating, list) or not all(isinstance(e, str) for e in floating):
+        raise ScenarioError("%s: floating is a list of event names" % where)
+    if floating and not step.any_order:
+        raise ScenarioError("%s: floating needs any-order" % where)
+    step.floating = floating
     if "expect" in raw:
         if step.kind == "read":
             step.expect_value = _int(raw["expect"], where)
