@@ -33,9 +33,9 @@ import QMPWire
 // once and every chardev handle closed.
 //
 // Bounded work per input: at most `maxOperations` operations, clock steps of at most 12.75 s, and a
-// teardown of at most 3 rounds of 8 steps. Made once per process: the profiles, the set of
-// cold-plugged devices, the fake block host. Per input: a fresh machine with the standard
-// configuration and a fresh guest (docs/fuzzing.md has what that costs).
+// teardown of at most 3 rounds of 8 steps. Made once per process: the profiles, the cold-plugged
+// machines (one per profile and board), the set of cold-plugged devices, the fake block host. Per
+// input: a copy of the cold-plugged machine and a fresh guest (docs/fuzzing.md has what that costs).
 
 @_cdecl("fuzz_machine_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -127,6 +127,21 @@ let coldPlugged: Set<String> = {
     return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
 }()
 let profiles = ["7.2.0", "8.2.0", "10.0.0"].compactMap { QEMUProfile($0, package: "fuzz") }
+/// Every board in every profile, cold-plugged once (board-major): each input starts from a copy
+/// (`Machine.copy`, which a test checks against a freshly built machine) instead of building the
+/// machine again; the guest is started on the copy. The fuzzing thread only.
+nonisolated(unsafe) let prototypes: [Machine] = configurations.flatMap { configuration in
+    profiles.map { profile in
+        let machine = Machine(
+            profile: profile,
+            startPaused: false,
+            machineType: configuration.machineType,
+            board: configuration.board
+        )
+        try? machine.coldPlug(configuration)
+        return machine
+    }
+}
 let drivers = [
     "virtio-net-pci", "e1000e", "virtio-rng-pci", "pci-testdev", "e1000", "pcie-pci-bridge", "pci-bridge", "nope",
     "virtio-blk-pci", "pci-serial",
@@ -150,13 +165,9 @@ let maxOperations = 96
 
 func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let host = ManualHostClock()
-    let configuration = configurations[size / profiles.count % configurations.count]
-    let machine = Machine(
-        profile: profiles[size % profiles.count],
-        startPaused: false,
-        machineType: configuration.machineType,
-        board: configuration.board
-    ) { host.nanoseconds }
+    let board = size / profiles.count % configurations.count
+    let configuration = configurations[board]
+    let machine = prototypes[board * profiles.count + size % profiles.count].copy { host.nanoseconds }
     let events = Events()
     events.tcg = configuration.board.accel == .tcg
     let fds = FakeDescriptors()
@@ -165,7 +176,6 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     machine.descriptors.release = { fds.release($0) }
     machine.blockHost = fakeBlockHost
     machine.chardevs.host = chardevHost
-    try? machine.coldPlug(configuration)
     events.live = coldPlugged
     let guest = GuestOS(machine: machine)
     machine.monitorClientOpened(on: "fuzz")

@@ -26,7 +26,11 @@ enum BuiltinCommands {
             }
         )
         table.register(
-            QMPCommand("query-qmp-schema") { call throws(QMPError) in
+            QMPCommand(
+                "query-qmp-schema",
+                rendered: { call throws(QMPError) in call.core.qmpSchema().renderedEntities }
+            ) {
+                call throws(QMPError) in
                 .array(call.core.qmpSchema().entities)
             }
         )

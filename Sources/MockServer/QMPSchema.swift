@@ -28,6 +28,9 @@ public struct QMPSchema: Sendable {
     /// Type names some kept entity refers to that no entity of the recording defines (a broken
     /// recording or addition); always empty for the embedded data.
     public let unresolvedTypes: [String]
+    /// ``entities`` as JSON text (the answer's `return`), rendered once by ``shared(release:commands:events:)``
+    /// (nil otherwise): `query-qmp-schema` sends it instead of writing ~100 KB for every request.
+    public private(set) var renderedEntities: [UInt8]?
 
     /// The schema for `release`, `commands` and `events`, computed once per process for each such
     /// triple: the result depends on nothing else (the recordings are embedded), so every caller
@@ -40,7 +43,10 @@ public struct QMPSchema: Sendable {
     public static func shared(release: String, commands: [String], events: [String]) -> QMPSchema {
         let key = MemoKey(release: release, commands: commands, events: events)
         if let schema = memo.withLock({ $0[key] }) { return schema }
-        let schema = QMPSchema(release: release, commands: commands, events: events)
+        var schema = QMPSchema(release: release, commands: commands, events: events)
+        var text: [UInt8] = []
+        JSONWriter.write(.array(schema.entities), into: &text)
+        schema.renderedEntities = text
         memo.withLock { table in
             // A handful of keys per process (one per profile and command set); bound it anyway.
             if table.count >= 64 { table.removeAll() }

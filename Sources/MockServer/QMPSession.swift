@@ -97,8 +97,14 @@ public final class QMPSession {
                     }
                 }
                 let inCommandMode = mode == .command
-                let value = try dispatch(request)
-                send(QMPMessage.success(value, id: request.id))
+                switch try dispatch(request) {
+                case .value(let value):
+                    send(QMPMessage.success(value, id: request.id))
+                case .rendered(let text):
+                    let start = outbound.count
+                    QMPMessage.appendSuccessLine(renderedReturn: text, id: request.id, to: &outbound)
+                    didAppend(from: start)
+                }
                 if role == .monitor, inCommandMode, core.hasSubscribers {
                     // After the reply, before what the command set in motion (deferred events, the guest).
                     core.monitorCommandSucceeded(request, session: self)
@@ -136,7 +142,13 @@ public final class QMPSession {
     }
 
     /// QEMU's `qmp_dispatch` after the shape checks: look-up, OOB permission, arguments, handler.
-    private func dispatch(_ request: QMPRequest) throws(QMPError) -> JSONValue {
+    private enum Answer {
+        case value(JSONValue)
+        /// The JSON text of the value (``QMPCommand/rendered``).
+        case rendered([UInt8])
+    }
+
+    private func dispatch(_ request: QMPRequest) throws(QMPError) -> Answer {
         let command: QMPCommand?
         if mode == .negotiating {
             command = request.command == "qmp_capabilities" ? ServerCore.negotiationCommand : nil
@@ -150,7 +162,9 @@ public final class QMPSession {
             throw .generic("The command \(request.command) does not support OOB")
         }
         try command.arguments.validate(request.arguments)
-        return try command.handler(QMPCall(arguments: request.arguments, session: self, core: core))
+        let call = QMPCall(arguments: request.arguments, session: self, core: core)
+        if let rendered = command.rendered, let text = try rendered(call) { return .rendered(text) }
+        return .value(try command.handler(call))
     }
 
     /// `qmp_capabilities` in negotiation mode: accept the requested capabilities and switch modes.

@@ -16,6 +16,23 @@ public enum QMPMessage {
         return reply
     }
 
+    /// Appends `{"return": RETURN, "id": ID}` as one line, `renderedReturn` being the return value's
+    /// JSON text as ``JSONWriter`` writes it: for an answer rendered once and sent many times
+    /// (`query-qmp-schema`'s ~100 KB). The same bytes as ``appendLine(_:to:)`` of
+    /// ``success(_:id:)`` with the value itself.
+    public static func appendSuccessLine(renderedReturn: [UInt8], id: JSONValue?, to out: inout [UInt8]) {
+        let reply = success(.null, id: id)
+        JSONWriter.writeObject(reply, into: &out) { i, out in
+            if i == 0 {
+                out.append(contentsOf: renderedReturn)
+            } else {
+                JSONWriter.write(reply.members[i].value, into: &out)
+            }
+        }
+        out.append(0x0D)
+        out.append(0x0A)
+    }
+
     /// `{"timestamp": {"seconds": S, "microseconds": US}, "event": NAME, "data": DATA}`; `data` is
     /// omitted when nil, as QEMU does for events without data.
     public static func event(_ name: String, data: JSONObject?, seconds: Int64, microseconds: Int64) -> JSONObject {

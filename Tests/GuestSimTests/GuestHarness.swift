@@ -23,17 +23,23 @@ final class GuestHarness: MachineEventSink {
         version: String = "8.2.0",
         configuration: GuestConfiguration = GuestConfiguration(),
         paused: Bool = false,
-        machine machineConfiguration: MachineConfiguration = .standard
+        machine machineConfiguration: MachineConfiguration = .standard,
+        copying prototype: Machine? = nil
     ) throws {
         let profile = try QEMUProfile(version, package: "test").unwrap()
         let clock = clock
-        machine = Machine(
-            profile: profile,
-            startPaused: paused,
-            machineType: machineConfiguration.machineType,
-            board: machineConfiguration.board
-        ) { clock.nanoseconds }
-        try machine.coldPlug(machineConfiguration)
+        if let prototype {
+            // A copy of an already built machine (Machine.copy), as the fuzz targets start from.
+            machine = prototype.copy { clock.nanoseconds }
+        } else {
+            machine = Machine(
+                profile: profile,
+                startPaused: paused,
+                machineType: machineConfiguration.machineType,
+                board: machineConfiguration.board
+            ) { clock.nanoseconds }
+            try machine.coldPlug(machineConfiguration)
+        }
         guest = GuestOS(machine: machine, configuration: configuration)
         machine.sink = self
         guest.onRegisterWrite = { [weak self] in self?.writes.append($0) }

@@ -227,9 +227,33 @@ import Testing
                 let shared = QMPSchema.shared(release: version, commands: commands, events: events)
                 #expect(shared.entities == fresh.entities)
                 #expect(shared.missingCommands == fresh.missingCommands && shared.missingEvents == fresh.missingEvents)
+                var text: [UInt8] = []
+                JSONWriter.write(.array(fresh.entities), into: &text)
+                #expect(shared.renderedEntities == text)
             }
         }
         #expect(Self.answers(h).schema == Self.answers(SessionHarness(version: version)).schema)
+    }
+
+    /// The monitor sends the schema rendered once (``QMPCommand/rendered``): the reply line is the
+    /// one the generic writer makes of the value, whatever the id (an id object with a `return`
+    /// member included), and HMP-side callers of the plain handler get the same value.
+    @Test func theRenderedAnswerIsTheWrittenOne() throws {
+        let h = SessionHarness(version: "10.0.0")
+        let session = h.negotiated()
+        let entities = JSONValue.array(h.core.qmpSchema().entities)
+        for id in [#"1"#, #""abc""#, #"{"return": null, "z": [1]}"#, #"-0.5"#] {
+            let lines = h.send(session, #"{"execute": "query-qmp-schema", "id": "# + id + "}")
+            var expected: [UInt8] = []
+            QMPMessage.appendLine(QMPMessage.success(entities, id: JSONValue(parsing: id)), to: &expected)
+            #expect(lines == [String(decoding: expected.dropLast(2), as: UTF8.self)])
+        }
+        let lines = h.send(session, #"{"execute": "query-qmp-schema"}"#)
+        var expected: [UInt8] = []
+        QMPMessage.appendLine(QMPMessage.success(entities, id: nil), to: &expected)
+        #expect(lines == [String(decoding: expected.dropLast(2), as: UTF8.self)])
+        let command = try #require(h.core.commands.lookup("query-qmp-schema"))
+        #expect(try command.handler(QMPCall(arguments: [:], session: session, core: h.core)) == entities)
     }
 
     /// The embedded recordings: 7.2 and 10.0 in full, 8.2 as 7.2 with its derivation's replacements

@@ -25,6 +25,16 @@ final class MachineHarness: MachineEventSink {
         try machine.coldPlug(configuration)
     }
 
+    /// A harness around a copy of `other`'s machine (``Machine/copy(hostClock:)``), with a clock
+    /// and a recorder of its own.
+    init(copying other: MachineHarness) {
+        let box = ClockBox()
+        box.now = other.clockBox.now
+        machine = other.machine.copy { box.now }
+        clockBox = box
+        machine.sink = self
+    }
+
     private let clockBox: ClockBox
     final class ClockBox { var now: Int64 = 0 }
 

@@ -12,6 +12,14 @@ public final class VirtualClock {
         self.host = host
     }
 
+    /// A clock showing `other`'s time now and running as it does, on another time source (its time
+    /// then moves with `host` alone).
+    init(copying other: VirtualClock, host: @escaping () -> Int64) {
+        self.host = host
+        accumulated = other.now
+        runningSince = other.runningSince == nil ? nil : host()
+    }
+
     /// Virtual nanoseconds since the machine started.
     public var now: Int64 {
         accumulated + (runningSince.map { host() - $0 } ?? 0)

@@ -26,5 +26,12 @@ public struct DevfnTable: Sequence {
         return nil
     }
 
+    /// The same table with every device replaced by `transform(device)` (for ``Machine/copy(hostClock:)``).
+    func map(_ transform: (Device) -> Device) -> DevfnTable {
+        var table = self
+        for index in entries.indices { table.entries[index] = entries[index].map(transform) }
+        return table
+    }
+
     public func makeIterator() -> some IteratorProtocol<Device> { entries.lazy.compactMap { $0 }.makeIterator() }
 }

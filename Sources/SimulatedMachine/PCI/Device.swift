@@ -76,6 +76,24 @@ public final class Device {
         self.isHotplugged = hotplugged
     }
 
+    /// A copy of `other`'s own state, on no bus, with no buses of its own and no interrupt handler
+    /// (``MachineCopier`` links the copies).
+    init(copying other: Device) {
+        model = other.model
+        id = other.id
+        path = other.path
+        devfn = other.devfn
+        properties = other.properties
+        links = other.links
+        descriptors = other.descriptors
+        pcieSlot = other.pcieSlot
+        shpc = other.shpc
+        isHotplugged = other.isHotplugged
+        deviceOnSent = other.deviceOnSent
+        pendingUnplugDeadline = other.pendingUnplugDeadline
+        anonymousIndex = other.anonymousIndex
+    }
+
     public var slot: Int { Int(devfn >> 3) }
     public var function: Int { Int(devfn & 7) }
 

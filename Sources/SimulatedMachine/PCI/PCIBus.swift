@@ -29,6 +29,19 @@ public final class PCIBus {
         self.owner = owner
     }
 
+    /// An empty bus named and typed as `other` (``MachineCopier`` fills it).
+    init(copying other: PCIBus) {
+        name = other.name
+        kind = other.kind
+    }
+
+    /// Takes `other`'s owner and devices, each replaced by `copy(_:)` of it.
+    func adopt(_ other: PCIBus, copy: (Device) -> Device) {
+        owner = other.owner.map(copy)
+        devices = other.devices.map(copy)
+        children = other.children.map(copy)
+    }
+
     /// The device at a slot and function.
     public func device(slot: Int, function: Int) -> Device? { devices[UInt8(slot << 3 | function)] }
 

@@ -1,0 +1,55 @@
+/// A printed picture of everything a value holds, found by reflection (`Mirror`): every stored
+/// property of every struct, enum and class reachable from it. Class instances are numbered in the
+/// order first met, so two object graphs of the same shape and values print the same text, and
+/// ``objects`` says which instances were met (to check that two graphs share none). Dictionary and
+/// set entries are sorted (their order depends on the storage); closures print as `(Function)`.
+struct GraphDump {
+    private(set) var text = ""
+    private(set) var objects: [ObjectIdentifier: Int] = [:]
+    /// Stored properties left out, by name.
+    let skipping: Set<String>
+
+    init(_ value: Any, skipping: Set<String> = []) {
+        self.skipping = skipping
+        text = describe(value)
+    }
+
+    private mutating func describe(_ value: Any) -> String {
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .class:
+            let object = value as AnyObject
+            let key = ObjectIdentifier(object)
+            if let number = objects[key] { return "@\(number)" }
+            let number = objects.count
+            objects[key] = number
+            return "\(type(of: value))#\(number)" + members(mirror)
+        case .optional:
+            return mirror.children.first.map { describe($0.value) } ?? "nil"
+        case .dictionary:
+            let entries = mirror.children.map { entry -> String in
+                let pair = Mirror(reflecting: entry.value).children.map(\.value)
+                return describe(pair[0]) + ": " + describe(pair[1])
+            }
+            return "[" + entries.sorted().joined(separator: ", ") + "]"
+        case .set:
+            return "{" + mirror.children.map { describe($0.value) }.sorted().joined(separator: ", ") + "}"
+        case .collection:
+            return "[" + mirror.children.map { describe($0.value) }.joined(separator: ", ") + "]"
+        case .enum where !mirror.children.isEmpty:
+            return "." + members(mirror)
+        case .struct, .tuple:
+            return "\(type(of: value))" + members(mirror)
+        default:
+            return String(describing: value)
+        }
+    }
+
+    private mutating func members(_ mirror: Mirror) -> String {
+        var parts: [String] = []
+        for child in mirror.children where !skipping.contains(child.label ?? "") {
+            parts.append((child.label ?? "_") + ": " + describe(child.value))
+        }
+        return "(" + parts.joined(separator: ", ") + ")"
+    }
+}
