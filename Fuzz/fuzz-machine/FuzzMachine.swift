@@ -16,7 +16,8 @@ import QMPWire
 // The board comes from the input's length: its length modulo 3 picks the profile, its length / 3
 // modulo 3 the board: the standard configuration with native PCI hot-plug (its global), or the same
 // devices on an ACPI board (no global: ACPI PCI hot-plug; `-smp 1,maxcpus=4`, `-m 512M,slots=4,maxmem=4G`)
-// under KVM or under TCG (an ejected CPU then sends only its `lapic`'s DEVICE_DELETED).
+// under KVM or under TCG (an ejected CPU then sends only its `lapic`'s DEVICE_DELETED); its length / 9
+// modulo 4 whether the guest has booted (1, 2, 3) or boots while the input runs (0).
 //
 // Invariants, checked after every operation:
 // - every removed device got exactly one DEVICE_DELETED, no event names an unknown device, and
@@ -35,7 +36,8 @@ import QMPWire
 // Bounded work per input: at most `maxOperations` operations, clock steps of at most 12.75 s, and a
 // teardown of at most 3 rounds of 8 steps. Made once per process: the profiles, the cold-plugged
 // machines (one per profile and board), the set of cold-plugged devices, the fake block host. Per
-// input: a copy of the cold-plugged machine and a fresh guest (docs/fuzzing.md has what that costs).
+// input: a copy of the machine with its guest booted, or (one input in four) of the cold-plugged
+// machine with a guest that boots during the input (docs/fuzzing.md has what that costs).
 
 @_cdecl("fuzz_machine_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -127,19 +129,40 @@ let coldPlugged: Set<String> = {
     return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
 }()
 let profiles = ["7.2.0", "8.2.0", "10.0.0"].compactMap { QEMUProfile($0, package: "fuzz") }
-/// Every board in every profile, cold-plugged once (board-major): each input starts from a copy
-/// (`Machine.copy`, which a test checks against a freshly built machine) instead of building the
-/// machine again; the guest is started on the copy. The fuzzing thread only.
-nonisolated(unsafe) let prototypes: [Machine] = configurations.flatMap { configuration in
+/// Every board in every profile, built once (board-major): each input starts from copies
+/// (`Machine.copy`, `GuestOS.copy`, which tests check against freshly built ones) instead of building
+/// the machine and booting the guest again. Three inputs in four get a copy of the machine with its
+/// guest booted (the clock advanced until no timer is armed); the fourth a copy of the cold-plugged
+/// machine with a new guest that boots while the input runs (hot-plug before the drivers probe).
+/// The fuzzing thread only.
+struct Prototype {
+    /// Cold-plugged, no guest.
+    let machine: Machine
+    /// Cold-plugged, its guest booted and idle.
+    let booted: Machine
+    let guest: GuestOS
+}
+
+nonisolated(unsafe) let prototypes: [Prototype] = configurations.flatMap { configuration in
     profiles.map { profile in
-        let machine = Machine(
-            profile: profile,
-            startPaused: false,
-            machineType: configuration.machineType,
-            board: configuration.board
-        )
-        try? machine.coldPlug(configuration)
-        return machine
+        func make(_ clock: @escaping () -> Int64) -> Machine {
+            let machine = Machine(
+                profile: profile,
+                startPaused: false,
+                machineType: configuration.machineType,
+                board: configuration.board,
+                hostClock: clock
+            )
+            try? machine.coldPlug(configuration)
+            return machine
+        }
+        let host = ManualHostClock()
+        let booted = make { host.nanoseconds }
+        let guest = GuestOS(machine: booted)
+        booted.runDueTimers()
+        booted.advance(host: host, by: 10_000_000_000)
+        require(booted.armedTimerCount == 0, "the guest is not idle after boot")
+        return Prototype(machine: make { 0 }, booted: booted, guest: guest)
     }
 }
 let drivers = [
@@ -167,7 +190,9 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let host = ManualHostClock()
     let board = size / profiles.count % configurations.count
     let configuration = configurations[board]
-    let machine = prototypes[board * profiles.count + size % profiles.count].copy { host.nanoseconds }
+    let prototype = prototypes[board * profiles.count + size % profiles.count]
+    let boots = size / (profiles.count * configurations.count) % 4 == 0
+    let machine = (boots ? prototype.machine : prototype.booted).copy { host.nanoseconds }
     let events = Events()
     events.tcg = configuration.board.accel == .tcg
     let fds = FakeDescriptors()
@@ -177,7 +202,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     machine.blockHost = fakeBlockHost
     machine.chardevs.host = chardevHost
     events.live = coldPlugged
-    let guest = GuestOS(machine: machine)
+    let guest = boots ? GuestOS(machine: machine) : prototype.guest.copy(onto: machine)
     machine.monitorClientOpened(on: "fuzz")
     var clients = 1
     var i = 0

@@ -42,6 +42,20 @@ final class ACPIGuestDriver {
         timers = GuestTimers(machine: os.machine)
     }
 
+    /// `other` and its processor driver in the same state, for `os`.
+    init(copying other: ACPIGuestDriver, os: GuestOS) {
+        self.os = os
+        machine = os.machine
+        timers = GuestTimers(copying: other.timers, machine: os.machine)
+        booted = other.booted
+        handlerQueued = other.handlerQueued
+        pendingEjects = other.pendingEjects
+        memoryEjections = other.memoryEjections
+        script = other.script.map { GuestScriptRunner(copying: $0, machine: os.machine, timers: timers) }
+        shutdownQueued = other.shutdownQueued
+        processor = ACPIProcessorDriver(copying: other.processor, acpi: self)
+    }
+
     /// The persona in effect for the ACPI side.
     var persona: GuestPersona { os.configuration.persona(names: [Self.personaName], slot: nil) }
     /// The name a configuration or `guest-persona` uses for the ACPI side.

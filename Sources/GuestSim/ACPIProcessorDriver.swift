@@ -38,6 +38,13 @@ final class ACPIProcessorDriver {
         self.acpi = acpi
     }
 
+    /// `other` in the same state, for `acpi` (its ACPI side's copy).
+    init(copying other: ACPIProcessorDriver, acpi: ACPIGuestDriver) {
+        self.acpi = acpi
+        queue = other.queue
+        busy = other.busy
+    }
+
     /// Queues a Notify for CPU `cpu`.
     /// The Notify is handled on the workqueue, after the GPE method has returned.
     func notify(_ cpu: Int, _ notify: Notify) {

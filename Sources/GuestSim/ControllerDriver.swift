@@ -15,6 +15,9 @@ protocol ControllerDriver: AnyObject {
     func reset()
     /// The controller left the machine: cancel everything.
     func detach()
+    /// The driver in the same state, driving `device` (the controller's copy in a copied machine)
+    /// for `os` (see ``GuestOS/copy(onto:)``).
+    func copy(device: Device, os: GuestOS) -> any ControllerDriver
     /// The state name of the controller (PCIe) or of one SHPC slot.
     func stateName(slot: Int?) -> String
 }

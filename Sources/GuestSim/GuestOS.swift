@@ -55,6 +55,39 @@ public final class GuestOS: MachineObserver {
         acpi.attach()
     }
 
+    /// The guest in exactly this state on `machine`, a copy of this guest's machine
+    /// (``Machine/copy(hostClock:)``) made while nothing ran in between: every driver in the same
+    /// state, driving the copies of its controllers. The copy becomes `machine`'s observer; its
+    /// ``onRegisterWrite`` is nil (attach your own). What a test harness uses to start many runs from
+    /// one booted guest; `Tests/GuestSimTests/CopiedMachineGuestTests.swift` checks that a copied guest
+    /// does what the original does.
+    ///
+    /// - Precondition: no timer is armed on this guest's machine (the guest is idle: booted, or
+    ///   before its first `runDueTimers`, no interrupt or job of a driver pending), and `machine` is
+    ///   not this guest's machine.
+    public func copy(onto machine: Machine) -> GuestOS {
+        precondition(self.machine.armedTimerCount == 0, "GuestOS.copy: timers are armed")
+        precondition(machine !== self.machine, "GuestOS.copy: the machine must be a copy")
+        return GuestOS(copying: self, machine: machine)
+    }
+
+    private init(copying other: GuestOS, machine: Machine) {
+        self.machine = machine
+        configuration = other.configuration
+        machine.observer = self
+        var copies: [String: Device] = [:]
+        for device in machine.controllers { copies[device.path] = device }
+        func copy(_ device: Device) -> Device {
+            guard let copy = copies[device.path] else {
+                preconditionFailure("GuestOS.copy: \(device.path) is not in the copied machine")
+            }
+            return copy
+        }
+        drivers = other.drivers.map { $0.copy(device: copy($0.device), os: self) }
+        acpiDriver = other.acpiDriver.map { ACPIGuestDriver(copying: $0, os: self) }
+        lastDiscovery = other.lastDiscovery.map { ($0.generation, $0.drivers, $0.undriven.map(copy)) }
+    }
+
     // MARK: Personas
 
     /// Sets a persona machine-wide (`controller` nil), for one controller, or for one slot of an SHPC bridge.

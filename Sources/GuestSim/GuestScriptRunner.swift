@@ -36,6 +36,17 @@ final class GuestScriptRunner {
         self.timers = timers
     }
 
+    /// `other` at the same step, acting on `machine` with `timers` (its copied driver's).
+    init(copying other: GuestScriptRunner, machine: Machine, timers: GuestTimers) {
+        self.machine = machine
+        target = other.target
+        steps = other.steps
+        poll = other.poll
+        self.timers = timers
+        phase = other.phase
+        waitingForSCI = other.waitingForSCI
+    }
+
     /// `script-waiting` until started, `script-step-N` (1-based) while step N runs or waits, `script-done`.
     var stateName: String {
         switch phase {

@@ -17,6 +17,14 @@ final class GuestTimers {
         self.machine = machine
     }
 
+    /// `other`'s handle counter on `machine` (a copy of `other`'s machine), with nothing armed: a
+    /// guest is copied only when no timer is (see ``GuestOS/copy(onto:)``).
+    init(copying other: GuestTimers, machine: Machine) {
+        precondition(other.armed.isEmpty, "GuestTimers: a timer is armed")
+        self.machine = machine
+        nextID = other.nextID
+    }
+
     /// Runs `action` after `nanoseconds` of virtual time; returns a handle for ``cancel(_:)``.
     @discardableResult
     func after(_ nanoseconds: Int64, _ action: @escaping () -> Void) -> Int {

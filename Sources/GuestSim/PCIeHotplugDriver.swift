@@ -64,6 +64,27 @@ final class PCIeHotplugDriver: ControllerDriver {
         self.timers = GuestTimers(machine: os.machine)
     }
 
+    /// `other` in the same state, driving `device` (its controller's copy) for `os`.
+    private init(copying other: PCIeHotplugDriver, device: Device, os: GuestOS) {
+        self.device = device
+        self.os = os
+        timers = GuestTimers(copying: other.timers, machine: os.machine)
+        persona = other.persona
+        mode = other.mode
+        state = other.state
+        pending = other.pending
+        busy = other.busy
+        buttonTimer = other.buttonTimer
+        interruptTimer = other.interruptTimer
+        forceRemoval = other.forceRemoval
+        script = other.script.map { GuestScriptRunner(copying: $0, machine: os.machine, timers: timers) }
+        detached = other.detached
+    }
+
+    func copy(device: Device, os: GuestOS) -> any ControllerDriver {
+        PCIeHotplugDriver(copying: self, device: device, os: os)
+    }
+
     private var name: String { device.name }
     private var machine: Machine { os.machine }
     private var latencies: GuestLatencies { os.latencies(for: persona ?? .linux) }

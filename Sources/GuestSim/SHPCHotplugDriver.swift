@@ -25,6 +25,21 @@ final class SHPCHotplugDriver: ControllerDriver {
         slots = SHPCController.validSlots.map { SHPCSlotDriver(slot: $0, bridge: self) }
     }
 
+    /// `other` and its slot drivers in the same state, driving `device` (its bridge's copy) for `os`.
+    private init(copying other: SHPCHotplugDriver, device: Device, os: GuestOS) {
+        self.device = device
+        self.os = os
+        timers = GuestTimers(copying: other.timers, machine: os.machine)
+        controllerProbed = other.controllerProbed
+        interruptTimer = other.interruptTimer
+        detached = other.detached
+        slots = other.slots.map { SHPCSlotDriver(copying: $0, bridge: self) }
+    }
+
+    func copy(device: Device, os: GuestOS) -> any ControllerDriver {
+        SHPCHotplugDriver(copying: self, device: device, os: os)
+    }
+
     var name: String { device.name }
     var machine: Machine { os.machine }
 

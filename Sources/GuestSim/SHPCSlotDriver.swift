@@ -29,6 +29,21 @@ final class SHPCSlotDriver {
         self.timers = GuestTimers(machine: bridge.os.machine)
     }
 
+    /// `other` in the same state, for `bridge` (its bridge driver's copy).
+    init(copying other: SHPCSlotDriver, bridge: SHPCHotplugDriver) {
+        slot = other.slot
+        self.bridge = bridge
+        timers = GuestTimers(copying: other.timers, machine: bridge.os.machine)
+        persona = other.persona
+        mode = other.mode
+        state = other.state
+        buttonTimer = other.buttonTimer
+        forceRemoval = other.forceRemoval
+        script = other.script.map { GuestScriptRunner(copying: $0, machine: bridge.os.machine, timers: timers) }
+        unmasked = other.unmasked
+        detached = other.detached
+    }
+
     private var machine: Machine { bridge.machine }
     private var latencies: GuestLatencies { bridge.os.latencies(for: persona ?? .linux) }
     private var slotRegister: Int { SHPCRegisterMap.slotRegister(slot) }

@@ -47,4 +47,50 @@ import Testing
         #expect(prototype.armedTimerCount == 0)
         #expect(prototype.userDeviceCount == fresh.machine.userDeviceCount - 1)
     }
+
+    /// The standard machine's devices on an ACPI board (ACPI PCI hot-plug, CPUs and DIMMs).
+    static let acpiBoard: MachineConfiguration = {
+        var configuration = MachineConfiguration.standard
+        configuration.board = BoardOptions(
+            accel: .kvm,
+            smp: SMPOptions(cpus: 1, maxcpus: 4),
+            memory: MemoryOptions(size: 512 << 20, slots: 4, maxmem: 4 << 30)
+        )
+        return configuration
+    }()
+
+    /// Hot-plug and unplug through whichever controllers the board has, a CPU and a DIMM on the
+    /// ACPI board: events, register writes, errors and the drivers' states.
+    static func exercise(_ h: GuestHarness) -> [String] {
+        var log: [String?] = []
+        log.append(h.add(rng("hp1", bus: "pci.1")))
+        log.append(h.add(rng("hp2", bus: "pci.7", addr: "3")))
+        log.append(h.add(["driver": "qemu64-x86_64-cpu", "id": "cpu1", "socket-id": 0, "core-id": 1, "thread-id": 0]))
+        h.advance(ms: 6_000)
+        log.append(h.del("hp1"))
+        log.append(h.del("hp2"))
+        log.append(h.del("cpu1"))
+        h.advance(ms: 10_000)
+        log.append(h.guest.state(controller: "pci.1") + " " + h.guest.state(controller: "pci.7", slot: 3))
+        log.append(h.guest.acpiState)
+        let writes = h.takeWrites().map { "\($0.controller) \($0.register) \($0.written)" }
+        return log.map { $0 ?? "ok" } + h.takeEvents() + writes
+    }
+
+    /// A booted guest copied with its machine (``GuestOS/copy(onto:)``) carries on exactly as the
+    /// original does from there, on native and ACPI boards; the original is not disturbed.
+    @Test(arguments: ["7.2.0", "10.0.0"], [false, true])
+    func bootedGuestCopyCarriesOnAsTheOriginal(version: String, acpi: Bool) throws {
+        let original = try GuestHarness(version: version, machine: acpi ? Self.acpiBoard : .standard)
+        original.advance(ms: 5_000)  // boot done: no timer armed
+        #expect(original.machine.armedTimerCount == 0)
+        _ = original.takeEvents()
+        _ = original.takeWrites()
+        let copy = GuestHarness(copying: original)
+        let second = GuestHarness(copying: original)
+        let expected = Self.exercise(original)
+        #expect(expected.count > 12, "\(expected)")
+        #expect(Self.exercise(copy) == expected)
+        #expect(Self.exercise(second) == expected)
+    }
 }

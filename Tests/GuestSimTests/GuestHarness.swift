@@ -46,6 +46,17 @@ final class GuestHarness: MachineEventSink {
         machine.runDueTimers()  // the daemon runs due timers once it is up: the drivers probe
     }
 
+    /// A harness around copies of `other`'s machine and guest (``Machine/copy(hostClock:)``,
+    /// ``GuestOS/copy(onto:)``; `other`'s guest must be idle), with a clock and recorders of its own.
+    init(copying other: GuestHarness) {
+        clock.nanoseconds = other.clock.nanoseconds
+        let clock = clock
+        machine = other.machine.copy { clock.nanoseconds }
+        guest = other.guest.copy(onto: machine)
+        machine.sink = self
+        guest.onRegisterWrite = { [weak self] in self?.writes.append($0) }
+    }
+
     /// YAML text of a `guest:` section (with the key) read as the daemon reads it.
     static func configuration(yaml: String) throws -> GuestConfiguration {
         let file = try ConfigurationFile.load(yaml: yaml)
