@@ -85,48 +85,96 @@ public struct JSONStreamParser: Sendable {
         if resetPending { clearMessage() }
         let table = JSONLexerTable.self
         return table.table.withUnsafeBufferPointer { transitions -> Result<JSONValue, QMPError>? in
-            while position < buffer.count {
-                let byte = buffer[position]
+            // Invariant at the top of the loop: in the start and recovery states `tokenStart ==
+            // bytes.count` (a finished token, kept or dropped whitespace, an error all leave it so),
+            // which lets whitespace and recovery skip bytes without appending and removing them.
+            let input = buffer.assumingMemoryBound(to: UInt8.self)
+            let end = input.count
+            var p = position
+            defer { position = p }
+            while p < end {
+                let byte = input[p]
                 let entry = transitions[Int(state) &* 256 &+ Int(byte)]
-                let next = entry & ~table.lookahead
-                let consumed = entry & table.lookahead == 0
-                if consumed {
-                    bytes.append(byte)
-                    position += 1
-                }
-                if next <= table.lastToken {
-                    if next == table.error {
-                        state = table.recovery
-                        let text = QEMUUTF8.lossyString(bytes[tokenStart...])
-                        tokenStart = bytes.count
-                        resetPending = true
-                        return .failure(.generic("JSON parse error, stray '\(text)'"))
+                if table.isInner(entry) {
+                    // A run of bytes inside a token (string, number, keyword): consumed, nothing
+                    // finished. Found with one table look-up and one comparison per byte and
+                    // appended at once; it stops where the token would pass the size limit, so that
+                    // the check below fires on the same byte as a check per byte would.
+                    let runStart = p
+                    let room = limits.maxMessageBytes &+ 1 &- (bytes.count &- tokenStart)
+                    let stop = room < end &- p ? p &+ Swift.max(room, 1) : end
+                    var next = entry
+                    p &+= 1
+                    while p < stop {
+                        let e = transitions[Int(next) &* 256 &+ Int(input[p])]
+                        if !table.isInner(e) { break }
+                        next = e
+                        p &+= 1
                     }
-                    state = table.start
-                    if let result = finishToken(kind: next) { return result }
-                } else if next == table.start {
-                    // Whitespace, or the end of recovery: drop the bytes unless they sit inside a message.
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<p]))
                     state = next
-                    if tokens.isEmpty || bytes.count > Self.rawTextCap {
-                        bytes.removeSubrange(tokenStart...)
-                    } else {
-                        tokenStart = bytes.count
-                    }
-                } else if next == table.recovery {
-                    state = next
-                    bytes.removeSubrange(tokenStart...)
-                } else {
-                    state = next
-                    if bytes.count - tokenStart > limits.maxMessageBytes {
+                    if bytes.count &- tokenStart > limits.maxMessageBytes {
                         // QEMU's lexer hands an oversized partial token to the streamer, which rejects it.
                         state = table.start
                         tokenStart = bytes.count
                         resetPending = true
                         return .failure(.generic("JSON token size limit exceeded"))
                     }
+                    continue
                 }
+                if entry == table.recovery {
+                    // Skip until the byte that ends recovery (nothing is kept).
+                    p &+= 1
+                    while p < end && transitions[Int(table.recovery) &* 256 &+ Int(input[p])] == table.recovery {
+                        p &+= 1
+                    }
+                    state = table.recovery
+                    continue
+                }
+                if entry == table.start {
+                    // Whitespace: kept only inside a message that is still small.
+                    p &+= 1
+                    state = table.start
+                    if !tokens.isEmpty && bytes.count < Self.rawTextCap {
+                        bytes.append(byte)
+                        tokenStart = bytes.count
+                    }
+                    continue
+                }
+                let next = entry & ~table.lookahead
+                if entry & table.lookahead == 0 {
+                    bytes.append(byte)
+                    p &+= 1
+                }
+                if next == table.error {
+                    state = table.recovery
+                    let text = strayText()
+                    tokenStart = bytes.count
+                    resetPending = true
+                    return .failure(.generic(text))
+                }
+                state = table.start
+                // The end of recovery (`start` not consumed) leaves nothing to drop.
+                if next <= table.lastToken, let result = finishToken(kind: next) { return result }
             }
             return nil
+        }
+    }
+
+    /// `JSON parse error, stray 'TEXT'` for the bytes from `tokenStart`, as QEMU prints them
+    /// (``QEMUUTF8/lossyString(_:)``), built in one allocation.
+    private func strayText() -> String {
+        let prefix: StaticString = "JSON parse error, stray '"
+        let count = bytes.count - tokenStart
+        return bytes.withUnsafeBufferPointer { all in
+            let token = UnsafeBufferPointer(rebasing: all[tokenStart...])
+            return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 3 * count + 1) { out in
+                var n = prefix.utf8CodeUnitCount
+                _ = out.initialize(from: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+                n = QEMUUTF8.writeLossy(token, into: out, at: n)
+                out[n] = UInt8(ascii: "'")
+                return n + 1
+            }
         }
     }
 
