@@ -69,8 +69,12 @@ public struct JSONStreamParser: Sendable {
     }
 
     private mutating func clearMessage() {
-        bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 20)
-        tokens.removeAll(keepingCapacity: tokens.capacity <= 1 << 16)
+        // Only when there is something to drop (after most messages `tokens` is empty: garbage makes
+        // an error per byte, and each call here was two generic `removeAll`s).
+        if !bytes.isEmpty || bytes.capacity > 1 << 20 { bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 20) }
+        if !tokens.isEmpty || tokens.capacity > 1 << 16 {
+            tokens.removeAll(keepingCapacity: tokens.capacity <= 1 << 16)
+        }
         tokenStart = 0
         braces = 0
         brackets = 0
@@ -161,20 +165,32 @@ public struct JSONStreamParser: Sendable {
         }
     }
 
-    /// `JSON parse error, stray 'TEXT'` for the bytes from `tokenStart`, as QEMU prints them
-    /// (``QEMUUTF8/lossyString(_:)``), built in one allocation.
+    /// `JSON parse error, stray 'TEXT'` for the bytes from `tokenStart`: a one-byte token's text
+    /// from ``strayTexts``, a longer one's built.
     private func strayText() -> String {
+        if bytes.count - tokenStart == 1 { return Self.strayTexts[Int(bytes[tokenStart])] }
+        return bytes.withUnsafeBufferPointer { Self.strayText(UnsafeBufferPointer(rebasing: $0[tokenStart...])) }
+    }
+
+    /// The stray texts of the 256 one-byte tokens, made once: garbage input makes an error per byte,
+    /// and a shared text costs a retain where building it cost an allocation.
+    private static let strayTexts: [String] = (0...255).map { (byte: UInt8) in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { one in
+            one[0] = byte
+            return strayText(UnsafeBufferPointer(one))
+        }
+    }
+
+    /// `JSON parse error, stray 'TEXT'` for `token`, as QEMU prints it (``QEMUUTF8/lossyString(_:)``),
+    /// built in one allocation.
+    private static func strayText(_ token: UnsafeBufferPointer<UInt8>) -> String {
         let prefix: StaticString = "JSON parse error, stray '"
-        let count = bytes.count - tokenStart
-        return bytes.withUnsafeBufferPointer { all in
-            let token = UnsafeBufferPointer(rebasing: all[tokenStart...])
-            return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 3 * count + 1) { out in
-                var n = prefix.utf8CodeUnitCount
-                _ = out.initialize(from: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
-                n = QEMUUTF8.writeLossy(token, into: out, at: n)
-                out[n] = UInt8(ascii: "'")
-                return n + 1
-            }
+        return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 3 * token.count + 1) { out in
+            var n = prefix.utf8CodeUnitCount
+            _ = out.initialize(from: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+            n = QEMUUTF8.writeLossy(token, into: out, at: n)
+            out[n] = UInt8(ascii: "'")
+            return n + 1
         }
     }
 
