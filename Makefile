@@ -151,11 +151,15 @@ fuzz-build:
 			-Xswiftc -sanitize=fuzzer,address -Xswiftc -g -Xswiftc -parse-as-library -Xswiftc -use-ld=lld || exit 1; \
 	done
 
+# Per-target libFuzzer flags: fuzz-wire's inputs are bounded to 256 bytes (its corpus keeps every edge
+# at that length, and an input's cost grows with its messages; docs/fuzzing.md, "Speed").
+FUZZ_FLAGS_wire := -max_len=256
 # One target: FUZZ_LIMIT is its libFuzzer bound (-max_total_time=S or -runs=N).
 define fuzz-one
 	n=$${t#fuzz-}; mkdir -p .build-fuzz/corpus/$$n; \
-	echo "== $$t ($(1))"; \
-	$(FUZZ_ENV) $(FUZZ_BIN)/$$t $(1) -detect_leaks=0 -print_final_stats=1 \
+	case $$n in wire) flags="$(FUZZ_FLAGS_wire)";; *) flags="";; esac; \
+	echo "== $$t ($(1) $$flags)"; \
+	$(FUZZ_ENV) $(FUZZ_BIN)/$$t $(1) $$flags -detect_leaks=0 -print_final_stats=1 \
 		.build-fuzz/corpus/$$n Fuzz/corpus/$$n 2>&1 \
 		| grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Done|crash|Test unit written" ; \
 	test $${PIPESTATUS[0]} -eq 0 || exit 1
@@ -172,7 +176,8 @@ fuzz-long: fuzz-build
 fuzz-merge: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		n=$${t#fuzz-}; rm -rf .build-fuzz/merged/$$n; mkdir -p .build-fuzz/merged/$$n .build-fuzz/corpus/$$n; \
-		$(FUZZ_ENV) $(FUZZ_BIN)/$$t -set_cover_merge=1 .build-fuzz/merged/$$n Fuzz/corpus/$$n .build-fuzz/corpus/$$n \
+		case $$n in wire) flags="$(FUZZ_FLAGS_wire)";; *) flags="";; esac; \
+		$(FUZZ_ENV) $(FUZZ_BIN)/$$t $$flags -set_cover_merge=1 .build-fuzz/merged/$$n Fuzz/corpus/$$n .build-fuzz/corpus/$$n \
 			2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files" || exit 1; \
 		rm -rf Fuzz/corpus/$$n && cp -r .build-fuzz/merged/$$n Fuzz/corpus/$$n; \
 		echo "$$t: $$(ls Fuzz/corpus/$$n | wc -l) files in Fuzz/corpus/$$n"; \

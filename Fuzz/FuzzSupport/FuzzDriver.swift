@@ -22,7 +22,14 @@ public func runFuzzer(
 
 /// `precondition` that keeps its message in optimised builds (`-O` drops precondition texts; the
 /// fuzz targets are built with `-O`, and a finding without its text is hard to read).
-@inline(__always)
-public func require(_ condition: Bool, _ message: @autoclosure () -> String, file: StaticString = #file, line: UInt = #line) {
+/// Inlinable, so that a passing check costs a comparison in the target instead of a call into this module
+/// with the message's closure context on the (ASan) stack.
+@inlinable @inline(__always)
+public func require(
+    _ condition: Bool,
+    _ message: @autoclosure () -> String,
+    file: StaticString = #file,
+    line: UInt = #line
+) {
     if !condition { fatalError("invariant violated: \(message())", file: file, line: line) }
 }

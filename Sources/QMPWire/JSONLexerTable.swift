@@ -37,6 +37,11 @@ enum JSONLexerTable {
     static let inKeyword: UInt8 = 25
     static let stateCount = 26
 
+    /// Whether `entry` consumes its byte into a state inside a token (nothing finished, not the start
+    /// or recovery state): the states from ``doubleQuoted`` to ``inKeyword``, without ``lookahead``.
+    @inline(__always)
+    static func isInner(_ entry: UInt8) -> Bool { entry &- doubleQuoted <= inKeyword - doubleQuoted }
+
     /// Set on an entry whose byte is not consumed.
     static let lookahead: UInt8 = 0x80
 

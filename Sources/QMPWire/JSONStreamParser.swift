@@ -69,13 +69,26 @@ public struct JSONStreamParser: Sendable {
     }
 
     private mutating func clearMessage() {
-        bytes.removeAll(keepingCapacity: bytes.capacity <= 1 << 20)
-        tokens.removeAll(keepingCapacity: tokens.capacity <= 1 << 16)
+        Self.empty(&bytes, keepingUpTo: 1 << 20)
+        Self.empty(&tokens, keepingUpTo: 1 << 16)
         tokenStart = 0
         braces = 0
         brackets = 0
         tokenBytes = 0
         resetPending = false
+    }
+
+    /// Empties `array`, keeping its storage unless its capacity is above `limit`. A few elements (the
+    /// usual message: garbage makes an error per byte) are dropped one by one: `removeAll` is a
+    /// generic range replacement, and under the fuzzers' comparison tracing it cost more than the
+    /// message's parse.
+    @inline(__always)
+    private static func empty<Element>(_ array: inout [Element], keepingUpTo limit: Int) {
+        if array.count <= 8 && array.capacity <= limit {
+            while !array.isEmpty { array.removeLast() }
+        } else {
+            array.removeAll(keepingCapacity: array.capacity <= limit)
+        }
     }
 
     /// Lexes `buffer` from `position` until one message or error is complete and returns it,
@@ -85,48 +98,108 @@ public struct JSONStreamParser: Sendable {
         if resetPending { clearMessage() }
         let table = JSONLexerTable.self
         return table.table.withUnsafeBufferPointer { transitions -> Result<JSONValue, QMPError>? in
-            while position < buffer.count {
-                let byte = buffer[position]
+            // Invariant at the top of the loop: in the start and recovery states `tokenStart ==
+            // bytes.count` (a finished token, kept or dropped whitespace, an error all leave it so),
+            // which lets whitespace and recovery skip bytes without appending and removing them.
+            let input = buffer.assumingMemoryBound(to: UInt8.self)
+            let end = input.count
+            var p = position
+            defer { position = p }
+            while p < end {
+                let byte = input[p]
                 let entry = transitions[Int(state) &* 256 &+ Int(byte)]
-                let next = entry & ~table.lookahead
-                let consumed = entry & table.lookahead == 0
-                if consumed {
-                    bytes.append(byte)
-                    position += 1
-                }
-                if next <= table.lastToken {
-                    if next == table.error {
-                        state = table.recovery
-                        let text = QEMUUTF8.lossyString(bytes[tokenStart...])
-                        tokenStart = bytes.count
-                        resetPending = true
-                        return .failure(.generic("JSON parse error, stray '\(text)'"))
+                if table.isInner(entry) {
+                    // A run of bytes inside a token (string, number, keyword): consumed, nothing
+                    // finished. Found with one table look-up and one comparison per byte and
+                    // appended at once; it stops where the token would pass the size limit, so that
+                    // the check below fires on the same byte as a check per byte would.
+                    let runStart = p
+                    let room = limits.maxMessageBytes &+ 1 &- (bytes.count &- tokenStart)
+                    let stop = room < end &- p ? p &+ Swift.max(room, 1) : end
+                    var next = entry
+                    p &+= 1
+                    while p < stop {
+                        let e = transitions[Int(next) &* 256 &+ Int(input[p])]
+                        if !table.isInner(e) { break }
+                        next = e
+                        p &+= 1
                     }
-                    state = table.start
-                    if let result = finishToken(kind: next) { return result }
-                } else if next == table.start {
-                    // Whitespace, or the end of recovery: drop the bytes unless they sit inside a message.
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<p]))
                     state = next
-                    if tokens.isEmpty || bytes.count > Self.rawTextCap {
-                        bytes.removeSubrange(tokenStart...)
-                    } else {
-                        tokenStart = bytes.count
-                    }
-                } else if next == table.recovery {
-                    state = next
-                    bytes.removeSubrange(tokenStart...)
-                } else {
-                    state = next
-                    if bytes.count - tokenStart > limits.maxMessageBytes {
+                    if bytes.count &- tokenStart > limits.maxMessageBytes {
                         // QEMU's lexer hands an oversized partial token to the streamer, which rejects it.
                         state = table.start
                         tokenStart = bytes.count
                         resetPending = true
                         return .failure(.generic("JSON token size limit exceeded"))
                     }
+                    continue
                 }
+                if entry == table.recovery {
+                    // Skip until the byte that ends recovery (nothing is kept).
+                    p &+= 1
+                    while p < end && transitions[Int(table.recovery) &* 256 &+ Int(input[p])] == table.recovery {
+                        p &+= 1
+                    }
+                    state = table.recovery
+                    continue
+                }
+                if entry == table.start {
+                    // Whitespace: kept only inside a message that is still small.
+                    p &+= 1
+                    state = table.start
+                    if !tokens.isEmpty && bytes.count < Self.rawTextCap {
+                        bytes.append(byte)
+                        tokenStart = bytes.count
+                    }
+                    continue
+                }
+                let next = entry & ~table.lookahead
+                if entry & table.lookahead == 0 {
+                    bytes.append(byte)
+                    p &+= 1
+                }
+                if next == table.error {
+                    state = table.recovery
+                    let text = strayText()
+                    tokenStart = bytes.count
+                    resetPending = true
+                    return .failure(.generic(text))
+                }
+                state = table.start
+                // The end of recovery (`start` not consumed) leaves nothing to drop.
+                if next <= table.lastToken, let result = finishToken(kind: next) { return result }
             }
             return nil
+        }
+    }
+
+    /// `JSON parse error, stray 'TEXT'` for the bytes from `tokenStart`: a one-byte token's text
+    /// from ``strayTexts``, a longer one's built.
+    private func strayText() -> String {
+        if bytes.count - tokenStart == 1 { return Self.strayTexts[Int(bytes[tokenStart])] }
+        return bytes.withUnsafeBufferPointer { Self.strayText(UnsafeBufferPointer(rebasing: $0[tokenStart...])) }
+    }
+
+    /// The stray texts of the 256 one-byte tokens, made once: garbage input makes an error per byte,
+    /// and a shared text costs a retain where building it cost an allocation.
+    private static let strayTexts: [String] = (0...255).map { (byte: UInt8) in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { one in
+            one[0] = byte
+            return strayText(UnsafeBufferPointer(one))
+        }
+    }
+
+    /// `JSON parse error, stray 'TEXT'` for `token`, as QEMU prints it (``QEMUUTF8/lossyString(_:)``),
+    /// built in one allocation.
+    private static func strayText(_ token: UnsafeBufferPointer<UInt8>) -> String {
+        let prefix: StaticString = "JSON parse error, stray '"
+        return String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 3 * token.count + 1) { out in
+            var n = prefix.utf8CodeUnitCount
+            _ = out.initialize(from: UnsafeBufferPointer(start: prefix.utf8Start, count: n))
+            n = QEMUUTF8.writeLossy(token, into: out, at: n)
+            out[n] = UInt8(ascii: "'")
+            return n + 1
         }
     }
 

@@ -91,6 +91,7 @@ struct JSONTokenParser {
             index += 1
             return .array(elements)
         }
+        elements.reserveCapacity(4)  // as for objects: one allocation for a small array
         elements.append(try parseValue())
         guard var token = pop() else { throw Self.error("premature EOI") }
         while token.kind != T.rightBracket {
@@ -120,9 +121,10 @@ struct JSONTokenParser {
         let negative = digits.first == UInt8(ascii: "-")
         var magnitude: UInt64 = 0
         var overflow = false
-        for d in digits.dropFirst(negative ? 1 : 0) {
+        // Indices, not `dropFirst`: a generic slice operation per integer token.
+        for i in (digits.startIndex + (negative ? 1 : 0))..<digits.endIndex {
             let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (m2, o2) = m1.addingReportingOverflow(UInt64(d &- 0x30))
+            let (m2, o2) = m1.addingReportingOverflow(UInt64(digits[i] &- 0x30))
             if o1 || o2 {
                 overflow = true
                 break

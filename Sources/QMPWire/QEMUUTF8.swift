@@ -44,18 +44,46 @@ public enum QEMUUTF8 {
     public static func lossyString(_ bytes: some Collection<UInt8>) -> String {
         let array = Array(bytes)
         return array.withUnsafeBufferPointer { buffer in
-            var scalars = String.UnicodeScalarView()
-            var i = 0
-            while i < buffer.count, buffer[i] != 0 {
-                let (cp, next) = decode(buffer, at: i)
-                i = next
-                if cp >= 0, let scalar = Unicode.Scalar(UInt32(cp)) {
-                    scalars.append(scalar)
-                } else {
-                    scalars.append("\u{FFFD}")
-                }
-            }
-            return String(scalars)
+            String(unsafeUninitializedCapacity: 3 * buffer.count) { writeLossy(buffer, into: $0, at: 0) }
         }
+    }
+
+    /// Writes the UTF-8 of ``lossyString(_:)`` of `bytes` into `out` from `start` and returns the
+    /// index after it; `out` needs room for 3 bytes per byte of `bytes` (U+FFFD for each).
+    static func writeLossy(
+        _ bytes: UnsafeBufferPointer<UInt8>,
+        into out: UnsafeMutableBufferPointer<UInt8>,
+        at start: Int
+    )
+        -> Int
+    {
+        var n = start
+        var i = 0
+        while i < bytes.count, bytes[i] != 0 {
+            let (decoded, next) = decode(bytes, at: i)
+            i = next
+            // `decode` returns only valid code points (no surrogates) or -1.
+            let cp = decoded >= 0 ? UInt32(decoded) : 0xFFFD
+            if cp < 0x80 {
+                out[n] = UInt8(cp)
+                n += 1
+            } else if cp < 0x800 {
+                out[n] = UInt8(0xC0 | (cp >> 6))
+                out[n + 1] = UInt8(0x80 | (cp & 0x3F))
+                n += 2
+            } else if cp < 0x10000 {
+                out[n] = UInt8(0xE0 | (cp >> 12))
+                out[n + 1] = UInt8(0x80 | ((cp >> 6) & 0x3F))
+                out[n + 2] = UInt8(0x80 | (cp & 0x3F))
+                n += 3
+            } else {
+                out[n] = UInt8(0xF0 | (cp >> 18))
+                out[n + 1] = UInt8(0x80 | ((cp >> 12) & 0x3F))
+                out[n + 2] = UInt8(0x80 | ((cp >> 6) & 0x3F))
+                out[n + 3] = UInt8(0x80 | (cp & 0x3F))
+                n += 4
+            }
+        }
+        return n
     }
 }
