@@ -1,8 +1,9 @@
 /// A printed picture of everything a value holds, found by reflection (`Mirror`): every stored
 /// property of every struct, enum and class reachable from it. Class instances are numbered in the
 /// order first met, so two object graphs of the same shape and values print the same text, and
-/// ``objects`` says which instances were met (to check that two graphs share none). Dictionary and
-/// set entries are sorted (their order depends on the storage); closures print as `(Function)`.
+/// ``objects`` says which instances were met (to check that two graphs share none). Dictionary
+/// entries are walked in the order of their keys and set members printed sorted (their storage order
+/// may differ between equal values); closures print as `(Function)`.
 struct GraphDump {
     private(set) var text = ""
     private(set) var objects: [ObjectIdentifier: Int] = [:]
@@ -27,11 +28,14 @@ struct GraphDump {
         case .optional:
             return mirror.children.first.map { describe($0.value) } ?? "nil"
         case .dictionary:
-            let entries = mirror.children.map { entry -> String in
+            // Keys first, then the values in key order: objects are numbered in the order met, and
+            // the storage order of two equal dictionaries may differ.
+            let pairs = mirror.children.map { entry -> (key: String, value: Any) in
                 let pair = Mirror(reflecting: entry.value).children.map(\.value)
-                return describe(pair[0]) + ": " + describe(pair[1])
+                return (describe(pair[0]), pair[1])
             }
-            return "[" + entries.sorted().joined(separator: ", ") + "]"
+            let entries = pairs.sorted { $0.key < $1.key }.map { $0.key + ": " + describe($0.value) }
+            return "[" + entries.joined(separator: ", ") + "]"
         case .set:
             return "{" + mirror.children.map { describe($0.value) }.sorted().joined(separator: ", ") + "}"
         case .collection:
