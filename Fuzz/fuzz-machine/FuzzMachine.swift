@@ -122,12 +122,7 @@ let configurations: [MachineConfiguration] = [.standard] + [Accelerator.kvm, .tc
 }
 /// The user devices of the standard configuration (root ports, the SHPC bridge, the disk), the same
 /// in every profile and on every board: computed once per process, not walked per input.
-let coldPlugged: Set<String> = {
-    guard let profile = QEMUProfile("8.2.0", package: "fuzz") else { return [] }
-    let machine = Machine(profile: profile, board: MachineConfiguration.standard.board)
-    try? machine.coldPlug(.standard)
-    return Set(machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
-}()
+let coldPlugged = Set(prototypes[0].machine.allDevices.map(\.path).filter { $0.hasPrefix("/machine/peripheral") })
 let profiles = ["7.2.0", "8.2.0", "10.0.0"].compactMap { QEMUProfile($0, package: "fuzz") }
 /// Every board in every profile, built once (board-major): each input starts from copies
 /// (`Machine.copy`, `GuestOS.copy`, which tests check against freshly built ones) instead of building
@@ -237,7 +232,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         case 2:
             let all = events.live.sorted()
             if !all.isEmpty {
-                let id = String(all[byte() % all.count].split(separator: "/").last ?? "")
+                let id = deviceID(all[byte() % all.count])
                 try? machine.deviceDel(id)
                 machine.flushDeferredEvents()
             }
@@ -513,7 +508,7 @@ func tearDown(_ machine: Machine, guest: GuestOS, host: ManualHostClock, events:
     for _ in 0..<3 {
         var started = false
         for path in events.live.subtracting(coldPlugged).sorted() {
-            if (try? machine.deviceDel(String(path.split(separator: "/").last ?? ""))) != nil { started = true }
+            if (try? machine.deviceDel(deviceID(path))) != nil { started = true }
             machine.flushDeferredEvents()
         }
         var steps = 0

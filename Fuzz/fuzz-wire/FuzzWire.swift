@@ -1,6 +1,10 @@
 import FuzzSupport
 import QMPWire
 
+#if canImport(Glibc)
+    @preconcurrency import Glibc
+#endif
+
 // libFuzzer target: QEMU's JSON pipeline on raw bytes. Invariants: no crash; every error is one of
 // the parser's GenericError texts; every parsed value survives a write and a re-parse unchanged
 // (numbers compared by value: QEMU writes -0.0 as "-0", which reads back as the integer 0).
@@ -38,10 +42,6 @@ func containsInfinity(_ v: JSONValue) -> Bool {
     default: return false
     }
 }
-
-#if canImport(Glibc)
-    @preconcurrency import Glibc
-#endif
 
 /// The parser's error texts begin with one of these.
 let allowedErrorPrefixes: [[UInt8]] = [

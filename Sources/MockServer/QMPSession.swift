@@ -101,9 +101,7 @@ public final class QMPSession {
                 case .value(let value):
                     send(QMPMessage.success(value, id: request.id))
                 case .rendered(let text):
-                    let start = outbound.count
-                    QMPMessage.appendSuccessLine(renderedReturn: text, id: request.id, to: &outbound)
-                    didAppend(from: start)
+                    sendSuccess(renderedReturn: text, id: request.id)
                 }
                 if role == .monitor, inCommandMode, core.hasSubscribers {
                     // After the reply, before what the command set in motion (deferred events, the guest).
@@ -191,6 +189,13 @@ public final class QMPSession {
     public func sendRendered(_ line: [UInt8]) {
         let start = outbound.count
         outbound.append(contentsOf: line)
+        didAppend(from: start)
+    }
+
+    /// Queues a success reply whose return value is already rendered (``QMPCommand/rendered``).
+    private func sendSuccess(renderedReturn text: [UInt8], id: JSONValue?) {
+        let start = outbound.count
+        QMPMessage.appendSuccessLine(renderedReturn: text, id: id, to: &outbound)
         didAppend(from: start)
     }
 

@@ -63,25 +63,10 @@ public enum QEMUUTF8 {
             let (decoded, next) = decode(bytes, at: i)
             i = next
             // `decode` returns only valid code points (no surrogates) or -1.
-            let cp = decoded >= 0 ? UInt32(decoded) : 0xFFFD
-            if cp < 0x80 {
-                out[n] = UInt8(cp)
+            let scalar = decoded >= 0 ? Unicode.Scalar(UInt32(decoded)) ?? "\u{FFFD}" : "\u{FFFD}"
+            UTF8.encode(scalar) { unit in
+                out[n] = unit
                 n += 1
-            } else if cp < 0x800 {
-                out[n] = UInt8(0xC0 | (cp >> 6))
-                out[n + 1] = UInt8(0x80 | (cp & 0x3F))
-                n += 2
-            } else if cp < 0x10000 {
-                out[n] = UInt8(0xE0 | (cp >> 12))
-                out[n + 1] = UInt8(0x80 | ((cp >> 6) & 0x3F))
-                out[n + 2] = UInt8(0x80 | (cp & 0x3F))
-                n += 3
-            } else {
-                out[n] = UInt8(0xF0 | (cp >> 18))
-                out[n + 1] = UInt8(0x80 | ((cp >> 12) & 0x3F))
-                out[n + 2] = UInt8(0x80 | ((cp >> 6) & 0x3F))
-                out[n + 3] = UInt8(0x80 | (cp & 0x3F))
-                n += 4
             }
         }
         return n

@@ -6,8 +6,8 @@
 /// `Parameter 'NAME' is unexpected`. That order is GLib's, not the input's. It is a pure function of
 /// the names, so it is reproduced here exactly:
 ///
-/// 1. QEMU's JSON parser builds a QDict: 512 buckets chosen by `tdb_hash(name) % 512`, each bucket a
-///    list with the newest entry first; the visitor copies the names in bucket order.
+/// 1. QEMU's JSON parser builds a QDict (``QDictOrder``: 512 buckets by `tdb_hash`, newest entry first
+///    in a bucket); the visitor copies the names in that order.
 /// 2. The GHashTable of GLib 2.74 (Debian 12's, which QEMU 7.2 and the 10.0 backport link):
 ///    `g_str_hash` (djb2), slot `(hash * 11) % prime_mod[shift]`, quadratic probing over a table of
 ///    `1 << shift` slots (8 at first), tombstones on removal, resizing (`g_hash_table_maybe_resize`,
@@ -25,38 +25,17 @@ public enum QObjectInputOrder {
         }
         guard several, let first else { return first }
         let visited = schemaOrder.filter { object[$0] != nil }
-        return firstLeftOver(names: object.members.map(\.key), visited: visited) ?? first
+        return firstLeftOver(in: object, visited: visited) ?? first
     }
 
-    /// The name QEMU reports among the members left over: `names` are the object's member names as received,
-    /// `visited` the names the visitor consumed, in the order it visited them.
-    public static func firstLeftOver(names: [String], visited: [String]) -> String? {
+    /// The name QEMU reports among the members of `object` left over once the visitor consumed
+    /// `visited`, in the order it visited them. The table is filled in the QDict's order
+    /// (``QDictOrder``: a parsed object has no repeated name).
+    public static func firstLeftOver(in object: JSONObject, visited: [String]) -> String? {
         var table = GLibStringSet()
-        for name in qdictOrder(names) { table.insert(name) }
+        for name in QDictOrder.orderedKeys(of: object) { table.insert(name) }
         for name in visited { table.remove(name) }
         return table.first
-    }
-
-    /// The order `qdict_first`/`qdict_next` yield `names` inserted in this order (a repeated name
-    /// keeps its place, as `qdict_put` replaces the entry).
-    static func qdictOrder(_ names: [String]) -> [String] {
-        var buckets: [Int: [String]] = [:]
-        for name in names {
-            let bucket = Int(tdbHash(name) % 512)
-            if buckets[bucket, default: []].contains(name) { continue }
-            buckets[bucket, default: []].insert(name, at: 0)
-        }
-        return buckets.keys.sorted().flatMap { buckets[$0] ?? [] }
-    }
-
-    /// QEMU's `tdb_hash` (qobject/qdict.c).
-    static func tdbHash(_ name: String) -> UInt32 {
-        let bytes = Array(name.utf8)
-        var value = 0x238F_13AF &* UInt32(truncatingIfNeeded: bytes.count)
-        for (i, byte) in bytes.enumerated() {
-            value = value &+ (UInt32(byte) << UInt32(i * 5 % 24))
-        }
-        return 1_103_515_243 &* value &+ 12345
     }
 }
 

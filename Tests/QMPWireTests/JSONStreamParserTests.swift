@@ -127,6 +127,12 @@ import Testing
         }
     }
 
+    /// Stray text as QEMU prints it: UTF-8 of 1 to 4 bytes kept, an invalid byte as U+FFFD, cut at NUL.
+    @Test func lossyTextKeepsEveryEncodingLength() {
+        let bytes: [UInt8] = [0x61, 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80, 0xFF, 0x62, 0x00, 0x63]
+        #expect(QEMUUTF8.lossyString(bytes) == "a\u{E9}\u{20AC}\u{1F600}\u{FFFD}b")
+    }
+
     @Test func scalarWaitsForLookahead() {
         var h = StreamHarness()
         #expect(h.feed("42") == [])

@@ -5,12 +5,15 @@ import Testing
 /// The member QEMU names among several unexpected ones: answers recorded from QEMU 7.2.22
 /// (`Parameter 'NAME' is unexpected`), reproduced through the QDict and GLib hash-table order.
 struct QObjectInputOrderTests {
+    /// An object with these members, in this order (as parsed).
+    static func object(_ names: [String]) -> JSONObject { JSONObject(names.map { ($0, JSONValue.null) }) }
+
     @Test func govmmsNetdevAddNamesScriptWhateverTheInputOrder() throws {
         // netdev_add type=user with tap's members: id and type are visited, three are left over.
         for names in [
             ["downscript", "id", "ifname", "script", "type"], ["type", "id", "script", "ifname", "downscript"],
         ] {
-            #expect(QObjectInputOrder.firstLeftOver(names: names, visited: ["id", "type"]) == "script")
+            #expect(QObjectInputOrder.firstLeftOver(in: Self.object(names), visited: ["id", "type"]) == "script")
         }
     }
 
@@ -28,7 +31,7 @@ struct QObjectInputOrderTests {
         ),
     ])
     func queryStatusWithOnlyUnexpectedMembers(names: [String], expected: String) {
-        #expect(QObjectInputOrder.firstLeftOver(names: names, visited: []) == expected)
+        #expect(QObjectInputOrder.firstLeftOver(in: Self.object(names), visited: []) == expected)
     }
 
     @Test func theValidatorNamesTheSameMember() {
